@@ -1,0 +1,49 @@
+"""Settings: every option has a default and an environment variable ``SENDERPOOLS_<NAME>``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import msgspec
+
+
+class Settings(msgspec.Struct, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = "sqlite:///./senderpools.db"
+    public_url: str | None = None  # base of Location URLs; default: the request's scheme and Host
+    workers: int = 1  # HTTP worker processes
+    run_worker: bool = True  # apply operations inside the server process
+    rate_limit: float = 10_000.0  # requests per second per account and process; 0 turns limiting off
+    rate_burst: float = 20_000.0
+    max_body_bytes: int = 16 * 1024 * 1024
+    auth_cache_ttl: float = 60.0  # seconds a verified credential is remembered
+    worker_batch_size: int = 1000
+    worker_poll_interval: float = 0.25  # seconds between looks for work queued by other processes
+    sqlite_synchronous: str = "NORMAL"  # NORMAL survives process crashes; FULL also survives power loss
+    log_level: str = "info"
+
+    @staticmethod
+    def env_name(field: str) -> str:
+        return "SENDERPOOLS_" + field.upper()
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        environ = dict(os.environ) if environ is None else environ
+        raw: dict[str, Any] = {}
+        for field in cls.__struct_fields__:
+            value = environ.get(cls.env_name(field))
+            if value is not None:
+                raw[field] = value
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        return msgspec.convert(raw, cls, strict=False)
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings in a child process (HTTP workers)."""
+        env = {}
+        for field in self.__struct_fields__:
+            value = getattr(self, field)
+            if value is not None:
+                env[self.env_name(field)] = str(value).lower() if isinstance(value, bool) else str(value)
+        return env

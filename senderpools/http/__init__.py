@@ -1,0 +1,1 @@
+"""The HTTP edge: routing, auth, validation, pagination and rendering of the wire contract."""

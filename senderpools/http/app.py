@@ -1,0 +1,91 @@
+"""The ASGI application: routes, lifecycle (store, migrations, in-process worker) and fallbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from senderpools.config import Settings
+from senderpools.errors import ApiError, MethodNotAllowed, NotFound
+from senderpools.http import docs
+from senderpools.http.context import Services, base_url
+from senderpools.http.pagination import PageTokens
+from senderpools.http.ratelimit import RateLimiter
+from senderpools.http.responses import error_response, json_response
+from senderpools.http.routes import sender_pools, senders
+from senderpools.service.credentials import CredentialVerifier
+from senderpools.service.pools import SenderPoolService
+from senderpools.service.senders import SenderService
+from senderpools.store import open_store
+from senderpools.worker import OperationWorker
+
+log = logging.getLogger("senderpools")
+
+API_ROUTES: list[BaseRoute] = [*sender_pools.routes, *senders.routes]
+
+
+async def healthz(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def _not_found_or_not_allowed(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    error: ApiError = MethodNotAllowed() if status == 405 else NotFound()
+    response = error_response(error, base_url(request))
+    if isinstance(exc, HTTPException) and exc.headers and "Allow" in exc.headers:
+        response.headers["Allow"] = exc.headers["Allow"]
+    return response
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return error_response(ApiError(), base_url(request))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = open_store(settings.database_url, settings.sqlite_synchronous)
+        await store.migrate()
+        worker = OperationWorker(store, settings.worker_batch_size, settings.worker_poll_interval)
+        app.state.services = Services(
+            settings=settings,
+            store=store,
+            pools=SenderPoolService(store, worker.wake if settings.run_worker else lambda: None),
+            senders=SenderService(store),
+            verifier=CredentialVerifier(store, settings.auth_cache_ttl),
+            limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
+            tokens=PageTokens(await store.server_secret()),
+        )
+        task = asyncio.create_task(worker.run(), name="operation-worker") if settings.run_worker else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await store.close()
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *docs.routes, *API_ROUTES]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _not_found_or_not_allowed, 405: _not_found_or_not_allowed, Exception: _internal_error},
+    )
+    app.router.redirect_slashes = False
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for the HTTP server's worker processes: settings come from SENDERPOOLS_* variables."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,1 @@
+"""Domain rules: what each request means, independent of HTTP and of the database."""

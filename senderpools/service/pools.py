@@ -1,0 +1,112 @@
+"""Sender pools and their operations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from senderpools import ids
+from senderpools.clock import to_datetime
+from senderpools.errors import NotFound
+from senderpools.models import (
+    OperationRecord,
+    OperationStats,
+    OperationStatus,
+    Sender,
+    SenderPool,
+    SenderPoolOperation,
+    Tags,
+)
+from senderpools.service.paging import PageRequest
+from senderpools.store import Store
+from senderpools.store.base import SenderFilter
+
+
+def _new_operation(now: int, total: int, applied: int) -> SenderPoolOperation:
+    queued = total - applied
+    return SenderPoolOperation(
+        id=ids.new_id(ids.OPERATION_PREFIX, now),
+        status=OperationStatus.PROCESSING if queued else OperationStatus.COMPLETED,
+        stats=OperationStats(total=total, queued=queued, created=applied, failed=0),
+        created_at=to_datetime(now),
+        updated_at=to_datetime(now),
+    )
+
+
+class SenderPoolService:
+    def __init__(self, store: Store, on_work: Callable[[], None] = lambda: None) -> None:
+        self._store = store
+        self._on_work = on_work  # wakes the in-process worker; other processes poll
+
+    async def create(self, account: str, name: str, tags: Tags, sender_ids: Sequence[str]) -> SenderPoolOperation:
+        """The pool exists when this returns; its senders join in the background."""
+        now = ids.now_ms()
+        pool = SenderPool(
+            id=ids.new_id(ids.POOL_PREFIX, now),
+            name=name,
+            tags=tags,
+            created_at=to_datetime(now),
+            updated_at=to_datetime(now),
+        )
+        operation = _new_operation(now, total=1 + len(sender_ids), applied=1)
+        await self._store.create_pool(account, pool, operation, sender_ids)
+        if sender_ids:
+            self._on_work()
+        return operation
+
+    async def fetch(self, account: str, pool_id: str) -> SenderPool:
+        pool = await self._store.get_pool(account, pool_id) if ids.is_pool_id(pool_id) else None
+        if pool is None:
+            raise NotFound(f"SenderPool {pool_id} was not found.")
+        return pool
+
+    async def list_pools(self, account: str, page: PageRequest, operation_id: str | None) -> list[SenderPool]:
+        return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), operation_id)
+
+    async def update(self, account: str, pool_id: str, name: str | None, tags: Tags | None) -> None:
+        found = ids.is_pool_id(pool_id) and await self._store.update_pool(account, pool_id, name, tags, ids.now_ms())
+        if not found:
+            raise NotFound(f"SenderPool {pool_id} was not found.")
+
+    async def delete(self, account: str, pool_id: str) -> None:
+        found = ids.is_pool_id(pool_id) and await self._store.delete_pool(account, pool_id, ids.now_ms())
+        if not found:
+            raise NotFound(f"SenderPool {pool_id} was not found.")
+        self._on_work()  # memberships are purged in the background
+
+    async def list_members(self, account: str, pool_id: str, page: PageRequest, where: SenderFilter) -> list[Sender]:
+        senders = None
+        if ids.is_pool_id(pool_id):
+            senders = await self._store.list_pool_senders(account, pool_id, page.window(ids.SENDER_PREFIX), where)
+        if senders is None:
+            raise NotFound(f"SenderPool {pool_id} was not found.")
+        return senders
+
+    async def add_senders(self, account: str, pool_id: str, sender_ids: Sequence[str]) -> SenderPoolOperation:
+        operation = _new_operation(ids.now_ms(), total=len(sender_ids), applied=0)
+        found = ids.is_pool_id(pool_id) and await self._store.add_senders(account, pool_id, operation, sender_ids)
+        if not found:
+            raise NotFound(f"SenderPool {pool_id} was not found.")
+        self._on_work()
+        return operation
+
+    async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> None:
+        found = (
+            ids.is_pool_id(pool_id)
+            and ids.is_sender_id(sender_id)
+            and await self._store.remove_sender(account, pool_id, sender_id)
+        )
+        if not found:
+            raise NotFound(f"SenderPool {pool_id} was not found or has no member {sender_id}.")
+
+    # -- operations --------------------------------------------------------------------------------
+    async def fetch_operation(self, account: str, operation_id: str, pool_id: str | None = None) -> OperationRecord:
+        """``pool_id`` narrows the lookup to operations about that pool (the pool-scoped URL)."""
+        record = await self._store.get_operation(account, operation_id) if ids.is_operation_id(operation_id) else None
+        if record is None or (pool_id is not None and record.pool_id != pool_id):
+            raise NotFound(f"SenderPool Operation {operation_id} was not found.")
+        return record
+
+    async def list_operations(
+        self, account: str, page: PageRequest, status: OperationStatus | None
+    ) -> list[SenderPoolOperation]:
+        return await self._store.list_operations(account, page.window(ids.OPERATION_PREFIX), status)

@@ -1,0 +1,19 @@
+"""Storage: one abstract interface (``base.Store``), one module of SQL per backend."""
+
+from __future__ import annotations
+
+from senderpools.store.base import Store, Window
+
+
+def open_store(database_url: str, sqlite_synchronous: str = "NORMAL") -> Store:
+    """The store for a database URL: ``sqlite:///relative/path``, ``sqlite:////absolute/path``."""
+    if database_url.startswith("sqlite://"):
+        from senderpools.store.sqlite import SQLiteStore
+
+        path = database_url.removeprefix("sqlite://").removeprefix("/") or ":memory:"
+        return SQLiteStore(path, synchronous=sqlite_synchronous)
+    scheme = database_url.split(":", 1)[0]
+    raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:///PATH")
+
+
+__all__ = ["Store", "Window", "open_store"]
