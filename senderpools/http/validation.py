@@ -167,12 +167,6 @@ class _Walker:
                 self.check(item, properties[key], member)
                 continue
             if names is not None:
-                before = len(self.errors)
-                self.check(key, names, member)
-                if len(self.errors) > before:  # a bad key reads better than a path-only message
-                    self.errors[before:] = [
-                        FieldError(f"{path} key {key!r} is invalid: {e.message.split(' ', 1)[1]}", member)
-                        for e in self.errors[before:]
-                    ]
+                self.check(key, names, member, label=f"{path} key {msgspec.json.encode(key).decode()}")
             if isinstance(extra, dict):
                 self.check(item, extra, member)
