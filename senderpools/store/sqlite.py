@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from senderpools.clock import to_datetime
+from senderpools.errors import ServiceUnavailable
 from senderpools.models import (
     Channel,
     Credential,
@@ -121,7 +122,10 @@ class SQLiteStore(Store):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # another process held the write lock past busy_timeout
+            raise ServiceUnavailable(retry_after=1) from exc
         try:
             yield db
         except BaseException:
