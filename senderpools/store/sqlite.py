@@ -16,9 +16,6 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
-import msgspec
-
-from senderpools.clock import to_datetime
 from senderpools.errors import ServiceUnavailable
 from senderpools.models import (
     Channel,
@@ -26,7 +23,6 @@ from senderpools.models import (
     ItemOutcome,
     OperationKind,
     OperationRecord,
-    OperationStats,
     OperationStatus,
     Sender,
     SenderPool,
@@ -35,74 +31,17 @@ from senderpools.models import (
     Tags,
 )
 from senderpools.store.base import SenderChanges, SenderFilter, Store, Window
-
-_encode_tags = msgspec.json.Encoder().encode
-_decode_tags = msgspec.json.Decoder(dict[str, str]).decode
-
-_POOL_COLUMNS = "id, name, tags, created_at, updated_at"
-_SENDER_COLUMNS = "s.id, s.display_name, s.address, s.channel, s.status, s.tags, s.created_at, s.updated_at"
-_OPERATION_COLUMNS = "id, status, total, queued, created, failed, created_at, updated_at"
-
-
-def _pool(row: Any) -> SenderPool:
-    return SenderPool(
-        id=row[0],
-        name=row[1],
-        tags=_decode_tags(row[2]),
-        created_at=to_datetime(row[3]),
-        updated_at=to_datetime(row[4]),
-    )
-
-
-def _sender(row: Any) -> Sender:
-    return Sender(
-        id=row[0],
-        display_name=row[1],
-        address=row[2],
-        channel=Channel(row[3]),
-        status=SenderStatus(row[4]),
-        tags=_decode_tags(row[5]),
-        created_at=to_datetime(row[6]),
-        updated_at=to_datetime(row[7]),
-    )
-
-
-def _operation(row: Any) -> SenderPoolOperation:
-    return SenderPoolOperation(
-        id=row[0],
-        status=OperationStatus(row[1]),
-        stats=OperationStats(total=row[2], queued=row[3], created=row[4], failed=row[5]),
-        created_at=to_datetime(row[6]),
-        updated_at=to_datetime(row[7]),
-    )
-
-
-def _ms(value: Any) -> int:
-    return int(value.timestamp() * 1000)
-
-
-def _window_sql(column: str, window: Window, args: list[Any]) -> str:
-    """The keyset conditions of ``window`` on ``column`` (appended to ``args``)."""
-    sql = ""
-    for op, bound in ((">", window.after), (">=", window.lower), ("<", window.upper)):
-        if bound is not None:
-            sql += f" AND {column} {op} ?"
-            args.append(bound)
-    return sql
-
-
-def _sender_filter_sql(where: SenderFilter, args: list[Any]) -> str:
-    sql = ""
-    if where.channels is not None:
-        sql += f" AND s.channel IN ({','.join('?' * len(where.channels))})"
-        args.extend(str(c) for c in where.channels)
-    if where.status is not None:
-        sql += " AND s.status = ?"
-        args.append(str(where.status))
-    if where.address is not None:
-        sql += " AND s.address = ?"
-        args.append(where.address)
-    return sql
+from senderpools.store.rows import (
+    OPERATION_COLUMNS,
+    POOL_COLUMNS,
+    SENDER_COLUMNS,
+    Args,
+    encode_tags,
+    epoch_ms,
+    operation_from_row,
+    pool_from_row,
+    sender_from_row,
+)
 
 
 class SQLiteStore(Store):
@@ -223,7 +162,7 @@ class SQLiteStore(Store):
         first_queued_seq: int,
         sender_ids: Sequence[str],
     ) -> None:
-        stats, created_ms, updated_ms = operation.stats, _ms(operation.created_at), _ms(operation.updated_at)
+        stats, created_ms, updated_ms = operation.stats, epoch_ms(operation.created_at), epoch_ms(operation.updated_at)
         db.execute(
             "INSERT INTO operations (id, account_sid, pool_id, kind, status, total, queued, created, failed,"
             " next_seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -241,12 +180,12 @@ class SQLiteStore(Store):
     async def create_pool(
         self, account: str, pool: SenderPool, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> None:
-        created_ms = _ms(pool.created_at)
+        created_ms = epoch_ms(pool.created_at)
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO pools (id, account_sid, name, tags, created_at, updated_at, operation_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (pool.id, account, pool.name, _encode_tags(pool.tags), created_ms, created_ms, operation.id),
+                (pool.id, account, pool.name, encode_tags(pool.tags), created_ms, created_ms, operation.id),
             )
             self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
@@ -257,27 +196,27 @@ class SQLiteStore(Store):
 
     async def get_pool(self, account: str, pool_id: str) -> SenderPool | None:
         row = self._db.execute(
-            f"SELECT {_POOL_COLUMNS} FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+            f"SELECT {POOL_COLUMNS} FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
             (pool_id, account),
         ).fetchone()
-        return None if row is None else _pool(row)
+        return None if row is None else pool_from_row(row)
 
     async def list_pools(self, account: str, window: Window, operation_id: str | None) -> list[SenderPool]:
-        args: list[Any] = [account]
-        sql = f"SELECT {_POOL_COLUMNS} FROM pools WHERE account_sid = ? AND deleted_at IS NULL"
+        args = Args(account)
+        sql = f"SELECT {POOL_COLUMNS} FROM pools WHERE account_sid = ? AND deleted_at IS NULL"
         if operation_id is not None:
             sql += " AND operation_id = ?"
             args.append(operation_id)
-        sql += _window_sql("id", window, args) + " ORDER BY id LIMIT ?"
+        sql += args.window("id", window) + " ORDER BY id LIMIT ?"
         args.append(window.limit)
-        return [_pool(row) for row in self._db.execute(sql, args)]
+        return [pool_from_row(row) for row in self._db.execute(sql, args)]
 
     async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags), updated_at = ?"
                 " WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
-                (name, None if tags is None else _encode_tags(tags), now_ms, pool_id, account),
+                (name, None if tags is None else encode_tags(tags), now_ms, pool_id, account),
             )
             return cursor.rowcount == 1
 
@@ -326,14 +265,14 @@ class SQLiteStore(Store):
     ) -> list[Sender] | None:
         if not self._pool_exists(self._db, account, pool_id):
             return None
-        args: list[Any] = [pool_id]
+        args = Args(pool_id)
         sql = (
-            f"SELECT {_SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
-            " WHERE m.pool_id = ?" + _window_sql("m.sender_id", window, args) + _sender_filter_sql(where, args)
+            f"SELECT {SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+            " WHERE m.pool_id = ?" + args.window("m.sender_id", window) + args.sender_filter(where)
         )
         sql += " ORDER BY m.sender_id LIMIT ?"
         args.append(window.limit)
-        return [_sender(row) for row in self._db.execute(sql, args)]
+        return [sender_from_row(row) for row in self._db.execute(sql, args)]
 
     async def add_senders(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
@@ -354,24 +293,24 @@ class SQLiteStore(Store):
     # -- operations --------------------------------------------------------------------------------
     async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None:
         row = self._db.execute(
-            f"SELECT {_OPERATION_COLUMNS}, kind, pool_id FROM operations WHERE id = ? AND account_sid = ?",
+            f"SELECT {OPERATION_COLUMNS}, kind, pool_id FROM operations WHERE id = ? AND account_sid = ?",
             (operation_id, account),
         ).fetchone()
         if row is None:
             return None
-        return OperationRecord(operation=_operation(row), kind=OperationKind(row[8]), pool_id=row[9])
+        return OperationRecord(operation=operation_from_row(row), kind=OperationKind(row[8]), pool_id=row[9])
 
     async def list_operations(
         self, account: str, window: Window, status: OperationStatus | None
     ) -> list[SenderPoolOperation]:
-        args: list[Any] = [account]
-        sql = f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE account_sid = ?"
+        args = Args(account)
+        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = ?"
         if status is not None:
             sql += " AND status = ?"
             args.append(str(status))
-        sql += _window_sql("id", window, args) + " ORDER BY id LIMIT ?"
+        sql += args.window("id", window) + " ORDER BY id LIMIT ?"
         args.append(window.limit)
-        return [_operation(row) for row in self._db.execute(sql, args)]
+        return [operation_from_row(row) for row in self._db.execute(sql, args)]
 
     async def operations_with_work(self, limit: int) -> list[str]:
         rows = self._db.execute(
@@ -445,8 +384,8 @@ class SQLiteStore(Store):
     async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
         rows = [
             (
-                s.id, account, s.display_name, s.address, str(s.channel), str(s.status), _encode_tags(s.tags),
-                _ms(s.created_at), _ms(s.updated_at),
+                s.id, account, s.display_name, s.address, str(s.channel), str(s.status), encode_tags(s.tags),
+                epoch_ms(s.created_at), epoch_ms(s.updated_at),
             )
             for s in senders
         ]  # fmt: skip
@@ -479,17 +418,17 @@ class SQLiteStore(Store):
 
     async def get_sender(self, account: str, sender_id: str) -> Sender | None:
         row = self._db.execute(
-            f"SELECT {_SENDER_COLUMNS} FROM senders s WHERE s.id = ? AND s.account_sid = ?",
+            f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.id = ? AND s.account_sid = ?",
             (sender_id, account),
         ).fetchone()
-        return None if row is None else _sender(row)
+        return None if row is None else sender_from_row(row)
 
     async def list_senders(self, account: str, window: Window, where: SenderFilter) -> list[Sender]:
-        args: list[Any] = [account]
-        sql = f"SELECT {_SENDER_COLUMNS} FROM senders s WHERE s.account_sid = ?" + _sender_filter_sql(where, args)
-        sql += _window_sql("s.id", window, args) + " ORDER BY s.id LIMIT ?"
+        args = Args(account)
+        sql = f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.account_sid = ?" + args.sender_filter(where)
+        sql += args.window("s.id", window) + " ORDER BY s.id LIMIT ?"
         args.append(window.limit)
-        return [_sender(row) for row in self._db.execute(sql, args)]
+        return [sender_from_row(row) for row in self._db.execute(sql, args)]
 
     async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> Sender | None:
         sets, args = ["updated_at = ?"], [now_ms]
@@ -501,14 +440,14 @@ class SQLiteStore(Store):
             args.append(str(changes.status))  # type: ignore[arg-type]
         if changes.tags is not None:
             sets.append("tags = ?")
-            args.append(_encode_tags(changes.tags))  # type: ignore[arg-type]
+            args.append(encode_tags(changes.tags))  # type: ignore[arg-type]
         with self._transaction() as db:
             row = db.execute(
                 f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = ? AND s.account_sid = ?"
-                f" RETURNING {_SENDER_COLUMNS}",
+                f" RETURNING {SENDER_COLUMNS}",
                 [*args, sender_id, account],
             ).fetchone()
-        return None if row is None else _sender(row)
+        return None if row is None else sender_from_row(row)
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
         with self._transaction() as db:
@@ -518,18 +457,18 @@ class SQLiteStore(Store):
     async def eligible_senders(
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
     ) -> list[Sender]:
-        args: list[Any] = []
+        args = Args()
         if pool_id is None:
-            sql = f"SELECT {_SENDER_COLUMNS} FROM senders s WHERE s.account_sid = ?"
+            sql = f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.account_sid = ?"
             args.append(account)
         else:
             sql = (
-                f"SELECT {_SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+                f"SELECT {SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
                 " WHERE m.pool_id = ? AND s.account_sid = ?"
             )
             args += [pool_id, account]
-        sql += _sender_filter_sql(SenderFilter(channels=channels, status=SenderStatus.ACTIVATED), args)
+        sql += args.sender_filter(SenderFilter(channels=channels, status=SenderStatus.ACTIVATED))
         if addresses is not None:
             sql += f" AND s.address IN ({','.join('?' * len(addresses))})"
             args.extend(addresses)
-        return [_sender(row) for row in self._db.execute(sql + " ORDER BY s.id", args)]
+        return [sender_from_row(row) for row in self._db.execute(sql + " ORDER BY s.id", args)]
