@@ -21,6 +21,7 @@ class Settings(msgspec.Struct, kw_only=True):
     auth_cache_ttl: float = 60.0  # seconds a verified credential is remembered
     worker_batch_size: int = 1000
     worker_poll_interval: float = 0.25  # seconds between looks for work queued by other processes
+    database_pool_size: int = 10  # PostgreSQL connections per process
     sqlite_synchronous: str = "NORMAL"  # NORMAL survives process crashes; FULL also survives power loss
     log_level: str = "info"
 

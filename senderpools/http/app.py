@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = open_store(settings.database_url, settings.sqlite_synchronous)
+        store = open_store(settings.database_url, settings.sqlite_synchronous, settings.database_pool_size)
         await store.migrate()
         worker = OperationWorker(store, settings.worker_batch_size, settings.worker_poll_interval)
         app.state.services = Services(

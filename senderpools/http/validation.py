@@ -31,13 +31,18 @@ def _schema(type_: Any) -> dict[str, Any]:
 def decode(body: bytes, type_: Any) -> Any:
     if not body.strip():
         raise InvalidRequest("The request body is empty; a JSON document is required.")
+    not_json = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)  # invalid UTF-8 is not JSON either
     try:
         return _decoder(type_).decode(body)
     except msgspec.ValidationError as exc:
-        errors = collect_errors(msgspec.json.decode(body), type_)
-        raise InvalidRequest.of(errors or [_from_msgspec(exc)]) from None
-    except (msgspec.DecodeError, RecursionError):
+        failure = exc
+    except not_json:
         raise InvalidRequest("The request body is not valid JSON.") from None
+    try:  # the typed pass stops early: a body can be wrong in shape *and* unparseable further on
+        value = msgspec.json.decode(body)
+    except not_json:
+        raise InvalidRequest("The request body is not valid JSON.") from None
+    raise InvalidRequest.of(collect_errors(value, type_) or [_from_msgspec(failure)])
 
 
 def _from_msgspec(exc: msgspec.ValidationError) -> FieldError:

@@ -22,12 +22,16 @@ from senderpools.models import (
 )
 from senderpools.store.base import SenderFilter, Window
 
-encode_tags = msgspec.json.Encoder().encode
+_encode_tags = msgspec.json.Encoder().encode
 _decode_tags = msgspec.json.Decoder(dict[str, str]).decode
 
 POOL_COLUMNS = "id, name, tags, created_at, updated_at"
 SENDER_COLUMNS = "s.id, s.display_name, s.address, s.channel, s.status, s.tags, s.created_at, s.updated_at"
 OPERATION_COLUMNS = "id, status, total, queued, created, failed, created_at, updated_at"
+
+
+def encode_tags(tags: dict[str, str]) -> str:
+    return _encode_tags(tags).decode()
 
 
 def pool_from_row(row: Any) -> SenderPool:

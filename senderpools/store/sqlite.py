@@ -444,7 +444,7 @@ class SQLiteStore(Store):
         with self._transaction() as db:
             row = db.execute(
                 f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = ? AND s.account_sid = ?"
-                f" RETURNING {SENDER_COLUMNS}",
+                f" RETURNING {SENDER_COLUMNS.replace('s.', '')}",  # SQLite: RETURNING takes no table alias
                 [*args, sender_id, account],
             ).fetchone()
         return None if row is None else sender_from_row(row)
