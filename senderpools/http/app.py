@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from senderpools.config import Settings
 from senderpools.errors import ApiError, MethodNotAllowed, NotFound
@@ -40,8 +40,15 @@ async def _not_found_or_not_allowed(request: Request, exc: Exception) -> Respons
     status = exc.status_code if isinstance(exc, HTTPException) else 404
     error: ApiError = MethodNotAllowed() if status == 405 else NotFound()
     response = error_response(error, base_url(request))
-    if isinstance(exc, HTTPException) and exc.headers and "Allow" in exc.headers:
-        response.headers["Allow"] = exc.headers["Allow"]
+    if status == 405:
+        # Starlette names only the first route matching the path; Allow must list every method it has.
+        allowed = {
+            method
+            for route in request.app.routes
+            if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE
+            for method in route.methods
+        }
+        response.headers["Allow"] = ", ".join(sorted(allowed))
     return response
 
 
