@@ -158,12 +158,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh, empty database on the backend under test."""
-    if backend == "postgresql":
-        cluster: PostgresCluster = request.getfixturevalue("postgres")
-        return cluster.new_database()
-    return f"sqlite:///{tmp_path}/senderpools.db"
+    if backend != "postgresql":
+        yield f"sqlite:///{tmp_path}/senderpools.db"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    url = cluster.new_database()
+    yield url
+    cluster.drop_database(url)
 
 
 @pytest.fixture

@@ -100,3 +100,8 @@ class PostgresCluster:
         name = f"sp_test_{next(self._names)}"
         asyncio.run(self._admin(f"CREATE DATABASE {name} TEMPLATE {self._template}"))
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a test's database (each is a few MB on disk; a full run makes hundreds)."""
+        name = url.rsplit("/", 1)[-1]
+        asyncio.run(self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
