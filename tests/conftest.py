@@ -138,7 +138,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-BACKENDS = os.environ.get("SENDERPOOLS_TEST_BACKENDS", "sqlite").split(",")
+# Every test that uses `server` runs on each backend; narrow with SENDERPOOLS_TEST_BACKENDS=sqlite.
+BACKENDS = os.environ.get("SENDERPOOLS_TEST_BACKENDS", "sqlite,postgresql").split(",")
 
 
 @pytest.fixture(scope="session")
