@@ -1,8 +1,10 @@
 """Accounts, API keys, and checking a presented credential.
 
 Secrets are stored only as salted scrypt hashes. scrypt is deliberately slow (~tens of ms), so a
-verified credential is remembered for a short time under a keyed digest of the presented pair:
-the hot path costs one dictionary lookup, and the plaintext is never kept.
+verified credential is remembered for a while under a keyed digest of the presented pair: the hot
+path costs one dictionary lookup, and the plaintext is never kept. Once a second at most, a cached
+credential's row is read again (an indexed read, no scrypt), so a revoked key or a replaced token
+stops working within a second on every node.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import time
 from collections import OrderedDict
 
 from senderpools import ids
+from senderpools.models import Credential
 from senderpools.store import Store
 
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
+REVOCATION_CHECK_INTERVAL = 1.0  # seconds
 
 
 def hash_secret(secret: str) -> str:
@@ -73,42 +77,61 @@ class CredentialVerifier:
         self._ttl = cache_ttl
         self._size = cache_size
         self._key = os.urandom(32)
-        self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
-        self._inflight: dict[bytes, asyncio.Future[str | None]] = {}
+        # digest of the presented pair -> (credential as verified, when verified, when last re-read)
+        self._cache: OrderedDict[bytes, tuple[Credential, float, float]] = OrderedDict()
+        self._inflight: dict[bytes, asyncio.Future[Credential | None]] = {}
 
     async def verify(self, sid: str, secret: str) -> str | None:
         key = hmac.digest(self._key, f"{sid}:{secret}".encode(), "sha256")
+        credential = await self._from_cache(key, sid) or await self._verify_once(key, sid, secret)
+        return None if credential is None else credential.account_sid
+
+    async def _from_cache(self, key: bytes, sid: str) -> Credential | None:
         hit = self._cache.get(key)
-        if hit is not None and hit[1] > time.monotonic():
-            return hit[0]
+        if hit is None:
+            return None
+        credential, verified_at, checked_at = hit
+        now = time.monotonic()
+        if now - verified_at >= self._ttl:
+            self._cache.pop(key, None)
+            return None
+        if now - checked_at >= REVOCATION_CHECK_INTERVAL:
+            if await self._store.find_credential(sid) != credential:  # revoked, replaced or deleted
+                self._cache.pop(key, None)
+                return None
+            self._cache[key] = (credential, verified_at, now)
+        return credential
+
+    async def _verify_once(self, key: bytes, sid: str, secret: str) -> Credential | None:
+        """Run scrypt once per presented pair, even when many requests bring it at the same moment."""
         pending = self._inflight.get(key)
-        if pending is not None:  # the same credential is being checked right now: share the result
+        if pending is not None:
             return await asyncio.shield(pending)
-        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Credential | None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            account = await self._check(sid, secret)
-            future.set_result(account)
+            credential = await self._check(sid, secret)
         except BaseException as exc:
-            future.set_exception(exc)
+            future.set_exception(exc) if isinstance(exc, Exception) else future.cancel()
             raise
         finally:
             del self._inflight[key]
-        if account is not None:
-            self._cache[key] = (account, time.monotonic() + self._ttl)
-            self._cache.move_to_end(key)
+        future.set_result(credential)
+        if credential is not None:
+            now = time.monotonic()
+            self._cache[key] = (credential, now, now)
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
-        return account
+        return credential
 
     def forget_all(self) -> None:
         """Drop every cached verification (after a credential is revoked in this process)."""
         self._cache.clear()
 
-    async def _check(self, sid: str, secret: str) -> str | None:
+    async def _check(self, sid: str, secret: str) -> Credential | None:
         credential = await self._store.find_credential(sid)
         stored = _DUMMY_HASH if credential is None else credential.secret_hash
         ok = await asyncio.to_thread(verify_secret, secret, stored)
         if not ok or credential is None or credential.revoked:
             return None
-        return credential.account_sid
+        return credential
