@@ -1,0 +1,97 @@
+"""Python SDK for the Sender Pools API: ``Client`` (blocking) and ``AsyncClient`` (asyncio), on httpx.
+
+Works against Twilio's Comms API and against a senderpools server; the sender management calls
+(``senders.create/create_many/update/delete``) are senderpools extensions.
+
+    from senderpools.client import Client
+
+    with Client(base_url="http://127.0.0.1:8080") as client:  # credentials from TWILIO_* variables
+        created = client.sender_pools.create("campaign", senders=ids, wait=True)
+        for sender in client.sender_pools.list_senders(created.pool.id):
+            print(sender.address)
+"""
+
+from senderpools.client._client import AsyncClient, Client
+from senderpools.client._http import NO_RETRY, RetryPolicy
+from senderpools.client.errors import (
+    ApiConnectionError,
+    ApiError,
+    ConfigurationError,
+    ConflictError,
+    ErrorDetail,
+    InvalidRequestError,
+    MethodNotAllowedError,
+    NotFoundError,
+    OperationTimeoutError,
+    PayloadTooLargeError,
+    SenderPoolsError,
+    ServerError,
+    ServiceUnavailableError,
+    TooManyRequestsError,
+    UnauthorizedError,
+    UnexpectedResponseError,
+    UnsupportedMediaTypeError,
+)
+from senderpools.client.resources import AsyncPager, AsyncPendingOperation, Pager, PendingOperation
+from senderpools.client.types import (
+    CreatedPool,
+    NewSender,
+    OperationReference,
+    Page,
+    Recipient,
+    Resolution,
+    ResolvedSender,
+    ResourceReference,
+)
+from senderpools.models import (
+    Channel,
+    OperationStats,
+    OperationStatus,
+    Sender,
+    SenderPool,
+    SenderPoolOperation,
+    SenderStatus,
+)
+
+__all__ = [
+    "NO_RETRY",
+    "ApiConnectionError",
+    "ApiError",
+    "AsyncClient",
+    "AsyncPager",
+    "AsyncPendingOperation",
+    "Channel",
+    "Client",
+    "ConfigurationError",
+    "ConflictError",
+    "CreatedPool",
+    "ErrorDetail",
+    "InvalidRequestError",
+    "MethodNotAllowedError",
+    "NewSender",
+    "NotFoundError",
+    "OperationReference",
+    "OperationStats",
+    "OperationStatus",
+    "OperationTimeoutError",
+    "Page",
+    "Pager",
+    "PayloadTooLargeError",
+    "PendingOperation",
+    "Recipient",
+    "Resolution",
+    "ResolvedSender",
+    "ResourceReference",
+    "RetryPolicy",
+    "Sender",
+    "SenderPool",
+    "SenderPoolOperation",
+    "SenderPoolsError",
+    "SenderStatus",
+    "ServerError",
+    "ServiceUnavailableError",
+    "TooManyRequestsError",
+    "UnauthorizedError",
+    "UnexpectedResponseError",
+    "UnsupportedMediaTypeError",
+]

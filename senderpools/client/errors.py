@@ -1,0 +1,161 @@
+"""Exceptions of the SDK. Every error answer of the API becomes an ``ApiError`` subclass carrying its envelope."""
+
+from __future__ import annotations
+
+import msgspec
+
+from senderpools.models import SenderPoolOperation
+
+
+class SenderPoolsError(Exception):
+    """Base of every exception the SDK raises."""
+
+
+class ConfigurationError(SenderPoolsError, ValueError):
+    """The client cannot be built: missing credentials or a bad base URL."""
+
+
+class ApiConnectionError(SenderPoolsError):
+    """The request never got an answer (connection refused, reset, timed out...)."""
+
+
+class UnexpectedResponseError(SenderPoolsError):
+    """A success answer whose body is not what the contract describes."""
+
+
+class OperationTimeoutError(SenderPoolsError, TimeoutError):
+    """An operation was still PROCESSING when ``wait`` gave up; ``operation`` is the last state seen."""
+
+    def __init__(self, operation: SenderPoolOperation, timeout: float) -> None:
+        super().__init__(f"operation {operation.id} still {operation.status} after {timeout:g}s ({operation.stats})")
+        self.operation = operation
+        self.timeout = timeout
+
+
+class ErrorDetail(msgspec.Struct, rename="camel", kw_only=True):
+    """One entry of the error envelope ``{"errors": [...]}``."""
+
+    code: int | None = None
+    message: str = ""
+    info_url: str | None = None
+    context: str = "null"  # a JSON path such as "$.tags", or "null" when no field is at fault
+
+
+class ErrorEnvelope(msgspec.Struct):
+    errors: list[ErrorDetail]
+
+
+class ApiError(SenderPoolsError):
+    """The API answered with an error status. ``errors`` holds every entry of the envelope.
+
+    ``code``, ``message``, ``context`` and ``info_url`` are those of the first entry; ``retry_after`` is
+    the ``Retry-After`` header in seconds when the answer had one.
+    """
+
+    status_code: int = 0
+
+    def __init__(
+        self,
+        status_code: int,
+        errors: list[ErrorDetail],
+        *,
+        method: str = "",
+        url: str = "",
+        retry_after: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.errors = errors or [ErrorDetail(message=f"HTTP {status_code} without an error envelope")]
+        self.method = method
+        self.url = url
+        self.retry_after = retry_after
+        self.headers = headers or {}
+        super().__init__(str(self))
+
+    @property
+    def code(self) -> int | None:
+        return self.errors[0].code
+
+    @property
+    def message(self) -> str:
+        return self.errors[0].message
+
+    @property
+    def context(self) -> str:
+        return self.errors[0].context
+
+    @property
+    def info_url(self) -> str | None:
+        return self.errors[0].info_url
+
+    def __str__(self) -> str:
+        parts = []
+        for error in self.errors:
+            where = "" if error.context in ("null", "") else f" (at {error.context})"
+            parts.append(f"{error.code}: {error.message}{where}")
+        return f"HTTP {self.status_code} on {self.method} {self.url}: " + "; ".join(parts)
+
+
+class InvalidRequestError(ApiError):
+    status_code = 400
+
+
+class UnauthorizedError(ApiError):
+    status_code = 401
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+
+
+class MethodNotAllowedError(ApiError):
+    status_code = 405
+
+
+class ConflictError(ApiError):
+    status_code = 409
+
+
+class PayloadTooLargeError(ApiError):
+    status_code = 413
+
+
+class UnsupportedMediaTypeError(ApiError):
+    status_code = 415
+
+
+class TooManyRequestsError(ApiError):
+    status_code = 429
+
+
+class ServerError(ApiError):
+    """Any 5xx answer."""
+
+    status_code = 500
+
+
+class ServiceUnavailableError(ServerError):
+    status_code = 503
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    cls.status_code: cls
+    for cls in (
+        InvalidRequestError,
+        UnauthorizedError,
+        NotFoundError,
+        MethodNotAllowedError,
+        ConflictError,
+        PayloadTooLargeError,
+        UnsupportedMediaTypeError,
+        TooManyRequestsError,
+        ServiceUnavailableError,
+    )
+}
+
+
+def error_class(status_code: int) -> type[ApiError]:
+    """The exception type for an error status."""
+    if status_code in _BY_STATUS:
+        return _BY_STATUS[status_code]
+    return ServerError if status_code >= 500 else ApiError

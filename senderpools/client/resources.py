@@ -1,0 +1,610 @@
+"""``client.sender_pools`` and ``client.senders``, blocking and asyncio.
+
+Each method here only names its arguments and hands the flow built in ``_api`` to its client's driver:
+the request building, decoding, paging and polling live there, once.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping, Sequence
+from typing import Generic, Literal, Protocol, TypeVar, overload
+
+from msgspec import UNSET, UnsetType
+
+from senderpools.client._api import (
+    DEFAULT_WAIT_TIMEOUT,
+    Date,
+    Listing,
+    ProgressCallback,
+    RecipientLike,
+    SenderPoolsApi,
+    SenderRef,
+    SendersApi,
+)
+from senderpools.client._http import Flow
+from senderpools.client.types import CreatedPool, NewSender, OperationReference, Page, Resolution, ResourceReference
+from senderpools.models import Channel, OperationStatus, Sender, SenderPool, SenderPoolOperation, SenderStatus
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    def __call__(self, flow: Flow[T]) -> T: ...
+
+
+class AsyncRunner(Protocol):
+    def __call__(self, flow: Flow[T]) -> Awaitable[T]: ...
+
+
+# -- pagination --------------------------------------------------------------------------------------
+class Pager(Generic[T]):
+    """A lazy list: iterating walks every page, fetching each only when the previous one is used up.
+
+    Each ``for`` starts again from the first page (or from the ``page_token`` the list was asked with)."""
+
+    def __init__(self, listing: Listing[T], run: Runner) -> None:
+        self._listing = listing
+        self._run = run
+
+    def pages(self) -> Iterator[Page[T]]:
+        token = self._listing.first_token
+        while True:
+            page = self._run(self._listing.page(token))
+            yield page
+            token = Listing.following(page, token)
+            if token is None:
+                return
+
+    def first_page(self) -> Page[T]:
+        return self._run(self._listing.page(self._listing.first_token))
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.pages():
+            yield from page.items
+
+
+class AsyncPager(Generic[T]):
+    """The asyncio ``Pager``: ``async for item in pager`` walks every page lazily."""
+
+    def __init__(self, listing: Listing[T], run: AsyncRunner) -> None:
+        self._listing = listing
+        self._run = run
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        token = self._listing.first_token
+        while True:
+            page = await self._run(self._listing.page(token))
+            yield page
+            token = Listing.following(page, token)
+            if token is None:
+                return
+
+    async def first_page(self) -> Page[T]:
+        return await self._run(self._listing.page(self._listing.first_token))
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+
+# -- operations in flight ----------------------------------------------------------------------------
+class PendingOperation:
+    """The 202 answer of Create or Add Senders: an operation that may still be PROCESSING."""
+
+    def __init__(self, reference: OperationReference, api: SenderPoolsApi, run: Runner) -> None:
+        self.reference = reference
+        self._api = api
+        self._run = run
+
+    @property
+    def operation_id(self) -> str:
+        return self.reference.operation_id
+
+    @property
+    def operation_location(self) -> str | None:
+        return self.reference.operation_location
+
+    def fetch(self) -> SenderPoolOperation:
+        return self._run(self._api.fetch_operation(self.operation_id))
+
+    def wait(
+        self, timeout: float = DEFAULT_WAIT_TIMEOUT, on_progress: ProgressCallback | None = None
+    ) -> SenderPoolOperation:
+        """Poll with backoff until the operation leaves PROCESSING; the finished operation."""
+        return self._run(self._api.wait_operation(self.operation_id, timeout, on_progress))
+
+    def __repr__(self) -> str:
+        return f"PendingOperation({self.operation_id!r})"
+
+
+class AsyncPendingOperation:
+    """The asyncio ``PendingOperation``."""
+
+    def __init__(self, reference: OperationReference, api: SenderPoolsApi, run: AsyncRunner) -> None:
+        self.reference = reference
+        self._api = api
+        self._run = run
+
+    @property
+    def operation_id(self) -> str:
+        return self.reference.operation_id
+
+    @property
+    def operation_location(self) -> str | None:
+        return self.reference.operation_location
+
+    async def fetch(self) -> SenderPoolOperation:
+        return await self._run(self._api.fetch_operation(self.operation_id))
+
+    async def wait(
+        self, timeout: float = DEFAULT_WAIT_TIMEOUT, on_progress: ProgressCallback | None = None
+    ) -> SenderPoolOperation:
+        return await self._run(self._api.wait_operation(self.operation_id, timeout, on_progress))
+
+    def __repr__(self) -> str:
+        return f"AsyncPendingOperation({self.operation_id!r})"
+
+
+# -- sender pools ------------------------------------------------------------------------------------
+class SenderPools:
+    """``/v1/SenderPools``: pools, their members and their operations."""
+
+    def __init__(self, api: SenderPoolsApi, run: Runner) -> None:
+        self._api = api
+        self._run = run
+
+    def list(
+        self,
+        *,
+        start_date: Date | None = None,
+        end_date: Date | None = None,
+        operation_id: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Pager[SenderPool]:
+        return Pager(self._api.list(start_date, end_date, operation_id, page_size, page_token), self._run)
+
+    @overload
+    def create(
+        self,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        senders: Iterable[SenderRef] | None = None,
+        wait: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> PendingOperation: ...
+
+    @overload
+    def create(
+        self,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        senders: Iterable[SenderRef] | None = None,
+        wait: Literal[True],
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> CreatedPool: ...
+
+    def create(
+        self,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        senders: Iterable[SenderRef] | None = None,
+        wait: bool = False,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> PendingOperation | CreatedPool:
+        """Create a pool. With ``wait=True``, poll its operation and return it with the new pool."""
+        if wait:
+            return self._run(self._api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress))
+        return PendingOperation(self._run(self._api.create(name, tags, senders, idempotency_key)), self._api, self._run)
+
+    def fetch(self, sender_pool_id: str) -> SenderPool:
+        return self._run(self._api.fetch(sender_pool_id))
+
+    def update(
+        self,
+        sender_pool_id: str,
+        *,
+        name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ResourceReference:
+        """Change the name and/or replace the tags (202: the change is accepted)."""
+        return self._run(self._api.update(sender_pool_id, name, tags, idempotency_key))
+
+    def delete(self, sender_pool_id: str) -> ResourceReference | None:
+        return self._run(self._api.delete(sender_pool_id))
+
+    def list_senders(
+        self,
+        sender_pool_id: str,
+        *,
+        channel: Channel | str | None = None,
+        status: SenderStatus | str | None = None,
+        start_date: Date | None = None,
+        end_date: Date | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Pager[Sender]:
+        listing = self._api.list_senders(sender_pool_id, channel, status, start_date, end_date, page_size, page_token)
+        return Pager(listing, self._run)
+
+    @overload
+    def add_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> PendingOperation: ...
+
+    @overload
+    def add_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: Literal[True],
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> SenderPoolOperation: ...
+
+    def add_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: bool = False,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> PendingOperation | SenderPoolOperation:
+        """Add senders (IDs or Sender objects). With ``wait=True``, the finished operation."""
+        if wait:
+            flow = self._api.add_senders_and_wait(sender_pool_id, senders, idempotency_key, timeout, on_progress)
+            return self._run(flow)
+        reference = self._run(self._api.add_senders(sender_pool_id, senders, idempotency_key))
+        return PendingOperation(reference, self._api, self._run)
+
+    def remove_sender(self, sender_pool_id: str, sender_id: str) -> ResourceReference | None:
+        return self._run(self._api.remove_sender(sender_pool_id, sender_id))
+
+    def list_operations(
+        self,
+        *,
+        status: OperationStatus | str | None = None,
+        start_date: Date | None = None,
+        end_date: Date | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Pager[SenderPoolOperation]:
+        return Pager(self._api.list_operations(status, start_date, end_date, page_size, page_token), self._run)
+
+    def fetch_operation(self, operation_id: str) -> SenderPoolOperation:
+        return self._run(self._api.fetch_operation(operation_id))
+
+    def wait_operation(
+        self, operation_id: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT, on_progress: ProgressCallback | None = None
+    ) -> SenderPoolOperation:
+        """Poll an operation with backoff until it leaves PROCESSING."""
+        return self._run(self._api.wait_operation(operation_id, timeout, on_progress))
+
+
+class AsyncSenderPools:
+    """The asyncio ``SenderPools``."""
+
+    def __init__(self, api: SenderPoolsApi, run: AsyncRunner) -> None:
+        self._api = api
+        self._run = run
+
+    def list(
+        self,
+        *,
+        start_date: Date | None = None,
+        end_date: Date | None = None,
+        operation_id: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> AsyncPager[SenderPool]:
+        return AsyncPager(self._api.list(start_date, end_date, operation_id, page_size, page_token), self._run)
+
+    @overload
+    async def create(
+        self,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        senders: Iterable[SenderRef] | None = None,
+        wait: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> AsyncPendingOperation: ...
+
+    @overload
+    async def create(
+        self,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        senders: Iterable[SenderRef] | None = None,
+        wait: Literal[True],
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> CreatedPool: ...
+
+    async def create(
+        self,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        senders: Iterable[SenderRef] | None = None,
+        wait: bool = False,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> AsyncPendingOperation | CreatedPool:
+        if wait:
+            return await self._run(
+                self._api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress)
+            )
+        reference = await self._run(self._api.create(name, tags, senders, idempotency_key))
+        return AsyncPendingOperation(reference, self._api, self._run)
+
+    async def fetch(self, sender_pool_id: str) -> SenderPool:
+        return await self._run(self._api.fetch(sender_pool_id))
+
+    async def update(
+        self,
+        sender_pool_id: str,
+        *,
+        name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ResourceReference:
+        return await self._run(self._api.update(sender_pool_id, name, tags, idempotency_key))
+
+    async def delete(self, sender_pool_id: str) -> ResourceReference | None:
+        return await self._run(self._api.delete(sender_pool_id))
+
+    def list_senders(
+        self,
+        sender_pool_id: str,
+        *,
+        channel: Channel | str | None = None,
+        status: SenderStatus | str | None = None,
+        start_date: Date | None = None,
+        end_date: Date | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> AsyncPager[Sender]:
+        listing = self._api.list_senders(sender_pool_id, channel, status, start_date, end_date, page_size, page_token)
+        return AsyncPager(listing, self._run)
+
+    @overload
+    async def add_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> AsyncPendingOperation: ...
+
+    @overload
+    async def add_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: Literal[True],
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> SenderPoolOperation: ...
+
+    async def add_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: bool = False,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> AsyncPendingOperation | SenderPoolOperation:
+        if wait:
+            flow = self._api.add_senders_and_wait(sender_pool_id, senders, idempotency_key, timeout, on_progress)
+            return await self._run(flow)
+        reference = await self._run(self._api.add_senders(sender_pool_id, senders, idempotency_key))
+        return AsyncPendingOperation(reference, self._api, self._run)
+
+    async def remove_sender(self, sender_pool_id: str, sender_id: str) -> ResourceReference | None:
+        return await self._run(self._api.remove_sender(sender_pool_id, sender_id))
+
+    def list_operations(
+        self,
+        *,
+        status: OperationStatus | str | None = None,
+        start_date: Date | None = None,
+        end_date: Date | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> AsyncPager[SenderPoolOperation]:
+        return AsyncPager(self._api.list_operations(status, start_date, end_date, page_size, page_token), self._run)
+
+    async def fetch_operation(self, operation_id: str) -> SenderPoolOperation:
+        return await self._run(self._api.fetch_operation(operation_id))
+
+    async def wait_operation(
+        self, operation_id: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT, on_progress: ProgressCallback | None = None
+    ) -> SenderPoolOperation:
+        return await self._run(self._api.wait_operation(operation_id, timeout, on_progress))
+
+
+# -- senders -----------------------------------------------------------------------------------------
+class Senders:
+    """``/v1/Senders``: the inventory (list, fetch, Search, Resolve) and senderpools' management extension."""
+
+    def __init__(self, api: SendersApi, run: Runner) -> None:
+        self._api = api
+        self._run = run
+
+    def list(
+        self,
+        *,
+        channel: Channel | str | None = None,
+        status: SenderStatus | str | None = None,
+        start_date: Date | None = None,
+        end_date: Date | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Pager[Sender]:
+        return Pager(self._api.list(channel, status, start_date, end_date, page_size, page_token), self._run)
+
+    def fetch(self, sender_id: str) -> Sender:
+        return self._run(self._api.fetch(sender_id))
+
+    def search(
+        self,
+        address: str,
+        channel: Channel | str,
+        *,
+        status: SenderStatus | str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Pager[Sender]:
+        """Senders with this address on this channel (or PHONE: SMS, RCS and WhatsApp)."""
+        return Pager(self._api.search(address, channel, status, page_size, page_token), self._run)
+
+    def resolve(
+        self,
+        recipient_addresses: Sequence[RecipientLike],
+        *,
+        sender_pool_id: str | None = None,
+        sender_addresses: Sequence[str] | None = None,
+        filter_in: Sequence[Channel | str] | None = None,
+        priority: Sequence[Channel | str] | None = None,
+    ) -> builtins.list[Resolution]:
+        """The candidate senders for each recipient (``Recipient`` or ``(address, channel)``)."""
+        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority)
+        return self._run(flow)
+
+    def create(
+        self,
+        address: str,
+        channel: Channel | str,
+        *,
+        display_name: str | None = None,
+        status: SenderStatus | str | None = None,
+        tags: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Sender:
+        """Register one sender (senderpools extension)."""
+        return self._run(self._api.create(address, channel, display_name, status, tags, idempotency_key))
+
+    def create_many(self, senders: Sequence[NewSender], *, idempotency_key: str | None = None) -> builtins.list[Sender]:
+        """Register up to 10,000 senders at once, all or nothing (senderpools extension)."""
+        return self._run(self._api.create_many(senders, idempotency_key))
+
+    def update(
+        self,
+        sender_id: str,
+        *,
+        display_name: str | UnsetType | None = UNSET,
+        status: SenderStatus | str | None = None,
+        tags: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Sender:
+        """Change a sender (senderpools extension); ``display_name=None`` clears the display name."""
+        return self._run(self._api.update(sender_id, display_name, status, tags, idempotency_key))
+
+    def delete(self, sender_id: str) -> None:
+        """Delete a sender; it leaves every pool (senderpools extension)."""
+        self._run(self._api.delete(sender_id))
+
+
+class AsyncSenders:
+    """The asyncio ``Senders``."""
+
+    def __init__(self, api: SendersApi, run: AsyncRunner) -> None:
+        self._api = api
+        self._run = run
+
+    def list(
+        self,
+        *,
+        channel: Channel | str | None = None,
+        status: SenderStatus | str | None = None,
+        start_date: Date | None = None,
+        end_date: Date | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> AsyncPager[Sender]:
+        return AsyncPager(self._api.list(channel, status, start_date, end_date, page_size, page_token), self._run)
+
+    async def fetch(self, sender_id: str) -> Sender:
+        return await self._run(self._api.fetch(sender_id))
+
+    def search(
+        self,
+        address: str,
+        channel: Channel | str,
+        *,
+        status: SenderStatus | str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> AsyncPager[Sender]:
+        return AsyncPager(self._api.search(address, channel, status, page_size, page_token), self._run)
+
+    async def resolve(
+        self,
+        recipient_addresses: Sequence[RecipientLike],
+        *,
+        sender_pool_id: str | None = None,
+        sender_addresses: Sequence[str] | None = None,
+        filter_in: Sequence[Channel | str] | None = None,
+        priority: Sequence[Channel | str] | None = None,
+    ) -> builtins.list[Resolution]:
+        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority)
+        return await self._run(flow)
+
+    async def create(
+        self,
+        address: str,
+        channel: Channel | str,
+        *,
+        display_name: str | None = None,
+        status: SenderStatus | str | None = None,
+        tags: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Sender:
+        return await self._run(self._api.create(address, channel, display_name, status, tags, idempotency_key))
+
+    async def create_many(
+        self, senders: Sequence[NewSender], *, idempotency_key: str | None = None
+    ) -> builtins.list[Sender]:
+        return await self._run(self._api.create_many(senders, idempotency_key))
+
+    async def update(
+        self,
+        sender_id: str,
+        *,
+        display_name: str | UnsetType | None = UNSET,
+        status: SenderStatus | str | None = None,
+        tags: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Sender:
+        return await self._run(self._api.update(sender_id, display_name, status, tags, idempotency_key))
+
+    async def delete(self, sender_id: str) -> None:
+        await self._run(self._api.delete(sender_id))

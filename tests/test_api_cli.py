@@ -1,0 +1,331 @@
+"""The ``senderpools pools|senders|operations`` commands against a real server process (granian on loopback)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from senderpools.cli import app
+from senderpools.client import Client
+from tests.procs import ServerProcess, bootstrap_credentials, clean_env, database_url, run_cli, start_server
+
+runner = CliRunner()
+
+
+@dataclass(frozen=True)
+class Login:
+    base_url: str
+    sid: str
+    token: str
+
+    def env(self) -> dict[str, str | None]:
+        return {
+            "SENDERPOOLS_BASE_URL": self.base_url,
+            "TWILIO_ACCOUNT_SID": self.sid,
+            "TWILIO_AUTH_TOKEN": self.token,
+            "TWILIO_API_KEY": None,
+            "TWILIO_API_SECRET": None,
+            "COLUMNS": "220",
+        }
+
+    def sdk(self) -> Client:
+        return Client(self.sid, self.token, base_url=self.base_url)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Path]]:
+    directory = tmp_path_factory.mktemp("api-cli")
+    db = directory / "senderpools.db"
+    process = start_server(directory / "logs", db)
+    try:
+        assert bootstrap_credentials(process.stdout) is not None, process.describe()
+        yield process, db
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def login(served: tuple[ServerProcess, Path]) -> Login:
+    """A fresh account on the running server."""
+    process, db = served
+    result = runner.invoke(app, ["accounts", "create", "--database-url", database_url(db)])
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    return Login(process.base_url, created["accountSid"], created["authToken"])
+
+
+def sp(login: Login, *args: str, **env: str | None) -> Result:
+    """Run ``senderpools ARGS`` in-process as ``login``."""
+    return runner.invoke(app, list(args), env={**login.env(), **env})
+
+
+def sp_json(login: Login, *args: str) -> Any:
+    result = sp(login, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Path:
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def phone(i: int) -> str:
+    return f"+1415{i:07d}"
+
+
+def register(login: Login, tmp_path: Path, count: int) -> list[dict[str, Any]]:
+    """Import ``count`` SMS senders through the CLI; returns them as listed."""
+    source = write_csv(tmp_path / "inventory.csv", ["address", "channel"], [[phone(i), "SMS"] for i in range(count)])
+    result = sp(login, "senders", "import", str(source))
+    assert result.exit_code == 0, result.output
+    senders: list[dict[str, Any]] = sp_json(login, "senders", "list")
+    return senders
+
+
+# -- senders import --------------------------------------------------------------------------------------
+def test_import_of_10000_rows_registers_in_chunks_with_progress_and_writes_failed_rows(
+    login: Login, tmp_path: Path
+) -> None:
+    rows = [[phone(i), "SMS", f"Sender {i}", f"batch=b{i // 1000};kind=test"] for i in range(10_000)]
+    rows[1500][0] = phone(10)  # already registered by an earlier chunk: 409 from the database
+    rows[2600][0] = phone(2599)  # repeated within one chunk: 409 for the repeat
+    rows[7000][0] = "not-a-phone"  # invalid: never sent
+    source = write_csv(tmp_path / "big.csv", ["address", "channel", "displayName", "tags"], rows)
+    env = clean_env(TWILIO_ACCOUNT_SID=login.sid, TWILIO_AUTH_TOKEN=login.token, COLUMNS="160")
+    done = run_cli("senders", "import", str(source), "--base-url", login.base_url, env=env, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Registering senders" in done.stderr and "10000/10000" in done.stderr
+    failed_file = tmp_path / "big.failed-import.csv"
+    assert f"9997 created, 3 failed (written to {failed_file})" in done.stdout
+    failed = read_csv(failed_file)
+    assert [(r["address"], r["line"]) for r in failed] == [
+        (phone(10), "1502"),
+        (phone(2599), "2602"),
+        ("not-a-phone", "7002"),
+    ]
+    assert "already exists" in failed[0]["error"]
+    assert "more than once" in failed[1]["error"]
+    assert "E.164" in failed[2]["error"]
+    with login.sdk() as client:
+        senders = list(client.senders.list(page_size=1000))
+    assert len(senders) == 9997
+    assert senders[0].display_name == "Sender 0" and senders[0].tags == {"batch": "b0", "kind": "test"}
+
+
+def test_import_of_a_clean_file_exits_0_with_a_json_summary(login: Login, tmp_path: Path) -> None:
+    source = write_csv(
+        tmp_path / "few.csv",
+        ["address", "channel", "displayName", "tags"],
+        [["+14155550100", "SMS", "Main", "team=care"], ["ops@example.com", "email", "", ""], ["tok-1", "PUSH", "", ""]],
+    )
+    summary = sp_json(login, "senders", "import", str(source))
+    assert summary == {"total": 3, "created": 3, "failed": 0, "failedFile": None}
+    listed = sp_json(login, "senders", "list")
+    assert [(s["address"], s["channel"], s["displayName"], s["tags"]) for s in listed] == [
+        ("+14155550100", "SMS", "Main", {"team": "care"}),
+        ("ops@example.com", "EMAIL", None, {}),
+        ("tok-1", "PUSH", None, {}),
+    ]
+
+
+def test_import_needs_address_and_channel_columns(login: Login, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "bad.csv", ["address"], [["+14155550100"]])
+    result = sp(login, "senders", "import", str(source))
+    assert result.exit_code == 2
+    assert "channel" in result.output
+
+
+# -- pools -----------------------------------------------------------------------------------------------
+def test_pools_add_from_csv_adds_members_with_progress_and_reports_unknown_rows(login: Login, tmp_path: Path) -> None:
+    register(login, tmp_path, 50)
+    pool = sp_json(login, "pools", "create", "--name", "campaign")["pool"]
+    rows = [[phone(i), "SMS"] for i in range(52)]  # the last two were never registered
+    source = write_csv(tmp_path / "members.csv", ["address", "channel"], rows)
+    result = sp(login, "pools", "add", pool["id"], "--from-csv", str(source), "--chunk-size", "20")
+    assert result.exit_code == 1, result.output
+    assert "Adding senders" in result.stderr and "50/50" in result.stderr and "created 50, failed 0" in result.stderr
+    assert f"Added to {pool['id']}: 50 created, 2 failed" in result.stdout
+    failed = read_csv(tmp_path / "members.failed-add.csv")
+    assert [r["address"] for r in failed] == [phone(50), phone(51)]
+    assert all("no SMS sender with this address" in r["error"] for r in failed)
+    members = sp_json(login, "pools", "members", pool["id"])
+    assert [m["address"] for m in members] == [phone(i) for i in range(50)]
+    assert len(sp_json(login, "operations", "list")) == 1 + 3  # the Create, then one Add per chunk of 20
+
+
+def test_pools_add_by_sender_id_exits_0(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 3)
+    pool = sp_json(login, "pools", "create")["pool"]
+    result = sp(login, "pools", "add", pool["id"], senders[0]["id"], senders[2]["id"])
+    assert result.exit_code == 0, result.output
+    assert "2 created, 0 failed" in result.stdout
+    assert [m["id"] for m in sp_json(login, "pools", "members", pool["id"])] == [senders[0]["id"], senders[2]["id"]]
+
+
+def test_pool_lifecycle_create_list_show_update_delete(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 2)
+    created = sp_json(login, "pools", "create", "--name", "first", "--tag", "env=prod", "--sender", senders[0]["id"])
+    pool, operation = created["pool"], created["operation"]
+    assert (pool["name"], pool["tags"]) == ("first", {"env": "prod"})
+    assert (operation["status"], operation["stats"]) == (
+        "COMPLETED",
+        {"total": 2, "queued": 0, "created": 2, "failed": 0},
+    )
+    assert [p["id"] for p in sp_json(login, "pools", "list")] == [pool["id"]]
+    assert [p["id"] for p in sp_json(login, "pools", "list", "--operation-id", operation["id"])] == [pool["id"]]
+    assert sp_json(login, "pools", "show", pool["id"]) == pool
+    updated = sp_json(login, "pools", "update", pool["id"], "--name", "second", "--tag", "a=1", "--tag", "b=2")
+    assert (updated["name"], updated["tags"]) == ("second", {"a": "1", "b": "2"})
+    assert sp_json(login, "pools", "update", pool["id"], "--clear-tags")["tags"] == {}
+    assert sp_json(login, "pools", "delete", pool["id"])["resourceId"] == pool["id"]
+    assert sp(login, "pools", "show", pool["id"]).exit_code == 1
+
+
+def test_pools_members_filters_and_remove(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 3)
+    pool = sp_json(login, "pools", "create", *(a for s in senders for a in ("--sender", s["id"])))["pool"]
+    assert len(sp_json(login, "pools", "members", pool["id"], "--limit", "2")) == 2
+    assert sp_json(login, "pools", "members", pool["id"], "--channel", "EMAIL") == []
+    removed = sp(login, "pools", "remove", pool["id"], senders[1]["id"])
+    assert removed.exit_code == 0 and f"Removed {senders[1]['id']}" in removed.stdout
+    assert [m["id"] for m in sp_json(login, "pools", "members", pool["id"])] == [senders[0]["id"], senders[2]["id"]]
+    assert sp(login, "pools", "remove", pool["id"], senders[1]["id"]).exit_code == 1
+
+
+# -- operations ------------------------------------------------------------------------------------------
+def test_create_without_wait_then_operations_list_show_wait(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 2)
+    reference = sp_json(
+        login, "pools", "create", "--no-wait", "--sender", senders[0]["id"], "--sender", senders[1]["id"]
+    )
+    operation_id = reference["operationId"]
+    assert reference["operationLocation"].endswith(f"/v1/SenderPools/Operations/{operation_id}")
+    waited = sp(login, "operations", "wait", operation_id)
+    assert waited.exit_code == 0, waited.output
+    assert "Operation" in waited.stderr and "3/3" in waited.stderr
+    assert "COMPLETED" in waited.stdout
+    shown = sp_json(login, "operations", "show", operation_id)
+    assert (shown["id"], shown["status"], shown["stats"]["created"]) == (operation_id, "COMPLETED", 3)
+    assert [o["id"] for o in sp_json(login, "operations", "list", "--status", "COMPLETED")] == [operation_id]
+    assert sp_json(login, "operations", "list", "--status", "PROCESSING") == []
+
+
+# -- senders ---------------------------------------------------------------------------------------------
+def test_senders_show_update_search_and_delete(login: Login, tmp_path: Path) -> None:
+    sender = register(login, tmp_path, 2)[0]
+    assert sp_json(login, "senders", "show", sender["id"]) == sender
+    updated = sp_json(
+        login, "senders", "update", sender["id"], "--display-name", "Main", "--status", "DEACTIVATED", "--tag", "x=y"
+    )
+    assert (updated["displayName"], updated["status"], updated["tags"]) == ("Main", "DEACTIVATED", {"x": "y"})
+    cleared = sp_json(login, "senders", "update", sender["id"], "--clear-display-name", "--clear-tags")
+    assert (cleared["displayName"], cleared["tags"]) == (None, {})
+    found = sp_json(login, "senders", "list", "--address", sender["address"], "--channel", "PHONE")
+    assert [s["id"] for s in found] == [sender["id"]]
+    assert [s["status"] for s in sp_json(login, "senders", "list", "--status", "DEACTIVATED")] == ["DEACTIVATED"]
+    assert sp_json(login, "senders", "delete", sender["id"]) == {"deleted": sender["id"]}
+    assert sp(login, "senders", "show", sender["id"]).exit_code == 1
+
+
+def test_senders_resolve_shows_a_candidate_per_recipient(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 1)
+    resolved = sp_json(login, "senders", "resolve", "+14155559999", "EMAIL:bob@example.com")
+    assert [(r["to"], r["from"]["senderId"], r["priority"]) for r in resolved["results"]] == [
+        ({"address": "+14155559999", "channel": "PHONE"}, senders[0]["id"], 1)
+    ]
+    table = sp(login, "senders", "resolve", "SMS:+14155559999")
+    assert table.exit_code == 0 and senders[0]["id"] in table.stdout and "SMS:+14155559999" in table.stdout
+
+
+# -- output, errors and exit codes -----------------------------------------------------------------------
+def test_tables_are_the_default_output(login: Login, tmp_path: Path) -> None:
+    sender = register(login, tmp_path, 1)[0]
+    sp_json(login, "pools", "create", "--name", "visible-pool")
+    listed = sp(login, "pools", "list")
+    assert listed.exit_code == 0
+    assert "1 sender pool(s)" in listed.stdout and "Name" in listed.stdout and "visible-pool" in listed.stdout
+    shown = sp(login, "senders", "show", sender["id"])
+    assert "displayName" in shown.stdout and sender["address"] in shown.stdout
+
+
+def test_api_errors_exit_1_with_the_error_envelope(login: Login) -> None:
+    missing = "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8"
+    result = sp(login, "pools", "show", missing)
+    assert result.exit_code == 1
+    assert "HTTP 404" in result.stderr and "20404" in result.stderr
+    as_json = sp(login, "pools", "show", missing, "--json")
+    assert as_json.exit_code == 1 and as_json.stdout == ""
+    assert json.loads(as_json.stderr)["errors"][0]["code"] == 20404
+    invalid = sp(login, "pools", "list", "--start-date", "yesterday")
+    assert invalid.exit_code == 1 and "$.startDate" in invalid.stderr
+    wrong = sp(login, "pools", "list", TWILIO_AUTH_TOKEN="wrong")
+    assert wrong.exit_code == 1 and "20003" in wrong.stderr
+
+
+def test_usage_errors_exit_2(login: Login) -> None:
+    assert sp(login, "pools", "show").exit_code == 2  # missing argument
+    assert sp(login, "pools", "create", "--tag", "no-equals-sign").exit_code == 2
+    assert sp(login, "pools", "update", "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8").exit_code == 2
+    assert sp(login, "senders", "list", "--address", "+14155550100").exit_code == 2  # --address needs --channel
+    assert sp(login, "operations", "list", "--status", "DONE").exit_code == 2
+    no_credentials = sp(login, "pools", "list", TWILIO_ACCOUNT_SID=None, TWILIO_AUTH_TOKEN=None)
+    assert no_credentials.exit_code == 2 and "no credentials" in no_credentials.stderr
+
+
+def test_account_flags_beat_an_api_key_in_the_environment(login: Login) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "pools",
+            "list",
+            "--json",
+            "--base-url",
+            login.base_url,
+            "--account-sid",
+            login.sid,
+            "--auth-token",
+            login.token,
+        ],
+        env={
+            "SENDERPOOLS_BASE_URL": None,
+            "TWILIO_ACCOUNT_SID": None,
+            "TWILIO_AUTH_TOKEN": None,
+            "TWILIO_API_KEY": "SK" + "0" * 32,
+            "TWILIO_API_SECRET": "not-the-secret",
+        },
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+def test_an_api_key_from_the_environment_authenticates(served: tuple[ServerProcess, Path], login: Login) -> None:
+    made = runner.invoke(app, ["keys", "create", "--account", login.sid, "--database-url", database_url(served[1])])
+    assert made.exit_code == 0, made.output
+    key = json.loads(made.stdout)
+    result = sp(
+        login,
+        "pools",
+        "list",
+        "--json",
+        TWILIO_ACCOUNT_SID=None,
+        TWILIO_AUTH_TOKEN=None,
+        TWILIO_API_KEY=key["sid"],
+        TWILIO_API_SECRET=key["secret"],
+    )
+    assert result.exit_code == 0, result.output
