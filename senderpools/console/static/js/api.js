@@ -1,0 +1,180 @@
+// The public HTTP API, as any other client uses it: HTTP Basic credentials in the Authorization
+// header, JSON in and out, the contract's error envelope on failure.
+//
+// Credentials live in sessionStorage (this tab only, gone when it closes). They are never put in a
+// URL, never logged, and sent only to this origin.
+
+const STORAGE_KEY = "senderpools.console.credentials";
+const MAX_RETRIES = 3;
+
+export class ApiError extends Error {
+  constructor(status, errors, title) {
+    super(errors.length ? errors.map((e) => e.message).join(" ") : title);
+    this.status = status;
+    this.errors = errors;
+    this.title = title;
+  }
+
+  get code() {
+    return this.errors[0]?.code;
+  }
+}
+
+const TITLES = {
+  400: "The request was not accepted",
+  401: "Sign-in failed",
+  404: "Not found",
+  405: "Not supported by this server",
+  409: "Conflict",
+  413: "Too much data in one request",
+  415: "Unsupported request",
+  429: "Too many requests",
+  500: "The server failed",
+  503: "The server is busy",
+};
+
+export function credentials() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
+    return saved && saved.sid && saved.secret ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+function authorization(sid, secret) {
+  const bytes = new TextEncoder().encode(`${sid}:${secret}`);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return `Basic ${btoa(binary)}`;
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== null && value !== undefined && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+/** One API call. Resolves with the parsed body (null for 204); rejects with ApiError. */
+export async function call(method, path, { params, body, signal, auth } = {}) {
+  const creds = auth || credentials();
+  if (!creds) throw new ApiError(401, [], "Not signed in");
+  const headers = { Accept: "application/json", Authorization: authorization(creds.sid, creds.secret) };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  for (let attempt = 0; ; attempt++) {
+    let response;
+    try {
+      response = await fetch(path + query(params), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        credentials: "omit", // no cookies, and no browser sign-in prompt on a 401
+        cache: "no-store",
+        referrerPolicy: "no-referrer",
+      });
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw new ApiError(0, [], "Could not reach the server. Check that senderpools is running, then retry.");
+    }
+    if ((response.status === 429 || response.status === 503) && attempt < MAX_RETRIES) {
+      const wait = Number(response.headers.get("Retry-After")) || 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 10) * 1000));
+      continue;
+    }
+    if (response.status === 204) return null;
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch {
+      payload = null;
+    }
+    if (response.ok) return payload;
+    const errors = Array.isArray(payload?.errors) ? payload.errors : [];
+    const error = new ApiError(response.status, errors, TITLES[response.status] || `HTTP ${response.status}`);
+    if (response.status === 401 && !auth) window.dispatchEvent(new CustomEvent("console:unauthorized", { detail: error }));
+    throw error;
+  }
+}
+
+export const get = (path, params, signal) => call("GET", path, { params, signal });
+export const post = (path, body, signal) => call("POST", path, { body, signal });
+export const patch = (path, body, signal) => call("PATCH", path, { body, signal });
+export const del = (path, signal) => call("DELETE", path, { signal });
+
+/** Check credentials with a cheap authenticated read, then keep them for this tab. */
+export async function signIn(sid, secret) {
+  const auth = { sid: sid.trim(), secret: secret.trim() };
+  await call("GET", "/v1/SenderPools", { params: { pageSize: 1 }, auth });
+  sessionStorage.setItem(STORAGE_KEY, JSON.stringify(auth));
+}
+
+export function signOut() {
+  sessionStorage.removeItem(STORAGE_KEY);
+  sessionStorage.removeItem(OPERATIONS_KEY);
+}
+
+/** One page of a list: {items, next}. `filters` are resent with every token, as the contract asks. */
+export async function page(path, key, filters = {}, pageToken = null, pageSize = 50, signal = undefined) {
+  const body = await get(path, { ...filters, pageSize, pageToken }, signal);
+  return { items: body[key] || [], next: body.pagination?.next || null };
+}
+
+/** Every item of a list, up to `cap` items (then `truncated` is true). */
+export async function walk(path, key, filters = {}, cap = 10000, signal = undefined) {
+  const items = [];
+  let token = null;
+  do {
+    const result = await page(path, key, filters, token, 1000, signal);
+    items.push(...result.items);
+    token = result.next;
+  } while (token && items.length < cap);
+  return { items: items.slice(0, cap), truncated: Boolean(token) || items.length > cap };
+}
+
+// -- operations started from this console, remembered per pool for this tab ----------------------
+const OPERATIONS_KEY = "senderpools.console.operations";
+
+export function rememberOperation(poolId, operationId, kind) {
+  const all = JSON.parse(sessionStorage.getItem(OPERATIONS_KEY) || "{}");
+  const list = (all[poolId] || []).filter((o) => o.id !== operationId);
+  list.push({ id: operationId, kind });
+  all[poolId] = list.slice(-50);
+  sessionStorage.setItem(OPERATIONS_KEY, JSON.stringify(all));
+}
+
+export function rememberedOperations(poolId) {
+  try {
+    return JSON.parse(sessionStorage.getItem(OPERATIONS_KEY) || "{}")[poolId] || [];
+  } catch {
+    return [];
+  }
+}
+
+// -- optional endpoints, discovered from the server's own OpenAPI document --------------------------
+let features = null;
+
+export async function serverFeatures() {
+  if (!features) {
+    features = fetch("/openapi.json", { credentials: "omit" })
+      .then((r) => (r.ok ? r.json() : { paths: {} }))
+      .then((doc) => {
+        const paths = Object.keys(doc.paths || {});
+        return {
+          items: paths.some((p) => /^\/v1\/SenderPools\/Operations\/\{[^}]+\}\/Items$/.test(p)),
+          cancel: paths.some((p) => /^\/v1\/SenderPools\/Operations\/\{[^}]+\}\/Cancel$/.test(p)),
+        };
+      })
+      .catch(() => ({ items: false, cancel: false }));
+  }
+  return features;
+}
+
+export const ID = {
+  pool: /^comms_senderpool_[0-7][0-9a-hjkmnp-tv-z]{25,34}$/,
+  sender: /^comms_sender_[0-7][0-9a-hjkmnp-tv-z]{25,34}$/,
+  operation: /^comms_operation_[0-7][0-9a-hjkmnp-tv-z]{25,34}$/,
+};

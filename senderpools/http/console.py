@@ -1,0 +1,109 @@
+"""The web console: a static single-page app served from the package, fully offline.
+
+``/console`` is the app's HTML shell; ``/console/static/...`` its ES modules, stylesheet and icon.
+The app talks to the server only through the public ``/v1`` API (HTTP Basic credentials held in the
+browser's sessionStorage); nothing here authenticates or reads data. Every console response carries a
+strict Content-Security-Policy: scripts, styles and connections from this origin only, no inline code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from senderpools.errors import NotFound
+from senderpools.http.context import base_url
+from senderpools.http.responses import error_response
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
+CONSOLE_PATH = "/console"
+STATIC_PREFIX = "/console/static/"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cache-Control": "no-cache",  # revalidate with the ETag: a server upgrade is picked up at once
+}
+
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+@cache
+def assets() -> dict[str, Asset]:
+    """Every servable file, by its path under ``static/``: a fixed set, so no request can name another file."""
+    found = {}
+    for path in sorted(STATIC_DIR.rglob("*")):
+        media_type = MEDIA_TYPES.get(path.suffix)
+        if path.is_file() and media_type is not None:
+            body = path.read_bytes()
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            found[path.relative_to(STATIC_DIR).as_posix()] = Asset(body, media_type, etag)
+    return found
+
+
+def _serve(request: Request, asset: Asset) -> Response:
+    headers = {**SECURITY_HEADERS, "ETag": asset.etag}
+    if asset.etag in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+async def console_page(request: Request) -> Response:
+    return _serve(request, assets()["index.html"])
+
+
+async def console_slash(request: Request) -> Response:
+    return RedirectResponse(CONSOLE_PATH, status_code=308)
+
+
+async def static_file(request: Request) -> Response:
+    asset = assets().get(str(request.path_params["path"]))
+    if asset is None:
+        response = error_response(NotFound("There is no such console file."), base_url(request))
+        response.headers.update(SECURITY_HEADERS)
+        return response
+    return _serve(request, asset)
+
+
+routes: list[BaseRoute] = [
+    Route(CONSOLE_PATH, console_page, methods=["GET"]),
+    Route(CONSOLE_PATH + "/", console_slash, methods=["GET"]),
+    Route(STATIC_PREFIX + "{path:path}", static_file, methods=["GET"]),
+]

@@ -1,0 +1,455 @@
+"""The web console at /console, end to end in headless Chromium against a real ``senderpools serve``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # never fetch a browser: Debian's chromium is used
+
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+
+from senderpools.service import credentials
+from senderpools.store import Store, open_store
+from senderpools.worker import OperationWorker
+from tests.procs import ServerProcess, clean_env, database_url, start_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 20_000
+T = TypeVar("T")
+
+
+@dataclass
+class Console:
+    """``senderpools serve --no-worker``: operations stay PROCESSING until a test applies them."""
+
+    server: ServerProcess
+    db: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.base_url
+
+    def _with_store(self, action: Callable[[Store], Awaitable[T]]) -> T:
+        """Run ``action`` on the server's database from this process (its own thread and event loop)."""
+
+        async def run() -> T:
+            store = open_store(database_url(self.db))
+            try:
+                return await action(store)
+            finally:
+                await store.close()
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, run()).result()
+
+    def new_account(self) -> tuple[str, str]:
+        async def create(store: Store) -> tuple[str, str]:
+            sid, token, _ = await credentials.create_account(store)
+            return sid, token
+
+        return self._with_store(create)
+
+    def new_api_key(self, account_sid: str) -> tuple[str, str]:
+        return self._with_store(lambda store: credentials.create_api_key(store, account_sid))
+
+    def apply_queued_operations(self) -> None:
+        """Do what ``senderpools worker`` does, until no work is left (the server runs no worker)."""
+
+        async def drain(store: Store) -> None:
+            worker = OperationWorker(store)
+            while await worker.run_once():
+                pass
+
+        self._with_store(drain)
+
+
+@dataclass
+class Tab:
+    """A browser tab for one account, recording every request it makes and every script error."""
+
+    page: Page
+    console: Console
+    sid: str
+    secret: str
+    requests: list[Request] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def api(self) -> httpx.Client:
+        return self.console.server.client(self.sid, self.secret)
+
+    def go(self, fragment: str) -> None:
+        self.page.goto(f"{self.console.url}/console#{fragment}")
+
+    def sign_in(self, sid: str | None = None, secret: str | None = None, accepted: bool = True) -> None:
+        self.page.goto(f"{self.console.url}/console")
+        self.page.get_by_label("Account SID or API key SID").fill(sid or self.sid)
+        self.page.get_by_label("Auth token or API key secret").fill(secret or self.secret)
+        self.page.get_by_role("button", name="Sign in").click()
+        if accepted:
+            expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    tmp = tmp_path_factory.mktemp("console")
+    server = start_server(tmp / "logs", tmp / "senderpools.db", "--no-worker", env=clean_env())
+    try:
+        yield Console(server, tmp / "senderpools.db")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    expect.set_options(timeout=TIMEOUT_MS)  # a loaded machine can be slow to render; never a fixed sleep
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def tab(console: Console, browser: Browser) -> Iterator[Tab]:
+    """A fresh browser context (its own sessionStorage) for a fresh account."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    tab = Tab(page, console, *console.new_account())
+    page.on("request", lambda request: tab.requests.append(request))
+    page.on("pageerror", lambda error: tab.errors.append(str(error)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert tab.errors == [], tab.errors  # no script error on any page the test visited
+
+
+def _register(client: httpx.Client, addresses: list[str], channel: str = "SMS") -> list[str]:
+    response = client.post("/v1/Senders", json=[{"address": a, "channel": channel} for a in addresses])
+    assert response.status_code == 201, response.text
+    return [s["id"] for s in response.json()["senders"]]
+
+
+def _create_pool(client: httpx.Client, **body: Any) -> tuple[str, str]:
+    """POST /v1/SenderPools; returns (pool id, operation id)."""
+    response = client.post("/v1/SenderPools", json=body)
+    assert response.status_code == 202, response.text
+    operation_id: str = response.json()["operationId"]
+    pools = client.get("/v1/SenderPools", params={"operationId": operation_id}).json()
+    return pools["senderPools"][0]["id"], operation_id
+
+
+# -- serving ------------------------------------------------------------------------------------------
+def test_console_page_and_assets_carry_a_strict_csp_and_no_inline_script(console: Console) -> None:
+    page = httpx.get(f"{console.url}/console")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text) is None  # every script is a file
+    referenced = set(re.findall(r'(?:src|href)="([^"]+)"', page.text)) - {"/docs"}
+    assert referenced == {"/console/static/favicon.svg", "/console/static/console.css", "/console/static/js/app.js"}
+    for asset, media_type in [
+        ("/console/static/js/app.js", "text/javascript"),
+        ("/console/static/js/views/pool.js", "text/javascript"),
+        ("/console/static/console.css", "text/css"),
+        ("/console/static/favicon.svg", "image/svg+xml"),
+    ]:
+        response = httpx.get(console.url + asset)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(media_type)
+        assert response.headers["content-security-policy"] == csp
+        again = httpx.get(console.url + asset, headers={"If-None-Match": response.headers["etag"]})
+        assert again.status_code == 304
+
+
+def test_unknown_console_file_is_a_404_envelope_and_trailing_slash_redirects(console: Console) -> None:
+    for path in ("js/missing.js", "..%2F..%2Fhttp%2Fconsole.py", "%2e%2e/%2e%2e/http/console.py"):
+        missing = httpx.get(f"{console.url}/console/static/{path}")
+        assert missing.status_code == 404, path
+        assert missing.json()["errors"][0]["code"] == 20404
+    slash = httpx.get(f"{console.url}/console/")
+    assert slash.status_code == 308 and slash.headers["location"] == "/console"
+
+
+# -- signing in -----------------------------------------------------------------------------------------
+def test_wrong_token_shows_the_api_error_and_stays_on_sign_in(tab: Tab) -> None:
+    tab.sign_in(secret="not-the-token", accepted=False)
+    alert = tab.page.get_by_role("alert")
+    expect(alert).to_contain_text("Those credentials were not accepted")
+    expect(alert).to_contain_text("Authentication failed")  # the envelope's message
+    assert tab.page.evaluate("sessionStorage.length") == 0
+
+
+def test_credentials_live_in_session_storage_and_only_in_the_authorization_header(tab: Tab, browser: Browser) -> None:
+    tab.sign_in()
+    expect(tab.page.get_by_role("heading", name="Sender pools", exact=True)).to_be_visible()
+    stored = json.loads(tab.page.evaluate("sessionStorage.getItem('senderpools.console.credentials')"))
+    assert stored == {"sid": tab.sid, "secret": tab.secret}
+    tab.page.reload()  # same tab: still signed in
+    expect(tab.page.get_by_role("heading", name="Sender pools", exact=True)).to_be_visible()
+
+    api_calls = [r for r in tab.requests if "/v1/" in r.url]
+    assert api_calls
+    for request in tab.requests:
+        assert request.url.startswith(tab.console.url + "/")  # offline: nothing but this server
+        assert tab.secret not in request.url and tab.sid not in request.url
+    for request in api_calls:
+        assert request.headers["authorization"].startswith("Basic ")
+    assert tab.secret not in tab.console.server.stdout + tab.console.server.stderr
+
+    other = browser.new_context()  # another tab's session starts signed out
+    try:
+        fresh = other.new_page()
+        fresh.goto(f"{tab.console.url}/console")
+        expect(fresh.get_by_role("button", name="Sign in")).to_be_visible()
+    finally:
+        other.close()
+
+    tab.page.get_by_role("button", name="Sign out").click()
+    expect(tab.page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert tab.page.evaluate("sessionStorage.length") == 0
+
+
+def test_api_key_and_secret_sign_in(tab: Tab) -> None:
+    key_sid, key_secret = tab.console.new_api_key(tab.sid)
+    tab.sign_in(key_sid, key_secret)
+    expect(tab.page.get_by_text("API key", exact=True)).to_be_visible()
+    expect(tab.page.get_by_role("heading", name="No sender pools yet")).to_be_visible()
+
+
+# -- the main journey ---------------------------------------------------------------------------------------
+def test_create_pool_import_csv_watch_operation_filter_members_and_delete(tab: Tab, tmp_path: Path) -> None:
+    page = tab.page
+    tab.sign_in()
+    expect(page.get_by_role("heading", name="No sender pools yet")).to_be_visible()
+
+    page.get_by_role("button", name="New pool").click()
+    page.get_by_label("Name").fill("Marketing US")
+    page.get_by_label("Tags").fill("team=growth\nregion=us")
+    page.get_by_role("button", name="Create pool").click()
+    expect(page.get_by_role("heading", name="Marketing US")).to_be_visible()
+    expect(page.get_by_role("heading", name="This pool has no members yet")).to_be_visible()
+    pool_id = page.url.rsplit("/", 1)[1]
+
+    rows = [f"+1415555{i:04d},{'SMS' if i % 2 else 'WHATSAPP'},Line {i}" for i in range(12)]
+    csv_file = tmp_path / "senders.csv"
+    csv_file.write_text("address,channel,displayName\n" + "\n".join(rows) + "\nops@example.com,EMAIL,Ops\n")
+    page.get_by_role("button", name="Add senders").first.click()
+    page.locator("input[type=file]").set_input_files(csv_file)
+    page.get_by_role("button", name="Review").click()
+    expect(page.get_by_text("13 new, to be registered first")).to_be_visible()
+    page.get_by_role("button", name="Add 13 senders").click()
+
+    card = page.locator(".op-card", has_text="Add senders")
+    expect(card).to_contain_text("PROCESSING")  # no worker runs yet: the operation waits
+    expect(card).to_contain_text("0 of 13 applied · 13 queued")
+    tab.console.apply_queued_operations()
+    expect(card).to_contain_text("COMPLETED")  # the page polls and sees it finish
+    expect(card).to_contain_text("13 of 13 applied")
+    expect(card.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "13")
+    expect(page.locator(".members-table tbody tr")).to_have_count(13)
+    expect(page.locator(".section-head .count")).to_have_text("13")
+
+    page.get_by_label("Channel").select_option("WHATSAPP")
+    expect(page.locator(".members-table tbody tr")).to_have_count(6)
+    expect(page.locator(".members-table")).not_to_contain_text("SMS")
+    page.get_by_label("Channel").select_option("PUSH")
+    expect(page.get_by_role("heading", name="No members match these filters")).to_be_visible()
+
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete pool").click()
+    expect(page.get_by_role("heading", name="No sender pools yet")).to_be_visible()
+    with tab.api() as client:
+        assert client.get(f"/v1/SenderPools/{pool_id}").status_code == 404
+        assert len(client.get("/v1/Senders").json()["senders"]) == 13  # the senders stay
+
+
+def test_pools_list_counts_members_searches_and_renames(tab: Tab) -> None:
+    with tab.api() as client:
+        senders = _register(client, [f"+1650555{i:04d}" for i in range(3)])
+        _create_pool(client, name="Alpha", tags={"team": "red"})
+        _create_pool(client, name="Beta", tags={"team": "blue"})
+        pool_id, _ = _create_pool(client, name="Gamma", senders=[{"senderId": s} for s in senders])
+    tab.console.apply_queued_operations()
+    page = tab.page
+    tab.sign_in()
+    expect(page.locator("tr", has_text="Gamma").locator("td.num")).to_have_text("3")
+    expect(page.locator("tr", has_text="Alpha").locator("td.num")).to_have_text("0")
+
+    page.get_by_label("Search pools").fill("team=blue")
+    expect(page.locator("tbody tr:visible")).to_have_count(1)
+    expect(page.locator("tbody tr:visible")).to_contain_text("Beta")
+    page.get_by_label("Search pools").fill("nothing-like-this")
+    expect(page.get_by_text("No loaded pool matches")).to_be_visible()
+    page.get_by_role("button", name="Clear search").click()
+    expect(page.locator("tbody tr:visible")).to_have_count(3)
+
+    page.get_by_role("button", name="Edit Gamma").click()
+    page.get_by_label("Name").fill("Gamma renamed")
+    page.get_by_label("Tags").fill("tier=gold")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("tr", has_text="Gamma renamed")).to_contain_text("tier")
+    with tab.api() as client:
+        assert client.get(f"/v1/SenderPools/{pool_id}").json()["tags"] == {"tier": "gold"}
+
+
+def test_api_validation_errors_are_shown_with_their_field(tab: Tab) -> None:
+    tab.sign_in()
+    tab.page.get_by_role("button", name="New pool").click()
+    tab.page.get_by_label("Tags").fill("bad key=value")
+    tab.page.get_by_role("button", name="Create pool").click()
+    alert = tab.page.get_by_role("dialog").get_by_role("alert")
+    expect(alert).to_contain_text("The pool was not saved")
+    expect(alert).to_contain_text("$.tags")
+    expect(alert.get_by_role("link", name="Error 20001")).to_have_attribute("href", "/docs/errors/20001")
+
+
+def test_pool_names_and_tags_from_the_api_render_as_text(tab: Tab) -> None:
+    name = '<img src=x onerror="window.pwned=1">'
+    with tab.api() as client:
+        pool_id, _ = _create_pool(client, name=name)
+    tab.sign_in()
+    expect(tab.page.get_by_role("link", name=name)).to_be_visible()
+    tab.go(f"/pools/{pool_id}")
+    expect(tab.page.get_by_role("heading", name=name)).to_be_visible()
+    assert tab.page.locator("main img").count() == 0
+    assert tab.page.evaluate("window.pwned") is None
+
+
+def test_pasted_addresses_resolve_to_senders_and_unknown_ones_are_reported(tab: Tab) -> None:
+    with tab.api() as client:
+        (known,) = _register(client, ["+14085550100"], channel="RCS")
+        pool_id, _ = _create_pool(client, name="Paste")
+    tab.sign_in()
+    tab.go(f"/pools/{pool_id}")
+    page = tab.page
+    page.get_by_role("button", name="Add senders").first.click()
+    page.get_by_role("checkbox").uncheck()  # only senders already in the inventory
+    page.get_by_label("Sender IDs or addresses").fill("+14085550100\n+19995550000, nobody@example.com")
+    page.get_by_role("button", name="Review").click()
+    expect(page.get_by_text("1 found in the inventory")).to_be_visible()
+    expect(page.get_by_text("2 not in the inventory (skipped)")).to_be_visible()
+    page.get_by_role("button", name="Add 1 sender").click()
+    expect(page.locator(".op-card", has_text="Add senders")).to_contain_text("0 of 1 applied")
+    with tab.api() as client:
+        operations = client.get("/v1/SenderPools/Operations", params={"status": "PROCESSING"}).json()["operations"]
+        (operation,) = operations
+        items = client.get(f"/v1/SenderPools/Operations/{operation['id']}/Items").json()["items"]
+        assert [item["senderId"] for item in items] == [known]
+
+
+# -- operations -----------------------------------------------------------------------------------------------
+def test_operation_page_cancels_and_lists_failed_items(tab: Tab) -> None:
+    with tab.api() as client:
+        senders = _register(client, [f"+1212555{i:04d}" for i in range(4)])
+        pool_id, _ = _create_pool(client, name="Cancel me")
+        added = client.post(f"/v1/SenderPools/{pool_id}/Senders", json=[{"senderId": s} for s in senders])
+        operation_id = added.json()["operationId"]
+    tab.sign_in()
+    tab.go(f"/operations/{operation_id}?pool={pool_id}")
+    page = tab.page
+    expect(page.get_by_role("heading", name="Add senders")).to_contain_text("PROCESSING")
+    expect(page.locator("[data-stat=queued]")).to_have_text("4")
+    page.get_by_role("button", name="Cancel operation").click()
+    expect(page.get_by_role("heading", name="Add senders")).to_contain_text("CANCELED")
+    expect(page.locator("[data-stat=failed]")).to_have_text("4")
+    expect(page.locator(".items-table tbody tr")).to_have_count(4)
+    expect(page.locator(".items-table")).to_contain_text("CANCELED")
+
+    tab.go("/operations")
+    row = page.locator("tr", has_text=operation_id)
+    expect(row).to_contain_text("CANCELED")
+    expect(row).to_contain_text("0 of 4 applied · 4 failed")
+
+
+def test_unknown_senders_show_as_failed_items_once_applied(tab: Tab) -> None:
+    unknown = "comms_sender_01aaaaaaaaaaaaaaaaaaaaaaaa"
+    with tab.api() as client:
+        pool_id, _ = _create_pool(client, name="Ghosts")
+        operation_id = client.post(f"/v1/SenderPools/{pool_id}/Senders", json=[{"senderId": unknown}]).json()[
+            "operationId"
+        ]
+    tab.sign_in()
+    tab.go(f"/operations/{operation_id}?pool={pool_id}")
+    expect(tab.page.get_by_role("heading", name="Add senders")).to_contain_text("PROCESSING")
+    tab.console.apply_queued_operations()
+    expect(tab.page.get_by_role("heading", name="Add senders")).to_contain_text("COMPLETED")
+    table = tab.page.locator(".items-table")
+    expect(table).to_contain_text(unknown)
+    expect(table).to_contain_text("SENDER_NOT_FOUND")
+
+
+# -- senders ------------------------------------------------------------------------------------------------------
+def test_senders_register_import_csv_filter_and_deactivate(tab: Tab, tmp_path: Path) -> None:
+    page = tab.page
+    tab.sign_in()
+    tab.go("/senders")
+    expect(page.get_by_role("heading", name="No senders yet")).to_be_visible()
+
+    page.get_by_role("button", name="Register sender").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Channel").select_option("EMAIL")
+    dialog.get_by_label("Address").fill("support@example.com")
+    dialog.get_by_label("Display name").fill("Support")
+    dialog.get_by_role("button", name="Register sender").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+
+    csv_file = tmp_path / "inventory.csv"
+    csv_file.write_text(
+        'address,channel,displayName,status\n+14155550001,SMS,"Sales, west",\n'
+        "+14155550002,WHATSAPP,,DEACTIVATED\nsupport@example.com,EMAIL,Support,\n"
+    )
+    page.get_by_role("button", name="Import CSV").first.click()
+    page.locator("input[type=file]").set_input_files(csv_file)
+    page.get_by_role("dialog").get_by_role("button", name="Import").click()
+    expect(page.get_by_text("2 senders registered, 1 already existed.")).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(3)
+    expect(page.locator("tr", has_text="+14155550001")).to_contain_text("Sales, west")
+
+    page.get_by_label("Status", exact=True).select_option("DEACTIVATED")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    page.get_by_role("button", name="Activate +14155550002").click()
+    expect(page.locator("tr", has_text="+14155550002")).to_contain_text("ACTIVATED")
+    with tab.api() as client:
+        found = client.post("/v1/Senders/Search", json={"address": "+14155550002", "channel": "WHATSAPP"}).json()
+        assert found["senders"][0]["status"] == "ACTIVATED"
+
+
+def test_duplicate_import_without_skipping_reports_the_csv_line(tab: Tab) -> None:
+    with tab.api() as client:
+        _register(client, ["+13105550100"])
+    tab.sign_in()
+    tab.go("/senders")
+    page = tab.page
+    page.get_by_role("button", name="Import CSV").click()
+    page.get_by_label("Or paste CSV").fill("address,channel\n+13105550199,SMS\n+13105550100,SMS\n")
+    page.get_by_role("checkbox").uncheck()
+    page.get_by_role("dialog").get_by_role("button", name="Import").click()
+    alert = page.get_by_role("dialog").get_by_role("alert")
+    expect(alert).to_contain_text("Nothing was imported")
+    expect(alert).to_contain_text("Line 3:")
