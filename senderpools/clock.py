@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+# RFC 3339 section 5.6 date-time: seconds required, offset "Z" or "+HH:MM" (fromisoformat alone also
+# takes ISO 8601 forms such as "+0200", "+02", week dates or a missing seconds field).
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII).fullmatch
 
 
 def to_datetime(epoch_ms: int) -> datetime:
@@ -11,7 +16,7 @@ def to_datetime(epoch_ms: int) -> datetime:
 
 def parse_rfc3339(value: str) -> int | None:
     """Epoch milliseconds of an RFC 3339 timestamp with an explicit offset, or None if invalid."""
-    if len(value) < 20 or value[10] not in "Tt":
+    if _DATE_TIME(value) is None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
