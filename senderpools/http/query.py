@@ -33,7 +33,8 @@ class QueryReader:
         raw = self.text(name)
         if raw is None:
             return default
-        if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        # The length check keeps int() away from its 4300-digit limit (a ValueError, hence a 500).
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or not low <= int(raw) <= high:
             self._fail(name, f"must be an integer from {low} to {high}")
             return default
         return int(raw)

@@ -21,9 +21,11 @@ TagMap = Annotated[dict[TagKey, TagValue], Meta(max_length=10, description="At m
 
 PoolId = Annotated[str, Meta(pattern=ids.POOL_ID_PATTERN)]
 SenderId = Annotated[str, Meta(pattern=ids.SENDER_ID_PATTERN)]
-PoolName = Annotated[str, Meta(max_length=256)]
-DisplayName = Annotated[str, Meta(max_length=256)]
-Address = Annotated[str, Meta(min_length=1, max_length=256)]
+# Free text may hold anything but U+0000, which PostgreSQL text cannot store: refused on every backend alike.
+NO_NUL = "^[^\\x00]*$"
+PoolName = Annotated[str, Meta(max_length=256, pattern=NO_NUL)]
+DisplayName = Annotated[str, Meta(max_length=256, pattern=NO_NUL)]
+Address = Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL)]
 
 MAX_SENDERS_PER_REQUEST = 10_000
 

@@ -119,7 +119,8 @@ class SenderService:
             not ids.is_pool_id(pool_id) or await self._store.get_pool(account, pool_id) is None
         ):
             raise NotFound(f"SenderPool {pool_id} was not found.", "$.senderPoolId")
-        rank = {channel: i for i, channel in enumerate([*priority, *Channel])}
+        # The first mention of a channel decides its rank: the request's priority, then the contract's order.
+        rank = {channel: i for i, channel in enumerate(dict.fromkeys([*priority, *Channel]))}
         wanted = {c for r in recipients for c in channels_for(r.channel)}
         if filter_in is not None:
             wanted &= set(filter_in)
