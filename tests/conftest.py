@@ -22,6 +22,16 @@ from senderpools.service import credentials
 from tests.postgres_cluster import PostgresCluster
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """In-process tests hash new credentials with a small scrypt work factor: hashing is the same
+    code path, each hash records its own parameters, and a test checks the production default."""
+    default = credentials.SCRYPT_N
+    credentials.SCRYPT_N = 2**10
+    yield
+    credentials.SCRYPT_N = default
+
+
 class Account:
     """An HTTP client authenticated as one account (or one of its API keys)."""
 
@@ -165,9 +175,7 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield f"sqlite:///{tmp_path}/senderpools.db"
         return
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    url = cluster.new_database()
-    yield url
-    cluster.drop_database(url)
+    yield cluster.empty_database()
 
 
 @pytest.fixture
