@@ -7,10 +7,11 @@ import json
 import logging
 import os
 import signal
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
+from senderpools import api_cli
 from senderpools.config import Settings
 from senderpools.service import credentials
 from senderpools.store import Store, open_store
@@ -20,6 +21,9 @@ accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(api_cli.pools_app, name="pools")
+app.add_typer(api_cli.senders_app, name="senders")
+app.add_typer(api_cli.operations_app, name="operations")
 
 _DEFAULTS = Settings()
 
@@ -28,6 +32,11 @@ def _env(field: str) -> str:
     return Settings.env_name(field)
 
 
+TestControlsOption = typer.Option(
+    "--test-controls",
+    envvar=_env("test_controls"),
+    help="Serve /_test/ (faults, pacing, reset, seed); and respect pacing.",
+)
 DatabaseUrl = Annotated[str, typer.Option("--database-url", envvar=_env("database_url"), help="sqlite:///PATH")]
 
 
@@ -50,14 +59,25 @@ def serve(
         bool, typer.Option("--worker/--no-worker", envvar=_env("run_worker"), help="Apply operations in this process.")
     ] = True,
     rate_limit: Annotated[
-        float, typer.Option(envvar=_env("rate_limit"), help="Requests/s per account and process; 0 = off.")
+        float,
+        typer.Option(
+            envvar=_env("rate_limit"), help="Requests/s per account (and process, see --rate-limit-scope); 0 = off."
+        ),
     ] = _DEFAULTS.rate_limit,
     rate_burst: Annotated[float, typer.Option(envvar=_env("rate_burst"))] = _DEFAULTS.rate_burst,
+    rate_limit_scope: Annotated[
+        Literal["process", "database"],
+        typer.Option(
+            envvar=_env("rate_limit_scope"),
+            help="process: buckets per process; database: one set shared by every node on the database.",
+        ),
+    ] = _DEFAULTS.rate_limit_scope,
     max_body_bytes: Annotated[int, typer.Option(envvar=_env("max_body_bytes"))] = _DEFAULTS.max_body_bytes,
     sqlite_synchronous: Annotated[
         str, typer.Option(envvar=_env("sqlite_synchronous"), help="NORMAL or FULL.")
     ] = _DEFAULTS.sqlite_synchronous,
     log_level: Annotated[str, typer.Option(envvar=_env("log_level"))] = _DEFAULTS.log_level,
+    test_controls: Annotated[bool, TestControlsOption] = False,
 ) -> None:
     """Serve the HTTP API (and, by default, the operation worker)."""
     from granian import Granian  # imported here: the other commands do not need the server
@@ -73,9 +93,11 @@ def serve(
         run_worker=run_worker,
         rate_limit=rate_limit,
         rate_burst=rate_burst,
+        rate_limit_scope=rate_limit_scope,
         max_body_bytes=max_body_bytes,
         sqlite_synchronous=sqlite_synchronous,
         log_level=log_level,
+        test_controls=test_controls or None,
     )
     asyncio.run(_bootstrap(settings.database_url))
     os.environ.update(settings.to_env())  # the HTTP worker processes read their settings from here
@@ -94,8 +116,9 @@ async def _bootstrap(database_url: str) -> None:
     """Migrate, and on an empty database create a development account and show its credentials once."""
     store = await _open(database_url)
     try:
-        if await store.count_accounts() == 0:
-            sid, token, _ = await credentials.create_account(store)
+        created = await credentials.create_first_account(store)
+        if created is not None:
+            sid, token = created
             typer.echo(
                 "senderpools: created a development account. The token is shown only now (it is stored hashed):\n"
                 f"  TWILIO_ACCOUNT_SID={sid}\n  TWILIO_AUTH_TOKEN={token}"
@@ -109,15 +132,21 @@ def worker(
     database_url: DatabaseUrl = _DEFAULTS.database_url,
     batch_size: Annotated[int, typer.Option(envvar=_env("worker_batch_size"))] = _DEFAULTS.worker_batch_size,
     poll_interval: Annotated[float, typer.Option(envvar=_env("worker_poll_interval"))] = _DEFAULTS.worker_poll_interval,
+    test_controls: Annotated[bool, TestControlsOption] = False,
 ) -> None:
     """Apply queued operations, without serving HTTP."""
+    from senderpools.http.routes.test_controls import OperationPacer
     from senderpools.worker import OperationWorker
 
     logging.basicConfig(level=logging.INFO)
 
     async def run() -> None:
         store = await _open(database_url)
-        task = asyncio.create_task(OperationWorker(store, batch_size, poll_interval).run())
+        pacer = OperationPacer(store) if test_controls else None  # respect /_test/Pacing
+        ttl = Settings.from_env().idempotency_ttl
+        task = asyncio.create_task(
+            OperationWorker(store, batch_size, poll_interval, idempotency_ttl=ttl, pacer=pacer).run()
+        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)

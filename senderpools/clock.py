@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -11,7 +12,13 @@ _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz
 
 
 def to_datetime(epoch_ms: int) -> datetime:
-    return datetime.fromtimestamp(epoch_ms // 1000, UTC)
+    return _at_second(epoch_ms // 1000)
+
+
+@functools.lru_cache(maxsize=8192)
+def _at_second(epoch_s: int) -> datetime:
+    """Rows made together share their second: a list of 1,000 decodes a few datetimes, not 1,000."""
+    return datetime.fromtimestamp(epoch_s, UTC)
 
 
 def parse_rfc3339(value: str) -> int | None:

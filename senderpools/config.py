@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -15,10 +15,16 @@ class Settings(msgspec.Struct, kw_only=True):
     public_url: str | None = None  # base of Location URLs; default: the request's scheme and Host
     workers: int = 1  # HTTP worker processes
     run_worker: bool = True  # apply operations inside the server process
-    rate_limit: float = 10_000.0  # requests per second per account and process; 0 turns limiting off
+    rate_limit: float = 10_000.0  # requests per second per account (and process, see scope); 0 turns limiting off
     rate_burst: float = 20_000.0
+    # "process": buckets in each process's memory; "database": one set shared by every node on the database
+    rate_limit_scope: Literal["process", "database"] = "process"
     max_body_bytes: int = 16 * 1024 * 1024
     auth_cache_ttl: float = 60.0  # seconds a verified credential is remembered
+    idempotency_ttl: float = 86_400.0  # seconds an Idempotency-Key is remembered (then ignored and purged)
+    idempotency_lease: float = 60.0  # seconds after which a claimed key whose response was never stored is free
+    idempotency_wait: float = 5.0  # seconds a request waits for another in progress with its key, then 409
+    test_controls: bool = False  # serve /_test/ (faults, pacing, reset, seed) for integration testing
     worker_batch_size: int = 1000
     worker_poll_interval: float = 0.25  # seconds between looks for work queued by other processes
     database_pool_size: int = 10  # PostgreSQL connections per process

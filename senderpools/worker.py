@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from typing import Protocol
 
 from senderpools import ids
 from senderpools.store import Store
@@ -17,15 +19,30 @@ from senderpools.store import Store
 log = logging.getLogger("senderpools.worker")
 
 
+class Pacer(Protocol):
+    """Test controls' hook: how many of an operation's items may be applied now (0: none)."""
+
+    async def allowance(self, operation_id: str, batch_size: int) -> int: ...
+
+
 class OperationWorker:
     def __init__(
-        self, store: Store, batch_size: int = 1000, poll_interval: float = 0.25, operations_per_round: int = 32
+        self,
+        store: Store,
+        batch_size: int = 1000,
+        poll_interval: float = 0.25,
+        operations_per_round: int = 32,
+        idempotency_ttl: float = 86_400.0,
+        pacer: Pacer | None = None,
     ) -> None:
         self._store = store
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._operations_per_round = operations_per_round
         self._wake = asyncio.Event()
+        self._idempotency_ttl_ms = int(idempotency_ttl * 1000)
+        self._next_key_purge = 0.0
+        self._pacer = pacer
 
     def wake(self) -> None:
         """Called after new work is committed in this process, so it starts without waiting for a poll."""
@@ -33,12 +50,20 @@ class OperationWorker:
 
     async def run_once(self) -> int:
         """One round: a batch from each operation with work (round-robin, so a big operation does not
-        starve small ones), then a batch of deleted-pool cleanup. Returns the number of rows handled."""
-        handled = 0
-        for operation_id in await self._store.operations_with_work(self._operations_per_round):
-            handled += await self._store.apply_operation_batch(operation_id, self._batch_size, ids.now_ms())
+        starve small ones; with a pacer, only what test controls' pacing allows), then a batch of
+        deleted-pool cleanup and, about once a minute, of expired idempotency keys. Returns the number
+        of rows handled."""
+        handled, pacer = 0, self._pacer
+        for operation_id in await self._store.operations_with_work(self._operations_per_round, pacer is not None):
+            size = self._batch_size if pacer is None else await pacer.allowance(operation_id, self._batch_size)
+            if size > 0:
+                handled += await self._store.apply_operation_batch(operation_id, size, ids.now_ms())
             await asyncio.sleep(0)  # let requests in between batches
         handled += await self._store.purge_deleted_pools(self._batch_size)
+        if time.monotonic() >= self._next_key_purge:  # expired idempotency keys, about once a minute
+            expired_before = ids.now_ms() - self._idempotency_ttl_ms
+            purged = await self._store.purge_idempotency_keys(expired_before, self._batch_size)
+            self._next_key_purge = time.monotonic() + (0 if purged == self._batch_size else 60)
         return handled
 
     async def run(self) -> None:

@@ -17,7 +17,9 @@ from tests.conftest import Account, Server, make_settings
 
 TAG_TEXT = st.from_regex(r"[a-zA-Z0-9._~-]{1,12}", fullmatch=True)
 TAGS = st.dictionaries(TAG_TEXT, TAG_TEXT, max_size=3)
-NAMES = st.text(max_size=24)
+NAMES = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=24
+)  # U+0000 is refused (PostgreSQL text)
 
 
 class PoolModel:

@@ -15,12 +15,13 @@ from starlette.routing import BaseRoute, Match, Route
 
 from senderpools.config import Settings
 from senderpools.errors import ApiError, MethodNotAllowed, NotFound
-from senderpools.http import docs
+from senderpools.http import console, docs
 from senderpools.http.context import Services, base_url
 from senderpools.http.pagination import PageTokens
-from senderpools.http.ratelimit import RateLimiter
+from senderpools.http.ratelimit import make_limiter
 from senderpools.http.responses import error_response, json_response
-from senderpools.http.routes import sender_pools, senders
+from senderpools.http.routes import sender_pools, senders, test_controls
+from senderpools.http.routing import IndexedRouter
 from senderpools.service.credentials import CredentialVerifier
 from senderpools.service.pools import SenderPoolService
 from senderpools.service.senders import SenderService
@@ -63,15 +64,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = open_store(settings.database_url, settings.sqlite_synchronous, settings.database_pool_size)
         await store.migrate()
-        worker = OperationWorker(store, settings.worker_batch_size, settings.worker_poll_interval)
+        worker = OperationWorker(
+            store,
+            settings.worker_batch_size,
+            settings.worker_poll_interval,
+            idempotency_ttl=settings.idempotency_ttl,
+            pacer=test_controls.OperationPacer(store) if settings.test_controls else None,
+        )
         app.state.services = Services(
             settings=settings,
             store=store,
             pools=SenderPoolService(store, worker.wake if settings.run_worker else lambda: None),
             senders=SenderService(store),
             verifier=CredentialVerifier(store, settings.auth_cache_ttl),
-            limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
+            limiter=make_limiter(settings.rate_limit_scope, store, settings.rate_limit, settings.rate_burst),
             tokens=PageTokens(await store.server_secret()),
+            faults=test_controls.Faults() if settings.test_controls else None,
         )
         task = asyncio.create_task(worker.run(), name="operation-worker") if settings.run_worker else None
         try:
@@ -83,13 +91,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     await task
             await store.close()
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *docs.routes, *API_ROUTES]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *docs.routes, *console.routes, *API_ROUTES]
+    if settings.test_controls:  # /_test/: only when enabled
+        routes += test_controls.routes
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={404: _not_found_or_not_allowed, 405: _not_found_or_not_allowed, Exception: _internal_error},
     )
-    app.router.redirect_slashes = False
+    app.router = IndexedRouter(routes=routes, lifespan=lifespan, redirect_slashes=False)  # one match per request
     return app
 
 

@@ -1,30 +1,34 @@
 """What every API handler receives, and the wrapper that turns a handler into an endpoint.
 
 The wrapper does the cross-cutting work in one place: authentication (401), the rate limit (429),
-and rendering of any ApiError as the contract's envelope.
+injected faults (test controls), idempotent retries (``idempotency.py``), and rendering of any
+ApiError as the contract's envelope.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from senderpools.config import Settings
 from senderpools.errors import ApiError, PayloadTooLarge, UnsupportedMediaType
-from senderpools.http import validation
+from senderpools.http import idempotency, validation
 from senderpools.http.auth import authenticate
 from senderpools.http.pagination import PageTokens
 from senderpools.http.query import QueryReader
-from senderpools.http.ratelimit import RateLimiter
+from senderpools.http.ratelimit import Limiter
 from senderpools.http.responses import error_response
 from senderpools.service.credentials import CredentialVerifier
 from senderpools.service.pools import SenderPoolService
 from senderpools.service.senders import SenderService
 from senderpools.store import Store
+
+if TYPE_CHECKING:
+    from senderpools.http.routes.test_controls import Faults
 
 
 @dataclass(slots=True)
@@ -36,8 +40,9 @@ class Services:
     pools: SenderPoolService
     senders: SenderService
     verifier: CredentialVerifier
-    limiter: RateLimiter
+    limiter: Limiter
     tokens: PageTokens
+    faults: Faults | None = None  # test controls, when enabled
 
 
 def base_url(request: Request) -> str:
@@ -57,6 +62,7 @@ class Call:
     request: Request
     account: str
     services: Services
+    raw_body: bytes | None = None  # the body once read (the idempotency wrapper reads it before the handler)
 
     def path(self, name: str) -> str:
         return str(self.request.path_params[name])
@@ -69,6 +75,8 @@ class Call:
 
     async def body(self) -> bytes:
         """The raw body: JSON content type (or none), within the size cap."""
+        if self.raw_body is not None:
+            return self.raw_body
         request, limit = self.request, self.services.settings.max_body_bytes
         content_type = request.headers.get("content-type")
         declared = request.headers.get("content-length")
@@ -83,6 +91,7 @@ class Call:
         body = b"".join(chunks)
         if body and content_type is not None and not _is_json(content_type):
             raise UnsupportedMediaType()
+        self.raw_body = body
         return body
 
     async def decode(self, type_: Any, when_empty: Any = None) -> Any:
@@ -101,8 +110,11 @@ def api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         services: Services = request.app.state.services
         try:
             account = await authenticate(request, services.verifier)
-            services.limiter.check(account)
-            return await handler(Call(request, account, services))
+            await services.limiter.check(account)
+            call = Call(request, account, services)
+            if services.faults is not None:  # test controls: injected failures and latency
+                await services.faults.inject(call)
+            return await idempotency.handle(call, handler)  # runs the handler at most once per Idempotency-Key
         except ApiError as error:
             return error_response(error, base_url(request))
 

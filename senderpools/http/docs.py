@@ -289,8 +289,8 @@ def _page(title: str, body: str, body_class: str = "") -> str:
 
 
 @cache
-def docs_html() -> str:
-    doc = openapi.document()
+def docs_html(test_controls: bool = False) -> str:
+    doc = openapi.document(test_controls)
     info, grouped = doc["info"], _operations_by_tag(doc)
     nav = [
         f"<nav><h1>{html.escape(info['title'])}</h1><div class=version>API reference &middot; v{info['version']}</div>",
@@ -362,12 +362,18 @@ def error_html(code: int, base: str) -> str | None:
 
 
 # -- routes ----------------------------------------------------------------------------------------
+def _test_controls(request: Request) -> bool:
+    """Whether this server serves (and so documents) the ``/_test/`` endpoints."""
+    services = getattr(request.app.state, "services", None)
+    return bool(services is not None and services.settings.test_controls)
+
+
 async def openapi_json(request: Request) -> Response:
-    return Response(openapi.document_bytes(), media_type=openapi.JSON)
+    return Response(openapi.document_bytes(_test_controls(request)), media_type=openapi.JSON)
 
 
 async def docs_page(request: Request) -> Response:
-    return HTMLResponse(docs_html())
+    return HTMLResponse(docs_html(_test_controls(request)))
 
 
 async def error_page(request: Request) -> Response:

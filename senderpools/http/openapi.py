@@ -35,6 +35,7 @@ from senderpools.errors import (
     UnsupportedMediaType,
 )
 from senderpools.http import wire
+from senderpools.http.routes import test_controls
 
 JSON = "application/json"
 OPENAPI_PATH = "/openapi.json"
@@ -70,6 +71,13 @@ class SenderPoolOperationPage(msgspec.Struct, rename="camel", kw_only=True):
     """One page of SenderPool Operations, oldest first."""
 
     operations: list[models.SenderPoolOperation]
+    pagination: Pagination
+
+
+class OperationItemPage(msgspec.Struct, kw_only=True):
+    """One page of an operation's work items, in request order."""
+
+    items: list[models.OperationItem]
     pagination: Pagination
 
 
@@ -165,6 +173,12 @@ _REFINEMENTS: dict[str, dict[str, dict[str, Any]]] = {
         "createdAt": _TIMESTAMP,
         "updatedAt": _TIMESTAMP,
     },
+    "OperationItem": {
+        "senderId": {"description": "The sender this item adds; `null` for item 0 of a Create (the pool itself)."},
+        "code": {"description": "For a failed item: the error code (20404 sender not found, 20409 canceled)."},
+        "message": {"description": "For a failed item: what went wrong."},
+        "updatedAt": _TIMESTAMP,
+    },
     "OperationStats": {
         "total": {**_COUNT, "description": "Work items: always queued + created + failed."},
         "queued": {**_COUNT, "description": "Items not yet applied."},
@@ -202,6 +216,10 @@ _DESCRIPTIONS = {
     "Sender": "A sending identity of the account's inventory. One sender may belong to several pools.",
     "SenderPoolOperation": "The aggregate, asynchronous work of creating a pool or adding senders to one.",
     "OperationStats": "Counts of the operation's work items.",
+    "OperationItem": "One work item of a SenderPool Operation and what happened to it.",
+    "ItemOutcome": "QUEUED: not applied yet (counts as queued). CREATED, ALREADY_MEMBER: applied (count as created). "
+    "SENDER_NOT_FOUND: no such sender in the account; CANCELED: the operation was canceled before the item ran "
+    "(both count as failed).",
     "Channel": "A sender's channel.",
     "SenderStatus": "ACTIVATED senders are eligible for Resolve; DEACTIVATED ones stay in their pools but are not.",
     "OperationStatus": "The state of a SenderPool Operation.",
@@ -324,9 +342,13 @@ ERROR_DOCS: tuple[ErrorDoc, ...] = (
         "Conflict",
         "Conflict",
         "Registering senders would create a second sender with the same channel and address in the account, "
-        "either because one exists already or because the request repeats it. Nothing is registered; there is "
-        "one `errors[]` entry per offending item.",
-        "Remove or change the items named by `context`, or fetch the existing senders instead.",
+        "either because one exists already or because the request repeats it: nothing is registered, and there "
+        "is one `errors[]` entry per offending item. Or the `Idempotency-Key` was already used for a different "
+        "request, or the request that first used it is still in progress. Or the operation to cancel is no "
+        "longer PROCESSING.",
+        "Remove or change the items named by `context`, or fetch the existing senders instead. Use a new "
+        "idempotency key for a new request, and retry an in-progress one a little later. An operation that has "
+        "finished cannot be canceled.",
     ),
     ErrorDoc(
         PayloadTooLarge,
@@ -412,6 +434,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "operationStatus": _query_param(
         "status", {"$ref": _SCHEMA_REF.format(name="OperationStatus")}, "Only operations in this status."
     ),
+    "itemOutcome": _query_param(
+        "outcome", {"$ref": _SCHEMA_REF.format(name="ItemOutcome")}, "Only items with this outcome."
+    ),
     "pageToken": _query_param(
         "pageToken",
         {"type": "string"},
@@ -420,6 +445,27 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     ),
     "pageSize": _query_param("pageSize", {**_schema(wire.PageSize), "default": 50}, "Items per page (1 to 1000)."),
 }
+_IDEMPOTENCY_DESCRIPTION = (
+    "Makes retries safe: the same key with the same method, path and body within 24 hours (configurable) "
+    "returns the first response again (with `Idempotent-Replayed: true`) instead of doing the work twice. "
+    "The same key with a different request is a 409, and so is a request whose twin is still in progress "
+    "after a short wait. Keys are per account; 1 to 255 printable ASCII characters."
+)
+PARAMETERS["idempotencyKey"] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": _IDEMPOTENCY_DESCRIPTION,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+PARAMETERS["twilioIdempotencyToken"] = {
+    "name": "I-Twilio-Idempotency-Token",
+    "in": "header",
+    "required": False,
+    "description": "Twilio's name for `Idempotency-Key`, with the same meaning; if both are sent they must agree.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+_IDEMPOTENCY_PARAMS = ("idempotencyKey", "twilioIdempotencyToken")
 _LIST_QUERY = ("startDate", "endDate", "pageToken", "pageSize")
 _SENDER_QUERY = ("channel", "senderStatus", *_LIST_QUERY)
 
@@ -437,6 +483,11 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}},
     "WWW-Authenticate": {"description": 'Always `Basic realm="senderpools"`.', "schema": {"type": "string"}},
     "Allow": {"description": "The methods the path accepts.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored response of an earlier request with the same Idempotency-Key, "
+        "replayed: nothing was done again.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
 }
 _OPERATION_HEADERS = ("Location", "Operation-Id", "Operation-Location")
 _RESOURCE_HEADERS = ("Location", "Resource-Location")
@@ -467,8 +518,15 @@ class Endpoint:
         return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
 
     @property
+    def idempotent(self) -> bool:
+        """Takes an Idempotency-Key (a bad one is a 400; reusing one for another request a 409)."""
+        return self.method in ("POST", "PATCH", "DELETE")
+
+    @property
     def errors(self) -> list[int]:
         statuses = {401, 429, 500, 503, *self.also}
+        if self.idempotent:
+            statuses |= {400, 409}
         if self.path_params:
             statuses.add(404)
         if self.query or self.body is not None:
@@ -538,6 +596,37 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         200,
         "The SenderPool Operation.",
         models.SenderPoolOperation,
+    ),
+    Endpoint(
+        "GET",
+        "/v1/SenderPools/Operations/{operationId}/Items",
+        "SenderPools_listOperationItems",
+        "Operations",
+        "List the items of a SenderPool Operation",
+        "One entry per work item, in request order: for a Create, item 0 is the pool itself (`senderId` null, "
+        "CREATED), then one per sender. Queued items report QUEUED; failed ones carry an error `code` and "
+        "`message`. Once the operation has left PROCESSING, the counts by outcome agree with its `stats`. "
+        "Paginated like every list (no date filters: items share their operation's creation time).",
+        200,
+        "A page of items.",
+        OperationItemPage,
+        query=("itemOutcome", "pageToken", "pageSize"),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/SenderPools/Operations/{operationId}/Cancel",
+        "SenderPools_cancelOperation",
+        "Operations",
+        "Cancel a SenderPool Operation",
+        "Stops a PROCESSING operation: no further items are applied, it becomes CANCELED, and its queued items "
+        "become failed with outcome CANCELED. Items already applied stay applied (senders that joined the pool "
+        "remain members; a Create's pool remains). A batch being applied when the request arrives finishes "
+        "first. Canceling an operation that is no longer PROCESSING is a 409. No request body.",
+        202,
+        "Accepted: the operation, now CANCELED.",
+        models.SenderPoolOperation,
+        _OPERATION_HEADERS,
+        also=(409,),
     ),
     Endpoint(
         "GET",
@@ -731,11 +820,140 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
 )
 
+PARAMETERS["faultId"] = _path_param("faultId", test_controls.FaultId, "Fault")
+_TEST_CONTROLS_NOTE = (
+    " Test controls are served only when the server runs with `--test-controls` (`SENDERPOOLS_TEST_CONTROLS=1`)"
+    " and affect only the caller's account."
+)
+
+TEST_CONTROL_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "POST",
+        "/_test/Faults",
+        "TestControls_createFault",
+        "TestControls",
+        "Arm a fault",
+        "Makes the account's next `count` API requests (default 1) that match `method` (or `*`) and `path` (a "
+        "glob: `*` matches any characters, `/` included) fail with `status` (429 or 503 with `Retry-After: "
+        "retryAfter`, or 500), or wait `latencyMs` first, or both. With `probability` instead of `count`, each "
+        "matching request is affected with that probability until the fault is deleted. The first armed fault "
+        "that matches and fires applies. A faulted request is answered before it is processed: nothing changes "
+        "and no Idempotency-Key is claimed. Faults live in the memory of the server process that received them "
+        "(each HTTP worker process and node has its own); `/_test/` requests are never faulted." + _TEST_CONTROLS_NOTE,
+        201,
+        "The fault, armed.",
+        test_controls.Fault,
+        ("Location",),
+        body=test_controls.FaultRequest,
+        body_example={"method": "POST", "path": "/v1/SenderPools", "status": 503, "retryAfter": 2, "count": 2},
+    ),
+    Endpoint(
+        "GET",
+        "/_test/Faults",
+        "TestControls_listFaults",
+        "TestControls",
+        "List armed faults",
+        "The account's armed faults in this server process, oldest first, with the requests each has left."
+        + _TEST_CONTROLS_NOTE,
+        200,
+        "The armed faults.",
+        test_controls.FaultList,
+    ),
+    Endpoint(
+        "DELETE",
+        "/_test/Faults",
+        "TestControls_clearFaults",
+        "TestControls",
+        "Disarm every fault",
+        "Removes all of the account's faults in this server process." + _TEST_CONTROLS_NOTE,
+        204,
+        "Disarmed.",
+    ),
+    Endpoint(
+        "DELETE",
+        "/_test/Faults/{faultId}",
+        "TestControls_deleteFault",
+        "TestControls",
+        "Disarm a fault",
+        "Removes one fault; 404 if it is unknown, already used up, or armed in another process." + _TEST_CONTROLS_NOTE,
+        204,
+        "Disarmed.",
+    ),
+    Endpoint(
+        "GET",
+        "/_test/Pacing",
+        "TestControls_fetchPacing",
+        "TestControls",
+        "Fetch operation pacing",
+        "How the worker paces the account's operations." + _TEST_CONTROLS_NOTE,
+        200,
+        "The pacing.",
+        test_controls.Pacing,
+    ),
+    Endpoint(
+        "PUT",
+        "/_test/Pacing",
+        "TestControls_updatePacing",
+        "TestControls",
+        "Set operation pacing",
+        "`hold: true` keeps the account's operations PROCESSING: no queued item is applied (Cancel still works) "
+        "until pacing is set again with `hold: false`, which releases them. `itemsPerSecond` applies at most that "
+        "many of the account's items per second (per worker process). `{}` restores normal speed. Pacing is "
+        "stored in the database, so every worker started with test controls respects it. A Create without "
+        "senders completes at once and cannot be held." + _TEST_CONTROLS_NOTE,
+        200,
+        "The pacing now in force.",
+        test_controls.Pacing,
+        body=test_controls.Pacing,
+        body_example={"hold": True},
+    ),
+    Endpoint(
+        "POST",
+        "/_test/Reset",
+        "TestControls_reset",
+        "TestControls",
+        "Reset the account",
+        "Deletes all of the account's SenderPools, Senders and Operations (with their items and memberships), "
+        "its idempotency keys and pacing, and its faults in this process, in one transaction. Credentials stay. "
+        "No request body." + _TEST_CONTROLS_NOTE,
+        200,
+        "What was deleted.",
+        test_controls.ResetResult,
+    ),
+    Endpoint(
+        "POST",
+        "/_test/Seed",
+        "TestControls_seed",
+        "TestControls",
+        "Load a seed",
+        "Registers `senders` (as Register Senders does) and creates `senderPools` with members given by channel "
+        "and address among those senders, all in one transaction: members are in their pools when the response "
+        "is sent, and no Operation is created. A channel+address that exists in the account is a 409; a member "
+        "that is not a sender of the seed is a 400. Typically sent right after Reset." + _TEST_CONTROLS_NOTE,
+        201,
+        "Created: the senders and pools, in request order.",
+        test_controls.SeedResult,
+        body=test_controls.SeedRequest,
+        body_example={
+            "senders": [
+                {"address": "+14155550100", "channel": "SMS"},
+                {"address": "a@example.com", "channel": "EMAIL"},
+            ],
+            "senderPools": [{"name": "Support", "senders": [{"channel": "SMS", "address": "+14155550100"}]}],
+        },
+        also=(409,),
+    ),
+)
+
 TAGS = (
     {"name": "SenderPools", "description": "Sets of senders to send from."},
     {"name": "Operations", "description": "Asynchronous work on SenderPools, and its progress."},
     {"name": "Senders", "description": "The account's sender inventory (phone numbers, e-mail addresses, push apps)."},
 )
+TEST_CONTROLS_TAG = {
+    "name": "TestControls",
+    "description": "For testing an integration: injected faults, operation pacing, reset and seed (off by default).",
+}
 
 DESCRIPTION = """\
 A self-hostable, wire-compatible server for the Sender Pools part of Twilio's Comms API (v1).
@@ -755,6 +973,14 @@ Items come oldest first, and a walk returns every item that existed when it star
 its status leaves PROCESSING. Update, Delete and Remove Sender answer 202 with a ResourceReference. Both also \
 carry a `Location` header with the same URL.
 
+**Idempotent retries.** Every POST, PATCH and DELETE takes an `Idempotency-Key` header (or Twilio's \
+`I-Twilio-Idempotency-Token`). Retrying with the same key, method, path and body within 24 hours returns the \
+original status, headers and body (for a Create, the same operationId) plus `Idempotent-Replayed: true`, \
+without doing the work again; 4xx answers are replayed too, while a 5xx frees the key for a retry. The same key \
+with a different request is a 409. Of concurrent requests with one key exactly one does the work; the others \
+wait for its response or get a 409. Keys are per account. If a server crashes after doing the work but before \
+storing its response, the key is released after 60 seconds and a retry then does the work again.
+
 **Errors.** Every error is `{"errors": [{code, message, infoUrl, context}]}`, reporting every problem of the \
 request at once; `infoUrl` leads to a page describing the code.
 
@@ -769,10 +995,10 @@ SECURITY_DESCRIPTION = (
 
 
 # -- assembling the document ------------------------------------------------------------------------
-def _components() -> tuple[dict[int, dict[str, Any]], dict[str, Any]]:
+def _components(endpoints: tuple[Endpoint, ...]) -> tuple[dict[int, dict[str, Any]], dict[str, Any]]:
     """Schemas of every body type: (inline schema by ``id()`` of the type, the named components)."""
-    requests = [e.body for e in ENDPOINTS if e.body is not None]
-    successes = [t for e in ENDPOINTS for t in _alternatives(e.returns)]
+    requests = [e.body for e in endpoints if e.body is not None]
+    successes = [t for e in endpoints for t in _alternatives(e.returns)]
     types = [*requests, *successes, ErrorEnvelope]
     schemas, shared = msgspec.json.schema_components(types, ref_template=_SCHEMA_REF)
     components: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(shared))  # own copy: refined below
@@ -783,7 +1009,7 @@ def _components() -> tuple[dict[int, dict[str, Any]], dict[str, Any]]:
         components[name].setdefault("description", text)
     for name, example in _EXAMPLES.items():
         components[name]["examples"] = [example]
-    for name in ("Channel", "SenderStatus", "OperationStatus"):
+    for name in ("Channel", "SenderStatus", "OperationStatus", "ItemOutcome"):
         components[name]["type"] = "string"
     return dict(zip(map(id, types), schemas, strict=True)), dict(sorted(components.items()))
 
@@ -813,8 +1039,11 @@ def _operation(
     endpoint: Endpoint, request_schema: dict[str, Any] | None, success_schema: dict[str, Any] | None
 ) -> dict[str, Any]:
     success: dict[str, Any] = {"description": endpoint.outcome}
-    if endpoint.headers:
-        success["headers"] = _headers(endpoint.headers, required=not endpoint.optional_headers)
+    headers = _headers(endpoint.headers, required=not endpoint.optional_headers)
+    if endpoint.idempotent:
+        headers.update(_headers(("Idempotent-Replayed",), required=False))
+    if headers:
+        success["headers"] = headers
     if success_schema is not None:
         success["content"] = {JSON: {"schema": success_schema}}
     responses: dict[str, Any] = {str(endpoint.status): success}
@@ -826,7 +1055,7 @@ def _operation(
         "summary": endpoint.summary,
         "description": endpoint.description,
     }
-    params = [*endpoint.path_params, *endpoint.query]
+    params = [*endpoint.path_params, *endpoint.query, *(_IDEMPOTENCY_PARAMS if endpoint.idempotent else ())]
     if params:
         operation["parameters"] = [{"$ref": f"#/components/parameters/{name}"} for name in params]
     if request_schema is not None:
@@ -846,11 +1075,12 @@ def _success_schema(endpoint: Endpoint, schemas: dict[int, dict[str, Any]]) -> d
 
 
 @cache
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document (built once; do not mutate)."""
-    body_schemas, schemas = _components()
+def document(test_controls: bool = False) -> dict[str, Any]:
+    """The OpenAPI 3.1 document, with the ``/_test/`` endpoints if enabled (built once; do not mutate)."""
+    endpoints = ENDPOINTS + TEST_CONTROL_ENDPOINTS if test_controls else ENDPOINTS
+    body_schemas, schemas = _components(endpoints)
     paths: dict[str, dict[str, Any]] = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in endpoints:
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(
             endpoint,
             None if endpoint.body is None else body_schemas[id(endpoint.body)],
@@ -866,7 +1096,7 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/", "description": "This server"}],
         "security": [{"basicAuth": []}],
-        "tags": list(TAGS),
+        "tags": [*TAGS, TEST_CONTROLS_TAG] if test_controls else list(TAGS),
         "paths": paths,
         "components": {
             "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic", "description": SECURITY_DESCRIPTION}},
@@ -878,5 +1108,5 @@ def document() -> dict[str, Any]:
 
 
 @cache
-def document_bytes() -> bytes:
-    return msgspec.json.encode(document())
+def document_bytes(test_controls: bool = False) -> bytes:
+    return msgspec.json.encode(document(test_controls))

@@ -1,7 +1,7 @@
 """Page tokens: an opaque, URL-safe keyset cursor, bound to the account and filters and signed.
 
-Layout (before base64url): version byte, 8-byte scope digest, the last ID of the previous page
-(empty for the first page), 16-byte HMAC. Tokens never expire and cannot be forged or replayed
+Layout (before base64url): version byte, 8-byte scope digest, the cursor of the previous page's
+last row (its ID, or an operation item's seq; empty for the first page), 16-byte HMAC. Tokens never expire and cannot be forged or replayed
 under other filters.
 """
 
@@ -11,8 +11,9 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from senderpools.errors import InvalidRequest
@@ -29,11 +30,12 @@ class Page:
     scope: bytes
     tokens: PageTokens
 
-    def body(self, key: str, rows: Sequence[Any]) -> dict[str, Any]:
-        """The contract's page object from up to ``size + 1`` rows (the extra one means "more")."""
+    def body(self, key: str, rows: Sequence[Any], cursor: Callable[[Any], str] = attrgetter("id")) -> dict[str, Any]:
+        """The contract's page object from up to ``size + 1`` rows (the extra one means "more");
+        ``cursor`` is the keyset position of a row (its ID unless told otherwise)."""
         size = self.request.size
         items = rows[:size]
-        next_token = self.tokens.encode(self.scope, items[-1].id) if len(rows) > size else None
+        next_token = self.tokens.encode(self.scope, cursor(items[-1])) if len(rows) > size else None
         return {
             key: items,
             "pagination": {"next": next_token, "self": self.tokens.encode(self.scope, self.request.after)},

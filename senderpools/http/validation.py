@@ -109,8 +109,8 @@ class _Walker:
 
     def fits(self, value: Any, schema: dict[str, Any]) -> bool:
         schema = self.resolve(schema)
-        if "enum" in schema and "type" not in schema:
-            return isinstance(value, str)
+        if "enum" in schema and "type" not in schema:  # string enums, or Literal integers
+            return any(type(value) is type(member) for member in schema["enum"])
         kind = schema.get("type")
         return kind is None or _is_type(value, kind)
 

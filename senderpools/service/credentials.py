@@ -64,6 +64,14 @@ async def create_account(store: Store, sid: str | None = None, auth_token: str |
     return sid, auth_token, created
 
 
+async def create_first_account(store: Store) -> tuple[str, str] | None:
+    """A development account with random credentials, only if the database has no account yet."""
+    sid, auth_token = ids.new_account_sid(), ids.new_secret()
+    if await store.create_account(sid, hash_secret(auth_token), ids.now_ms(), first_only=True):
+        return sid, auth_token
+    return None
+
+
 async def create_api_key(store: Store, account_sid: str) -> tuple[str, str]:
     sid, secret = ids.new_api_key_sid(), ids.new_secret()
     if not await store.create_api_key(sid, account_sid, hash_secret(secret), ids.now_ms()):

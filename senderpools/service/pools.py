@@ -6,8 +6,10 @@ from collections.abc import Callable, Sequence
 
 from senderpools import ids
 from senderpools.clock import to_datetime
-from senderpools.errors import NotFound
+from senderpools.errors import Conflict, NotFound
 from senderpools.models import (
+    ItemOutcome,
+    OperationItem,
     OperationRecord,
     OperationStats,
     OperationStatus,
@@ -110,3 +112,25 @@ class SenderPoolService:
         self, account: str, page: PageRequest, status: OperationStatus | None
     ) -> list[SenderPoolOperation]:
         return await self._store.list_operations(account, page.window(ids.OPERATION_PREFIX), status)
+
+    async def list_items(
+        self, account: str, operation_id: str, page: PageRequest, outcome: ItemOutcome | None
+    ) -> list[tuple[int, OperationItem]]:
+        """(seq, item) in request order; ``page.after`` is the seq of the previous page's last item."""
+        await self.fetch_operation(account, operation_id)
+        after = None if page.after is None else int(page.after)
+        return await self._store.list_operation_items(account, operation_id, after, page.size + 1, outcome)
+
+    async def cancel(self, account: str, operation_id: str) -> SenderPoolOperation:
+        """Stop a PROCESSING operation: unapplied items fail (CANCELED); applied ones stay applied."""
+        result = None
+        if ids.is_operation_id(operation_id):
+            result = await self._store.cancel_operation(account, operation_id, ids.now_ms())
+        if result is None:
+            raise NotFound(f"SenderPool Operation {operation_id} was not found.")
+        operation, canceled = result
+        if not canceled:
+            raise Conflict(
+                f"SenderPool Operation {operation_id} is {operation.status}: only a PROCESSING operation can be canceled."
+            )
+        return operation

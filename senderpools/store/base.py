@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from senderpools.models import (
     Channel,
     Credential,
+    ItemOutcome,
+    OperationItem,
     OperationRecord,
     OperationStatus,
     Sender,
@@ -49,6 +51,27 @@ class SenderChanges:
     tags: Tags | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """What an Idempotency-Key was first used for and, once that request finished, its response."""
+
+    method: str
+    path: str
+    body_sha256: str
+    created_ms: int
+    status: int | None = None  # None while the first request is still in progress
+    headers: str | None = None  # JSON: [[name, value], ...]
+    body: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """Test controls: how the worker paces one account's operations."""
+
+    hold: bool = False  # apply none of the account's items until released
+    items_per_second: int | None = None  # apply at most this many items per second
+
+
 class Store(abc.ABC):
     # -- lifecycle ---------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -64,8 +87,9 @@ class Store(abc.ABC):
 
     # -- credentials -------------------------------------------------------------------------------
     @abc.abstractmethod
-    async def create_account(self, sid: str, token_hash: str, now_ms: int) -> bool:
-        """False if the SID already exists."""
+    async def create_account(self, sid: str, token_hash: str, now_ms: int, first_only: bool = False) -> bool:
+        """False if the SID already exists, or (``first_only``) if any account exists: several nodes
+        starting together on an empty database create one bootstrap account between them."""
 
     @abc.abstractmethod
     async def create_api_key(self, sid: str, account_sid: str, secret_hash: str, now_ms: int) -> bool:
@@ -76,9 +100,6 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def find_credential(self, sid: str) -> Credential | None: ...
-
-    @abc.abstractmethod
-    async def count_accounts(self) -> int: ...
 
     # -- sender pools ------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -127,8 +148,9 @@ class Store(abc.ABC):
     ) -> list[SenderPoolOperation]: ...
 
     @abc.abstractmethod
-    async def operations_with_work(self, limit: int) -> list[str]:
-        """IDs of operations (any account) that still have queued items, oldest first."""
+    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
+        """IDs of operations (any account) that still have queued items, oldest first; with
+        ``skip_held``, not those of accounts whose pacing holds them (test controls)."""
 
     @abc.abstractmethod
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
@@ -139,6 +161,67 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def purge_deleted_pools(self, batch_size: int) -> int:
         """Remove up to ``batch_size`` memberships of deleted pools (and the pools once empty)."""
+
+    @abc.abstractmethod
+    async def list_operation_items(
+        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+    ) -> list[tuple[int, OperationItem]]:
+        """(seq, item) in ``seq`` order, after ``after_seq``; empty if the operation is not the account's."""
+
+    @abc.abstractmethod
+    async def cancel_operation(
+        self, account: str, operation_id: str, now_ms: int
+    ) -> tuple[SenderPoolOperation, bool] | None:
+        """Stop a PROCESSING operation as Delete Pool does (after a batch in flight commits): its
+        unapplied items fail with outcome CANCELED. Returns the operation as it is afterwards and
+        whether this call canceled it; None when the account has no such operation."""
+
+    # -- idempotency keys ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def claim_idempotency_key(
+        self, account: str, key: str, request: IdempotencyRecord, expired_before_ms: int, abandoned_before_ms: int
+    ) -> IdempotencyRecord | None:
+        """Claim ``key`` for ``request`` (an INSERT only one caller can win, across every node). None:
+        the caller won and must do the work. Otherwise the live record that holds the key. A record
+        created before ``expired_before_ms``, or still incomplete and created before
+        ``abandoned_before_ms``, is not live: it is replaced, and the caller wins."""
+
+    @abc.abstractmethod
+    async def complete_idempotency_key(
+        self, account: str, key: str, claimed_ms: int, status: int, headers: str, body: bytes, now_ms: int
+    ) -> None:
+        """Store the response of the request that claimed ``key`` at ``claimed_ms`` (if it still holds it)."""
+
+    @abc.abstractmethod
+    async def release_idempotency_key(self, account: str, key: str, claimed_ms: int) -> None:
+        """Give up an incomplete claim made at ``claimed_ms`` (the work failed), so a retry can do it."""
+
+    @abc.abstractmethod
+    async def purge_idempotency_keys(self, expired_before_ms: int, limit: int) -> int:
+        """Delete up to ``limit`` keys created before ``expired_before_ms``; returns how many."""
+
+    # -- test controls -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def get_pacing(self, account: str) -> Pacing: ...
+
+    @abc.abstractmethod
+    async def set_pacing(self, account: str, pacing: Pacing) -> None: ...
+
+    @abc.abstractmethod
+    async def operation_pacing(self, operation_id: str) -> tuple[str, Pacing] | None:
+        """The account of an operation and its pacing; None when that account's pacing is the default."""
+
+    @abc.abstractmethod
+    async def reset_account(self, account: str) -> dict[str, int]:
+        """Delete the account's pools, senders, operations, idempotency keys and pacing in one
+        transaction (credentials stay). Returns counts: ``senderPools``, ``senders``, ``operations``."""
+
+    @abc.abstractmethod
+    async def seed_account(
+        self, account: str, senders: Sequence[Sender], pools: Sequence[SenderPool], members: Sequence[tuple[str, str]]
+    ) -> list[int]:
+        """Insert senders, pools and (pool_id, sender_id) memberships all or nothing. Returns the
+        positions of senders whose channel+address the account already has (nothing is written then)."""
 
     # -- senders -----------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -166,3 +249,10 @@ class Store(abc.ABC):
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
     ) -> list[Sender]:
         """ACTIVATED senders on ``channels``, within the pool and/or among the addresses if given."""
+
+    # -- rate limiting -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def take_rate_token(self, key: str, rate: float, burst: float, now_ms: int) -> float:
+        """Take one token from the shared bucket ``key`` (refilled at ``rate`` per second up to
+        ``burst``; a new bucket starts full), atomically across every process on this database.
+        Returns 0 when a token was taken, else the seconds until one will be available."""

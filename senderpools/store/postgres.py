@@ -24,6 +24,7 @@ from senderpools.models import (
     Channel,
     Credential,
     ItemOutcome,
+    OperationItem,
     OperationKind,
     OperationRecord,
     OperationStatus,
@@ -33,14 +34,17 @@ from senderpools.models import (
     SenderStatus,
     Tags,
 )
-from senderpools.store.base import SenderChanges, SenderFilter, Store, Window
+from senderpools.store.base import IdempotencyRecord, Pacing, SenderChanges, SenderFilter, Store, Window
 from senderpools.store.rows import (
+    ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     SENDER_COLUMNS,
     Args,
     encode_tags,
     epoch_ms,
+    item_from_row,
+    item_outcome_filter,
     operation_from_row,
     pool_from_row,
     sender_from_row,
@@ -116,14 +120,20 @@ class PostgresStore(Store):
         return self._secret
 
     # -- credentials -------------------------------------------------------------------------------
-    async def create_account(self, sid: str, token_hash: str, now_ms: int) -> bool:
-        row = await self._fetchrow(
-            "INSERT INTO accounts (sid, token_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
-            sid,
-            token_hash,
-            now_ms,
-        )
-        return row is not None
+    async def create_account(self, sid: str, token_hash: str, now_ms: int, first_only: bool = False) -> bool:
+        condition = " WHERE NOT EXISTS (SELECT 1 FROM accounts)" if first_only else ""
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            if first_only:  # serialize concurrent first starts, as migrations are
+                await db.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            row = await db.fetchrow(
+                f"INSERT INTO accounts (sid, token_hash, created_at) SELECT $1, $2, $3{condition}"
+                " ON CONFLICT DO NOTHING RETURNING 1",
+                sid,
+                token_hash,
+                now_ms,
+            )
+            return row is not None
 
     async def create_api_key(self, sid: str, account_sid: str, secret_hash: str, now_ms: int) -> bool:
         row = await self._fetchrow(
@@ -152,10 +162,6 @@ class PostgresStore(Store):
         if row is None:
             return None
         return Credential(sid=row[0], account_sid=row[1], secret_hash=row[2], revoked=bool(row[3]))
-
-    async def count_accounts(self) -> int:
-        row = await self._fetchrow("SELECT count(*) FROM accounts")
-        return int(row[0])
 
     # -- sender pools ------------------------------------------------------------------------------
     async def _insert_operation(
@@ -249,20 +255,24 @@ class PostgresStore(Store):
                 pool_id,
             )
             for op_id, next_seq in running:
-                await db.execute(
-                    "UPDATE operation_items SET outcome = $1, updated_at = $2 WHERE operation_id = $3 AND seq >= $4",
-                    str(ItemOutcome.CANCELED),
-                    now_ms,
-                    op_id,
-                    next_seq,
-                )
-                await db.execute(
-                    "UPDATE operations SET status = 'CANCELED', failed = failed + queued, queued = 0,"
-                    " next_seq = total, updated_at = $1 WHERE id = $2",
-                    now_ms,
-                    op_id,
-                )
+                await self._cancel(db, op_id, next_seq, now_ms)
             return True
+
+    async def _cancel(self, db: Any, operation_id: str, next_seq: int, now_ms: int) -> None:
+        """Stop an operation locked FOR UPDATE: its unapplied items fail with outcome CANCELED."""
+        await db.execute(
+            "UPDATE operation_items SET outcome = $1, updated_at = $2 WHERE operation_id = $3 AND seq >= $4",
+            str(ItemOutcome.CANCELED),
+            now_ms,
+            operation_id,
+            next_seq,
+        )
+        await db.execute(
+            "UPDATE operations SET status = 'CANCELED', failed = failed + queued, queued = 0,"
+            " next_seq = total, updated_at = $1 WHERE id = $2",
+            now_ms,
+            operation_id,
+        )
 
     async def _pool_exists(self, db: Any, account: str, pool_id: str) -> bool:
         row = await db.fetchrow(
@@ -327,9 +337,10 @@ class PostgresStore(Store):
         sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
         return [operation_from_row(row) for row in await self._fetch(sql, *args)]
 
-    async def operations_with_work(self, limit: int) -> list[str]:
+    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
+        held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
         rows = await self._fetch(
-            "SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0 ORDER BY id LIMIT $1", limit
+            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0{held} ORDER BY id LIMIT $1", limit
         )
         return [row[0] for row in rows]
 
@@ -406,6 +417,38 @@ class PostgresStore(Store):
             if len(removed) < batch_size:
                 await db.execute("DELETE FROM pools WHERE id = $1", row[0])
             return max(len(removed), 1)
+
+    async def list_operation_items(
+        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+    ) -> list[tuple[int, OperationItem]]:
+        args = Args(operation_id, account, numbered=True)
+        sql = (
+            f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
+            " WHERE i.operation_id = $1 AND o.account_sid = $2" + item_outcome_filter(args, outcome)
+        )
+        if after_seq is not None:
+            sql += f" AND i.seq > {args.add(after_seq)}"
+        sql += f" ORDER BY i.seq LIMIT {args.add(limit)}"
+        return [item_from_row(row) for row in await self._fetch(sql, *args)]
+
+    async def cancel_operation(
+        self, account: str, operation_id: str, now_ms: int
+    ) -> tuple[SenderPoolOperation, bool] | None:
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            # Waits for a batch in flight on this operation, then sees where it stopped.
+            row = await db.fetchrow(
+                "SELECT status, next_seq FROM operations WHERE id = $1 AND account_sid = $2 FOR UPDATE",
+                operation_id,
+                account,
+            )
+            if row is None:
+                return None
+            canceled = row[0] == OperationStatus.PROCESSING
+            if canceled:
+                await self._cancel(db, operation_id, row[1], now_ms)
+            op = await db.fetchrow(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1", operation_id)
+            return operation_from_row(op), canceled
 
     # -- senders -----------------------------------------------------------------------------------
     async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
@@ -489,3 +532,180 @@ class PostgresStore(Store):
         if addresses is not None:
             sql += f" AND s.address = ANY({args.add(list(addresses))}::text[])"
         return [sender_from_row(row) for row in await self._fetch(sql + " ORDER BY s.id", *args)]
+
+    # -- rate limiting -----------------------------------------------------------------------------
+    async def take_rate_token(self, key: str, rate: float, burst: float, now_ms: int) -> float:
+        # One statement: the upsert refills and takes under the row lock (concurrent takes on one key
+        # queue on it); a denied take updates nothing (the WHERE of DO UPDATE) and returns no row, and
+        # then the second branch reads the wait from the statement's snapshot (advisory: Retry-After).
+        refilled = "least($3::float8, b.tokens + greatest(0, $4::bigint - b.updated_at) * $2::float8 / 1000.0)"
+        row = await self._fetchrow(
+            "WITH taken AS ("
+            " INSERT INTO rate_buckets AS b (key, tokens, updated_at)"
+            " SELECT $1, $3::float8 - 1, $4::bigint WHERE $3::float8 >= 1"
+            f" ON CONFLICT (key) DO UPDATE SET tokens = {refilled} - 1, updated_at = greatest(b.updated_at, $4::bigint)"
+            f" WHERE {refilled} >= 1 RETURNING 1)"
+            " SELECT 0.0::float8 FROM taken"
+            f" UNION ALL SELECT greatest((1 - {refilled}) / $2::float8, 0.001) FROM rate_buckets b"
+            " WHERE b.key = $1 AND NOT EXISTS (SELECT 1 FROM taken)",
+            key,
+            rate,
+            burst,
+            now_ms,
+        )
+        return float(row[0]) if row is not None else 1.0 / rate  # bucket made concurrently, or burst < 1
+
+    # -- idempotency keys ---------------------------------------------------------------------------
+    async def claim_idempotency_key(
+        self, account: str, key: str, request: IdempotencyRecord, expired_before_ms: int, abandoned_before_ms: int
+    ) -> IdempotencyRecord | None:
+        # The unique (account_sid, key) decides: of concurrent inserts on any node one wins, the others
+        # wait for it to commit and take the ON CONFLICT path, which replaces only a dead record.
+        while True:
+            won = await self._fetchrow(
+                "INSERT INTO idempotency_keys AS k (account_sid, key, method, path, body_sha256, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_sid, key) DO UPDATE SET"
+                " method = EXCLUDED.method, path = EXCLUDED.path, body_sha256 = EXCLUDED.body_sha256, status = NULL,"
+                " headers = NULL, body = NULL, created_at = EXCLUDED.created_at, completed_at = NULL"
+                " WHERE k.created_at < $7 OR (k.status IS NULL AND k.created_at < $8) RETURNING 1",
+                account,
+                key,
+                request.method,
+                request.path,
+                request.body_sha256,
+                request.created_ms,
+                expired_before_ms,
+                abandoned_before_ms,
+            )
+            if won is not None:
+                return None
+            row = await self._fetchrow(
+                "SELECT method, path, body_sha256, created_at, status, headers, body FROM idempotency_keys"
+                " WHERE account_sid = $1 AND key = $2",
+                account,
+                key,
+            )
+            if row is not None:  # else released meanwhile: claim again
+                return IdempotencyRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+
+    async def complete_idempotency_key(
+        self, account: str, key: str, claimed_ms: int, status: int, headers: str, body: bytes, now_ms: int
+    ) -> None:
+        await self._fetch(
+            "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3, completed_at = $4"
+            " WHERE account_sid = $5 AND key = $6 AND created_at = $7 AND status IS NULL",
+            status,
+            headers,
+            body,
+            now_ms,
+            account,
+            key,
+            claimed_ms,
+        )
+
+    async def release_idempotency_key(self, account: str, key: str, claimed_ms: int) -> None:
+        await self._fetch(
+            "DELETE FROM idempotency_keys WHERE account_sid = $1 AND key = $2 AND created_at = $3 AND status IS NULL",
+            account,
+            key,
+            claimed_ms,
+        )
+
+    async def purge_idempotency_keys(self, expired_before_ms: int, limit: int) -> int:
+        rows = await self._fetch(
+            "DELETE FROM idempotency_keys WHERE (account_sid, key) IN"
+            " (SELECT account_sid, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2) RETURNING 1",
+            expired_before_ms,
+            limit,
+        )
+        return len(rows)
+
+    # -- test controls -------------------------------------------------------------------------------
+    async def get_pacing(self, account: str) -> Pacing:
+        row = await self._fetchrow("SELECT hold, items_per_second FROM test_pacing WHERE account_sid = $1", account)
+        return Pacing() if row is None else Pacing(hold=row[0], items_per_second=row[1])
+
+    async def set_pacing(self, account: str, pacing: Pacing) -> None:
+        if pacing == Pacing():
+            await self._fetch("DELETE FROM test_pacing WHERE account_sid = $1", account)
+            return
+        await self._fetch(
+            "INSERT INTO test_pacing (account_sid, hold, items_per_second) VALUES ($1, $2, $3)"
+            " ON CONFLICT (account_sid) DO UPDATE SET hold = EXCLUDED.hold, items_per_second = EXCLUDED.items_per_second",
+            account,
+            pacing.hold,
+            pacing.items_per_second,
+        )
+
+    async def operation_pacing(self, operation_id: str) -> tuple[str, Pacing] | None:
+        row = await self._fetchrow(
+            "SELECT o.account_sid, p.hold, p.items_per_second FROM operations o"
+            " JOIN test_pacing p ON p.account_sid = o.account_sid WHERE o.id = $1",
+            operation_id,
+        )
+        return None if row is None else (row[0], Pacing(hold=row[1], items_per_second=row[2]))
+
+    async def reset_account(self, account: str) -> dict[str, int]:
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            # Operations first: waits for a batch in flight, whose memberships are then seen and deleted.
+            await db.execute("SELECT 1 FROM operations WHERE account_sid = $1 FOR UPDATE", account)
+            await db.execute(
+                "DELETE FROM operation_items WHERE operation_id IN (SELECT id FROM operations WHERE account_sid = $1)",
+                account,
+            )
+            operations = len(await db.fetch("DELETE FROM operations WHERE account_sid = $1 RETURNING 1", account))
+            await db.execute(
+                "DELETE FROM pool_members WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = $1)", account
+            )
+            pools = await db.fetchval(
+                "WITH gone AS (DELETE FROM pools WHERE account_sid = $1 RETURNING deleted_at)"
+                " SELECT count(*) FROM gone WHERE deleted_at IS NULL",
+                account,
+            )
+            senders = len(await db.fetch("DELETE FROM senders WHERE account_sid = $1 RETURNING 1", account))
+            await db.execute("DELETE FROM idempotency_keys WHERE account_sid = $1", account)
+            await db.execute("DELETE FROM test_pacing WHERE account_sid = $1", account)
+        return {"senderPools": int(pools), "senders": senders, "operations": operations}
+
+    async def seed_account(
+        self, account: str, senders: Sequence[Sender], pools: Sequence[SenderPool], members: Sequence[tuple[str, str]]
+    ) -> list[int]:
+        connections = await self._connections()
+        try:
+            async with connections.acquire() as db, db.transaction():
+                await db.copy_records_to_table(
+                    "senders",
+                    columns=[
+                        "id", "account_sid", "display_name", "address", "channel", "status", "tags",
+                        "created_at", "updated_at",
+                    ],
+                    records=[
+                        (
+                            s.id, account, s.display_name, s.address, str(s.channel), str(s.status),
+                            encode_tags(s.tags), epoch_ms(s.created_at), epoch_ms(s.updated_at),
+                        )
+                        for s in senders
+                    ],
+                )  # fmt: skip
+                await db.copy_records_to_table(
+                    "pools",
+                    columns=["id", "account_sid", "name", "tags", "created_at", "updated_at"],
+                    records=[
+                        (p.id, account, p.name, encode_tags(p.tags), epoch_ms(p.created_at), epoch_ms(p.updated_at))
+                        for p in pools
+                    ],
+                )
+                await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
+            return []
+        except asyncpg.UniqueViolationError:
+            pass
+        rows = await self._fetch(
+            "SELECT channel, address FROM senders WHERE account_sid = $1"
+            " AND (channel, address) IN (SELECT * FROM unnest($2::text[], $3::text[]))",
+            account,
+            [str(s.channel) for s in senders],
+            [s.address for s in senders],
+        )
+        taken = {(row[0], row[1]) for row in rows}
+        return [i for i, s in enumerate(senders) if (str(s.channel), s.address) in taken]

@@ -21,6 +21,7 @@ from senderpools.models import (
     Channel,
     Credential,
     ItemOutcome,
+    OperationItem,
     OperationKind,
     OperationRecord,
     OperationStatus,
@@ -30,14 +31,17 @@ from senderpools.models import (
     SenderStatus,
     Tags,
 )
-from senderpools.store.base import SenderChanges, SenderFilter, Store, Window
+from senderpools.store.base import IdempotencyRecord, Pacing, SenderChanges, SenderFilter, Store, Window
 from senderpools.store.rows import (
+    ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     SENDER_COLUMNS,
     Args,
     encode_tags,
     epoch_ms,
+    item_from_row,
+    item_outcome_filter,
     operation_from_row,
     pool_from_row,
     sender_from_row,
@@ -111,10 +115,11 @@ class SQLiteStore(Store):
         return self._secret
 
     # -- credentials -------------------------------------------------------------------------------
-    async def create_account(self, sid: str, token_hash: str, now_ms: int) -> bool:
-        with self._transaction() as db:
+    async def create_account(self, sid: str, token_hash: str, now_ms: int, first_only: bool = False) -> bool:
+        condition = " WHERE NOT EXISTS (SELECT 1 FROM accounts)" if first_only else ""
+        with self._transaction() as db:  # BEGIN IMMEDIATE: the check and the insert are one step
             cursor = db.execute(
-                "INSERT OR IGNORE INTO accounts (sid, token_hash, created_at) VALUES (?, ?, ?)",
+                f"INSERT OR IGNORE INTO accounts (sid, token_hash, created_at) SELECT ?, ?, ?{condition}",
                 (sid, token_hash, now_ms),
             )
             return cursor.rowcount == 1
@@ -147,9 +152,6 @@ class SQLiteStore(Store):
         if row is None:
             return None
         return Credential(sid=row[0], account_sid=row[1], secret_hash=row[2], revoked=bool(row[3]))
-
-    async def count_accounts(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM accounts").fetchone()[0])
 
     # -- sender pools ------------------------------------------------------------------------------
     def _insert_operation(
@@ -312,9 +314,10 @@ class SQLiteStore(Store):
         args.append(window.limit)
         return [operation_from_row(row) for row in self._db.execute(sql, args)]
 
-    async def operations_with_work(self, limit: int) -> list[str]:
+    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
+        held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
         rows = self._db.execute(
-            "SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0 ORDER BY id LIMIT ?",
+            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0{held} ORDER BY id LIMIT ?",
             (limit,),
         )
         return [row[0] for row in rows]
@@ -379,6 +382,34 @@ class SQLiteStore(Store):
             if cursor.rowcount < batch_size:
                 db.execute("DELETE FROM pools WHERE id = ?", (row[0],))
             return max(cursor.rowcount, 1)
+
+    async def list_operation_items(
+        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+    ) -> list[tuple[int, OperationItem]]:
+        args = Args(operation_id, account)
+        sql = (
+            f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
+            " WHERE i.operation_id = ? AND o.account_sid = ?" + item_outcome_filter(args, outcome)
+        )
+        if after_seq is not None:
+            sql += f" AND i.seq > {args.add(after_seq)}"
+        sql += f" ORDER BY i.seq LIMIT {args.add(limit)}"
+        return [item_from_row(row) for row in self._db.execute(sql, args)]
+
+    async def cancel_operation(
+        self, account: str, operation_id: str, now_ms: int
+    ) -> tuple[SenderPoolOperation, bool] | None:
+        with self._transaction() as db:  # writers are serialized: no batch is in flight meanwhile
+            row = db.execute(
+                "SELECT status FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
+            ).fetchone()
+            if row is None:
+                return None
+            canceled = row[0] == OperationStatus.PROCESSING
+            if canceled:
+                self._cancel(db, operation_id, now_ms)
+            op = db.execute(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?", (operation_id,)).fetchone()
+            return operation_from_row(op), canceled
 
     # -- senders -----------------------------------------------------------------------------------
     async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
@@ -472,3 +503,143 @@ class SQLiteStore(Store):
             sql += f" AND s.address IN ({','.join('?' * len(addresses))})"
             args.extend(addresses)
         return [sender_from_row(row) for row in self._db.execute(sql + " ORDER BY s.id", args)]
+
+    # -- rate limiting -----------------------------------------------------------------------------
+    async def take_rate_token(self, key: str, rate: float, burst: float, now_ms: int) -> float:
+        # The upsert refills and takes in one statement; a denied take changes nothing (the WHERE
+        # of DO UPDATE), returns no row, and the wait is read in the same write transaction.
+        refilled = "min(?3, tokens + max(0, ?4 - updated_at) * ?2 / 1000.0)"
+        params = (key, rate, burst, now_ms)
+        with self._transaction() as db:
+            taken = db.execute(
+                "INSERT INTO rate_buckets (key, tokens, updated_at) SELECT ?1, ?3 - 1, ?4 WHERE ?3 >= 1"
+                f" ON CONFLICT (key) DO UPDATE SET tokens = {refilled} - 1, updated_at = max(updated_at, ?4)"
+                f" WHERE {refilled} >= 1 RETURNING 1",
+                params,
+            ).fetchone()
+            if taken is not None:
+                return 0.0
+            row = db.execute(f"SELECT (1 - {refilled}) / ?2 FROM rate_buckets WHERE key = ?1", params).fetchone()
+        return float(row[0]) if row is not None else 1.0 / rate  # no bucket: a burst below one token
+
+    # -- idempotency keys ---------------------------------------------------------------------------
+    async def claim_idempotency_key(
+        self, account: str, key: str, request: IdempotencyRecord, expired_before_ms: int, abandoned_before_ms: int
+    ) -> IdempotencyRecord | None:
+        with self._transaction() as db:  # BEGIN IMMEDIATE: one claimant at a time, across processes
+            row = db.execute(
+                "SELECT method, path, body_sha256, created_at, status, headers, body FROM idempotency_keys"
+                " WHERE account_sid = ? AND key = ?",
+                (account, key),
+            ).fetchone()
+            live = row is not None and row[3] >= expired_before_ms
+            if live and (row[4] is not None or row[3] >= abandoned_before_ms):  # complete, or not yet abandoned
+                body = None if row[6] is None else bytes(row[6])
+                return IdempotencyRecord(row[0], row[1], row[2], row[3], row[4], row[5], body)
+            db.execute(
+                "INSERT OR REPLACE INTO idempotency_keys (account_sid, key, method, path, body_sha256, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (account, key, request.method, request.path, request.body_sha256, request.created_ms),
+            )
+            return None
+
+    async def complete_idempotency_key(
+        self, account: str, key: str, claimed_ms: int, status: int, headers: str, body: bytes, now_ms: int
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, completed_at = ?"
+                " WHERE account_sid = ? AND key = ? AND created_at = ? AND status IS NULL",
+                (status, headers, body, now_ms, account, key, claimed_ms),
+            )
+
+    async def release_idempotency_key(self, account: str, key: str, claimed_ms: int) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM idempotency_keys WHERE account_sid = ? AND key = ? AND created_at = ? AND status IS NULL",
+                (account, key, claimed_ms),
+            )
+
+    async def purge_idempotency_keys(self, expired_before_ms: int, limit: int) -> int:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM idempotency_keys WHERE rowid IN"
+                " (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?)",
+                (expired_before_ms, limit),
+            )
+            return cursor.rowcount
+
+    # -- test controls -------------------------------------------------------------------------------
+    async def get_pacing(self, account: str) -> Pacing:
+        row = self._db.execute(
+            "SELECT hold, items_per_second FROM test_pacing WHERE account_sid = ?", (account,)
+        ).fetchone()
+        return Pacing() if row is None else Pacing(hold=bool(row[0]), items_per_second=row[1])
+
+    async def set_pacing(self, account: str, pacing: Pacing) -> None:
+        with self._transaction() as db:
+            if pacing == Pacing():
+                db.execute("DELETE FROM test_pacing WHERE account_sid = ?", (account,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO test_pacing (account_sid, hold, items_per_second) VALUES (?, ?, ?)",
+                    (account, int(pacing.hold), pacing.items_per_second),
+                )
+
+    async def operation_pacing(self, operation_id: str) -> tuple[str, Pacing] | None:
+        row = self._db.execute(
+            "SELECT o.account_sid, p.hold, p.items_per_second FROM operations o"
+            " JOIN test_pacing p ON p.account_sid = o.account_sid WHERE o.id = ?",
+            (operation_id,),
+        ).fetchone()
+        return None if row is None else (row[0], Pacing(hold=bool(row[1]), items_per_second=row[2]))
+
+    async def reset_account(self, account: str) -> dict[str, int]:
+        with self._transaction() as db:
+            pools = db.execute(
+                "SELECT count(*) FROM pools WHERE account_sid = ? AND deleted_at IS NULL", (account,)
+            ).fetchone()[0]
+            db.execute(
+                "DELETE FROM operation_items WHERE operation_id IN (SELECT id FROM operations WHERE account_sid = ?)",
+                (account,),
+            )
+            operations = db.execute("DELETE FROM operations WHERE account_sid = ?", (account,)).rowcount
+            db.execute(
+                "DELETE FROM pool_members WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = ?)", (account,)
+            )
+            db.execute("DELETE FROM pools WHERE account_sid = ?", (account,))
+            senders = db.execute("DELETE FROM senders WHERE account_sid = ?", (account,)).rowcount
+            db.execute("DELETE FROM idempotency_keys WHERE account_sid = ?", (account,))
+            db.execute("DELETE FROM test_pacing WHERE account_sid = ?", (account,))
+        return {"senderPools": int(pools), "senders": senders, "operations": operations}
+
+    async def seed_account(
+        self, account: str, senders: Sequence[Sender], pools: Sequence[SenderPool], members: Sequence[tuple[str, str]]
+    ) -> list[int]:
+        try:
+            with self._transaction() as db:
+                db.executemany(
+                    "INSERT INTO senders (id, account_sid, display_name, address, channel, status, tags,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            s.id, account, s.display_name, s.address, str(s.channel), str(s.status),
+                            encode_tags(s.tags), epoch_ms(s.created_at), epoch_ms(s.updated_at),
+                        )
+                        for s in senders
+                    ],
+                )  # fmt: skip
+                db.executemany(
+                    "INSERT INTO pools (id, account_sid, name, tags, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (p.id, account, p.name, encode_tags(p.tags), epoch_ms(p.created_at), epoch_ms(p.updated_at))
+                        for p in pools
+                    ],
+                )
+                db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)
+            return []
+        except sqlite3.IntegrityError:
+            taken = self._taken_positions(account, senders)
+            if not taken:
+                raise
+            return taken

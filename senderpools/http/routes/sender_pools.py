@@ -11,7 +11,7 @@ from senderpools.errors import FieldError, InvalidRequest
 from senderpools.http.context import Call, api
 from senderpools.http.responses import json_response, operation_accepted, resource_accepted
 from senderpools.http.wire import AddSendersRequest, CreateSenderPoolRequest, SenderRef, UpdateSenderPoolRequest
-from senderpools.models import Channel, OperationStatus, SenderStatus
+from senderpools.models import Channel, ItemOutcome, OperationStatus, SenderStatus
 from senderpools.store.base import SenderFilter
 
 
@@ -126,6 +126,30 @@ async def fetch_operation(call: Call) -> Response:
 
 
 @api
+async def list_operation_items(call: Call) -> Response:
+    operation_id = call.path("operationId")
+    q = call.query()
+    outcome = q.choice("outcome", ItemOutcome)
+    size, token = q.integer("pageSize", 1, 1000, 50), q.text("pageToken")
+    q.finish()
+    page = call.services.tokens.page(("operation-items", call.account, operation_id, outcome), token, size)
+    rows = await call.services.pools.list_items(call.account, operation_id, page.request, outcome)
+    body = page.body("items", rows, cursor=lambda row: str(row[0]))
+    body["items"] = [item for _, item in body["items"]]
+    return json_response(body)
+
+
+@api
+async def cancel_operation(call: Call) -> Response:
+    operation_id = call.path("operationId")
+    operation = await call.services.pools.cancel(call.account, operation_id)
+    location = call.url(f"/v1/SenderPools/Operations/{operation_id}")
+    return json_response(
+        operation, 202, {"Location": location, "Operation-Id": operation_id, "Operation-Location": location}
+    )
+
+
+@api
 async def fetch_pool_operation(call: Call) -> Response:
     pool_id = call.path("senderPoolId")
     record = await call.services.pools.fetch_operation(call.account, call.path("operationId"), pool_id)
@@ -137,6 +161,8 @@ routes = [
     Route("/v1/SenderPools", create_sender_pool, methods=["POST"]),
     Route("/v1/SenderPools/Operations", list_operations, methods=["GET"]),
     Route("/v1/SenderPools/Operations/{operationId}", fetch_operation, methods=["GET"]),
+    Route("/v1/SenderPools/Operations/{operationId}/Items", list_operation_items, methods=["GET"]),
+    Route("/v1/SenderPools/Operations/{operationId}/Cancel", cancel_operation, methods=["POST"]),
     Route("/v1/SenderPools/{senderPoolId}", fetch_sender_pool, methods=["GET"]),
     Route("/v1/SenderPools/{senderPoolId}", update_sender_pool, methods=["PATCH"]),
     Route("/v1/SenderPools/{senderPoolId}", delete_sender_pool, methods=["DELETE"]),
