@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres clean
+.PHONY: install run test lint typecheck pytest postgres chromium clean bench bench-quick
 
 install: $(STAMP)
 
@@ -30,10 +30,23 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
-pytest: install postgres
+# The console's browser tests drive Debian's Chromium (never a browser Playwright downloads).
+chromium:
+	@test -x /usr/bin/chromium || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+pytest: install postgres chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Benchmark (minutes; not part of test): wrk from Debian, Prism pinned in bench/package.json, PostgreSQL binaries.
+# `make bench` writes bench/RESULTS.md (+ .json); `make bench-quick` runs every workload briefly into bench/results/.
+bench bench-quick: install postgres
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 wrk >/dev/null)
+	@test -x bench/node_modules/.bin/prism || npm install --prefix bench --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
