@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,15 +21,16 @@ class ApiError(Exception):
         self.errors = [FieldError(message or self.default_message, context)]
         super().__init__(self.errors[0].message)
 
-
-class InvalidRequest(ApiError):
-    status, code, default_message = 400, 20001, "The request is invalid."
-
     @classmethod
-    def of(cls, errors: list[FieldError]) -> InvalidRequest:
+    def of(cls, errors: list[FieldError]) -> Self:
+        """One error response reporting several problems (a non-empty list)."""
         error = cls(errors[0].message, errors[0].context)
         error.errors = list(errors)
         return error
+
+
+class InvalidRequest(ApiError):
+    status, code, default_message = 400, 20001, "The request is invalid."
 
 
 class Unauthorized(ApiError):

@@ -47,38 +47,44 @@ def _sticky_index(address: str, choices: int) -> int:
     return int.from_bytes(hashlib.blake2b(address.encode(), digest_size=8).digest(), "big") % choices
 
 
+def build_senders(new: Sequence[NewSender]) -> list[Sender]:
+    """Sender records for registration requests: fresh time-ordered IDs, created now."""
+    now = ids.now_ms()
+    created = to_datetime(now)
+    return [
+        Sender(
+            id=ids.new_id(ids.SENDER_PREFIX, now),
+            display_name=n.display_name,
+            address=n.address,
+            channel=n.channel,
+            status=n.status,
+            tags=n.tags or {},
+            created_at=created,
+            updated_at=created,
+        )
+        for n in new
+    ]
+
+
+def already_registered(senders: Sequence[Sender], taken: Sequence[int], contexts: Sequence[str]) -> Conflict:
+    """A 409 naming every sender whose channel+address the account already has."""
+    errors = [
+        FieldError(f"A {senders[i].channel} sender with address {senders[i].address} already exists.", contexts[i])
+        for i in taken
+    ]
+    return Conflict.of(errors)
+
+
 class SenderService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
     async def register(self, account: str, new: Sequence[NewSender], contexts: Sequence[str]) -> list[Sender]:
         """All or nothing. ``contexts`` are the JSON paths of each item, for conflict errors."""
-        now = ids.now_ms()
-        created = to_datetime(now)
-        senders = [
-            Sender(
-                id=ids.new_id(ids.SENDER_PREFIX, now),
-                display_name=n.display_name,
-                address=n.address,
-                channel=n.channel,
-                status=n.status,
-                tags=n.tags or {},
-                created_at=created,
-                updated_at=created,
-            )
-            for n in new
-        ]
+        senders = build_senders(new)
         taken = await self._store.create_senders(account, senders)
         if taken:
-            errors = [
-                FieldError(
-                    f"A {senders[i].channel} sender with address {senders[i].address} already exists.", contexts[i]
-                )
-                for i in taken
-            ]
-            error = Conflict(errors[0].message, errors[0].context)
-            error.errors = errors
-            raise error
+            raise already_registered(senders, taken, contexts)
         return senders
 
     async def fetch(self, account: str, sender_id: str) -> Sender:

@@ -472,7 +472,10 @@ class PostgresStore(Store):
                 )  # fmt: skip
             return []
         except asyncpg.UniqueViolationError:
-            pass
+            return await self._taken_positions(account, senders)
+
+    async def _taken_positions(self, account: str, senders: Sequence[Sender]) -> list[int]:
+        """Positions whose channel+address the account already has, so all can be reported at once."""
         rows = await self._fetch(
             "SELECT channel, address FROM senders WHERE account_sid = $1"
             " AND (channel, address) IN (SELECT * FROM unnest($2::text[], $3::text[]))",
@@ -699,13 +702,4 @@ class PostgresStore(Store):
                 await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
             return []
         except asyncpg.UniqueViolationError:
-            pass
-        rows = await self._fetch(
-            "SELECT channel, address FROM senders WHERE account_sid = $1"
-            " AND (channel, address) IN (SELECT * FROM unnest($2::text[], $3::text[]))",
-            account,
-            [str(s.channel) for s in senders],
-            [s.address for s in senders],
-        )
-        taken = {(row[0], row[1]) for row in rows}
-        return [i for i, s in enumerate(senders) if (str(s.channel), s.address) in taken]
+            return await self._taken_positions(account, senders)

@@ -35,7 +35,7 @@ async def list_senders(call: Call) -> Response:
     )
 
 
-def _checked(items: list[RegisterSenderRequest], paths: list[str]) -> list[NewSender]:
+def checked_registrations(items: list[RegisterSenderRequest], paths: list[str]) -> list[NewSender]:
     """Per-channel address rules (400) and channel+address repeated within the request (409)."""
     invalid, repeated, seen = [], [], set()
     for item, path in zip(items, paths, strict=True):
@@ -49,9 +49,7 @@ def _checked(items: list[RegisterSenderRequest], paths: list[str]) -> list[NewSe
     if invalid:
         raise InvalidRequest.of(invalid)
     if repeated:
-        error = Conflict(repeated[0].message, repeated[0].context)
-        error.errors = repeated
-        raise error
+        raise Conflict.of(repeated)
     return [NewSender(i.address, i.channel, i.display_name, i.status, i.tags) for i in items]
 
 
@@ -60,9 +58,9 @@ async def register_senders(call: Call) -> Response:
     request: list[RegisterSenderRequest] | RegisterSenderRequest = await call.decode(RegisterSendersRequest)
     if isinstance(request, list):
         paths = [f"$[{i}]" for i in range(len(request))]
-        senders = await call.services.senders.register(call.account, _checked(request, paths), paths)
+        senders = await call.services.senders.register(call.account, checked_registrations(request, paths), paths)
         return json_response({"senders": senders}, 201)
-    (sender,) = await call.services.senders.register(call.account, _checked([request], ["$"]), ["$"])
+    (sender,) = await call.services.senders.register(call.account, checked_registrations([request], ["$"]), ["$"])
     return json_response(sender, 201, {"Location": call.url(f"/v1/Senders/{sender.id}")})
 
 

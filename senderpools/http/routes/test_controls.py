@@ -35,7 +35,6 @@ from senderpools import ids
 from senderpools.clock import to_datetime
 from senderpools.errors import (
     ApiError,
-    Conflict,
     FieldError,
     InvalidRequest,
     NotFound,
@@ -44,9 +43,10 @@ from senderpools.errors import (
 )
 from senderpools.http.context import Call, api
 from senderpools.http.responses import json_response
-from senderpools.http.routes.senders import _checked
+from senderpools.http.routes.senders import checked_registrations
 from senderpools.http.wire import Address, PoolName, RegisterSenderRequest, TagMap
 from senderpools.models import Channel, Sender, SenderPool
+from senderpools.service.senders import already_registered, build_senders
 from senderpools.store import Store
 from senderpools.store.base import Pacing as StoredPacing
 
@@ -320,23 +320,10 @@ def _members(request: SeedRequest, senders: list[Sender]) -> list[list[str]]:
 async def seed(call: Call) -> Response:
     request: SeedRequest = await call.decode(SeedRequest)
     paths = [f"$.senders[{i}]" for i in range(len(request.senders))]
-    new = _checked(request.senders, paths)
+    senders = build_senders(checked_registrations(request.senders, paths))
+    members = _members(request, senders)
     now = ids.now_ms()
     created = to_datetime(now)
-    senders = [
-        Sender(
-            id=ids.new_id(ids.SENDER_PREFIX, now),
-            display_name=n.display_name,
-            address=n.address,
-            channel=n.channel,
-            status=n.status,
-            tags=n.tags or {},
-            created_at=created,
-            updated_at=created,
-        )
-        for n in new
-    ]
-    members = _members(request, senders)
     pools = [
         SenderPool(
             id=ids.new_id(ids.POOL_PREFIX, now), name=p.name, tags=p.tags, created_at=created, updated_at=created
@@ -346,13 +333,7 @@ async def seed(call: Call) -> Response:
     pairs = [(pool.id, sender_id) for pool, ids_ in zip(pools, members, strict=True) for sender_id in ids_]
     taken = await call.services.store.seed_account(call.account, senders, pools, pairs)
     if taken:
-        errors = [
-            FieldError(f"A {senders[i].channel} sender with address {senders[i].address} already exists.", paths[i])
-            for i in taken
-        ]
-        conflict = Conflict(errors[0].message, errors[0].context)
-        conflict.errors = errors
-        raise conflict
+        raise already_registered(senders, taken, paths)
     return json_response(SeedResult(senders=senders, sender_pools=pools), 201)
 
 
