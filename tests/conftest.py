@@ -7,7 +7,6 @@ worker keeps applying items between requests exactly as it does under granian.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.testclient import TestClient
 from senderpools.config import Settings
 from senderpools.http.app import create_app
 from senderpools.service import credentials
+from tests import procs
 from tests.postgres_cluster import PostgresCluster
 
 
@@ -75,16 +75,7 @@ class Account:
 
     def wait_operation(self, operation_id: str, timeout: float = 30.0) -> dict[str, Any]:
         """Poll until the operation leaves PROCESSING; returns the final operation."""
-        deadline = time.monotonic() + timeout
-        while True:
-            response = self.get(f"/v1/SenderPools/Operations/{operation_id}")
-            assert response.status_code == 200, response.text
-            operation: dict[str, Any] = response.json()
-            if operation["status"] != "PROCESSING":
-                return operation
-            if time.monotonic() > deadline:
-                raise AssertionError(f"operation {operation_id} still PROCESSING after {timeout}s: {operation}")
-            time.sleep(0.02)
+        return procs.wait_operation(self, operation_id, timeout)
 
     def create_pool(self, wait: bool = True, **body: Any) -> tuple[str, dict[str, Any]]:
         """Create a pool; returns (pool id, operation). Waits for the operation unless told not to."""
@@ -96,21 +87,9 @@ class Account:
         operation = self.wait_operation(operation_id) if wait else {"id": operation_id}
         return listed[0]["id"], operation
 
-    def walk(self, path: str, key: str, page_size: int = 50, **params: Any) -> list[dict[str, Any]]:
+    def walk(self, path: str, key: str, page_size: int = 50, **filters: Any) -> list[dict[str, Any]]:
         """Every item of a paginated list, following ``next`` tokens."""
-        items: list[dict[str, Any]] = []
-        token = None
-        while True:
-            query = {**params, "pageSize": page_size}
-            if token:
-                query["pageToken"] = token
-            response = self.get(path, params=query)
-            assert response.status_code == 200, response.text
-            body = response.json()
-            items += body[key]
-            token = body["pagination"]["next"]
-            if token is None:
-                return items
+        return procs.walk(self, path, key, page_size, **filters)
 
 
 class Server:

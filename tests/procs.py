@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -138,7 +138,13 @@ def start_server(
     return server
 
 
-def wait_operation(client: httpx.Client, operation_id: str, timeout: float = 60.0) -> dict[str, Any]:
+class Getter(Protocol):
+    """Anything that GETs a path relative to a server: an ``httpx.Client`` or a conftest ``Account``."""
+
+    def get(self, path: str, *, params: dict[str, Any] | None = None) -> httpx.Response: ...
+
+
+def wait_operation(client: Getter, operation_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll an operation over HTTP until it leaves PROCESSING."""
     deadline = time.monotonic() + timeout
     while True:
@@ -149,15 +155,15 @@ def wait_operation(client: httpx.Client, operation_id: str, timeout: float = 60.
             return operation
         if time.monotonic() > deadline:
             raise AssertionError(f"operation {operation_id} still PROCESSING after {timeout}s: {operation}")
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
-def walk(client: httpx.Client, path: str, key: str, page_size: int = 1000) -> list[dict[str, Any]]:
-    """Every item of a paginated list, following ``next`` tokens."""
+def walk(client: Getter, path: str, key: str, page_size: int = 1000, **filters: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated list, following ``next`` tokens (sending the filters with each)."""
     items: list[dict[str, Any]] = []
     token = None
     while True:
-        params: dict[str, Any] = {"pageSize": page_size}
+        params: dict[str, Any] = {**filters, "pageSize": page_size}
         if token:
             params["pageToken"] = token
         response = client.get(path, params=params)
