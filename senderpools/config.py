@@ -21,6 +21,9 @@ class Settings(msgspec.Struct, kw_only=True):
     rate_limit_scope: Literal["process", "database"] = "process"
     max_body_bytes: int = 16 * 1024 * 1024
     auth_cache_ttl: float = 60.0  # seconds a verified credential is remembered
+    # failed authentications per second (and burst) allowed per client address before 429; 0 turns it off
+    auth_failure_limit: float = 10.0
+    auth_failure_burst: float = 50.0
     idempotency_ttl: float = 86_400.0  # seconds an Idempotency-Key is remembered (then ignored and purged)
     idempotency_lease: float = 60.0  # seconds after which a claimed key whose response was never stored is free
     idempotency_wait: float = 5.0  # seconds a request waits for another in progress with its key, then 409

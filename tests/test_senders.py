@@ -507,3 +507,28 @@ def test_search_rejects_invalid_fields(account: Account) -> None:
 
 def test_search_requires_a_body(account: Account) -> None:
     expect_error(account.post("/v1/Senders/Search"), 400, 20001)
+
+
+def test_address_errors_are_reported_with_schema_errors_in_one_response(account: Account) -> None:
+    body = [
+        {"address": "+14155550100", "channel": "SMS", "tags": {"bad key": "x"}},  # schema error
+        {"address": "not-a-phone", "channel": "WHATSAPP"},  # per-channel address rule
+        {"address": "nobody", "channel": "EMAIL"},  # per-channel address rule
+        {"address": "+1", "channel": "FAX"},  # bad channel: only the schema speaks
+    ]
+    response = account.post("/v1/Senders", json=body)
+    assert response.status_code == 400
+    contexts = {e["context"] for e in response.json()["errors"]}
+    assert contexts == {'$[0].tags["bad key"]', "$[1].address", "$[2].address", "$[3].channel"}
+    assert account.get("/v1/Senders").json()["senders"] == []
+
+
+def test_resolve_reports_recipient_address_errors_with_schema_errors(account: Account) -> None:
+    body = {
+        "recipientAddresses": [{"address": "12345", "channel": "PHONE"}, {"address": "x", "channel": "PIGEON"}],
+        "channels": {"filterIn": []},
+    }
+    response = account.post("/v1/Senders/Resolve", json=body)
+    assert response.status_code == 400
+    contexts = {e["context"] for e in response.json()["errors"]}
+    assert contexts == {"$.recipientAddresses[0].address", "$.recipientAddresses[1].channel", "$.channels.filterIn"}

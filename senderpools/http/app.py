@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Match, Route
 from senderpools.config import Settings
 from senderpools.errors import ApiError, MethodNotAllowed, NotFound
 from senderpools.http import console, docs
+from senderpools.http.auth import FailureLimiter
 from senderpools.http.context import Services, base_url
 from senderpools.http.pagination import PageTokens
 from senderpools.http.ratelimit import make_limiter
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             limiter=make_limiter(settings.rate_limit_scope, store, settings.rate_limit, settings.rate_burst),
             tokens=PageTokens(await store.server_secret()),
             faults=test_controls.Faults() if settings.test_controls else None,
+            auth_failures=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_burst),
         )
         task = asyncio.create_task(worker.run(), name="operation-worker") if settings.run_worker else None
         try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+import time
 
 from starlette.requests import Request
 
-from senderpools.errors import Unauthorized
+from senderpools.errors import TooManyRequests, Unauthorized
 from senderpools.service.credentials import CredentialVerifier
 
 
@@ -27,12 +29,51 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     return sid, secret
 
 
-async def authenticate(request: Request, verifier: CredentialVerifier) -> str:
-    """The account the request acts for, or 401."""
+class FailureLimiter:
+    """Per client address token bucket charged only by failed authentications (guessing costs scrypt).
+
+    A client whose bucket is empty gets 429 before its credentials are even looked at; correct
+    credentials are never charged, and other clients are never affected."""
+
+    MAX_CLIENTS = 10_000  # buckets kept; past it, the ones that have refilled are forgotten
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate  # 0 turns it off
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, last refill)
+
+    def _tokens(self, client: str, now: float) -> float:
+        tokens, last = self._buckets.get(client, (self.burst, now))
+        return min(self.burst, tokens + (now - last) * self.rate)
+
+    def check(self, client: str) -> None:
+        """429 (with the wait until the next attempt) if ``client`` has failed too often."""
+        if self.rate <= 0 or client not in self._buckets:
+            return
+        tokens = self._tokens(client, time.monotonic())
+        if tokens < 1:
+            raise TooManyRequests(retry_after=max(1, math.ceil((1 - tokens) / self.rate)))
+
+    def charge(self, client: str) -> None:
+        if self.rate <= 0:
+            return
+        now = time.monotonic()
+        self._buckets[client] = (self._tokens(client, now) - 1, now)
+        if len(self._buckets) > self.MAX_CLIENTS:
+            full = [c for c in self._buckets if self._tokens(c, now) >= self.burst]
+            for c in full:
+                del self._buckets[c]
+
+
+async def authenticate(request: Request, verifier: CredentialVerifier, failures: FailureLimiter | None = None) -> str:
+    """The account the request acts for, or 401 (429 once this client has failed too often)."""
+    client = request.client.host if request.client is not None else ""
+    if failures is not None:
+        failures.check(client)
     credentials = parse_basic(request.headers.get("authorization"))
-    if credentials is None:
-        raise Unauthorized()
-    account = await verifier.verify(*credentials)
+    account = None if credentials is None else await verifier.verify(*credentials)
     if account is None:
+        if failures is not None:
+            failures.charge(client)
         raise Unauthorized()
     return account

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from senderpools.config import Settings
-from senderpools.errors import ApiError, PayloadTooLarge, UnsupportedMediaType
+from senderpools.errors import ApiError, FieldError, PayloadTooLarge, UnsupportedMediaType
 from senderpools.http import idempotency, validation
-from senderpools.http.auth import authenticate
+from senderpools.http.auth import FailureLimiter, authenticate
 from senderpools.http.pagination import PageTokens
 from senderpools.http.query import QueryReader
 from senderpools.http.ratelimit import Limiter
@@ -43,6 +43,7 @@ class Services:
     limiter: Limiter
     tokens: PageTokens
     faults: Faults | None = None  # test controls, when enabled
+    auth_failures: FailureLimiter | None = None  # throttles clients that keep failing authentication
 
 
 def base_url(request: Request) -> str:
@@ -94,12 +95,15 @@ class Call:
         self.raw_body = body
         return body
 
-    async def decode(self, type_: Any, when_empty: Any = None) -> Any:
-        """The body decoded and validated as ``type_``; ``when_empty`` (if given) stands for no body."""
+    async def decode(
+        self, type_: Any, when_empty: Any = None, also: Callable[[Any], list[FieldError]] | None = None
+    ) -> Any:
+        """The body decoded and validated as ``type_``; ``when_empty`` (if given) stands for no body;
+        ``also`` adds endpoint rules to the error report (see ``validation.decode``)."""
         body = await self.body()
         if when_empty is not None and not body.strip():
             return when_empty
-        return validation.decode(body, type_)
+        return validation.decode(body, type_, also)
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -109,7 +113,7 @@ def api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         services: Services = request.app.state.services
         try:
-            account = await authenticate(request, services.verifier)
+            account = await authenticate(request, services.verifier, services.auth_failures)
             await services.limiter.check(account)
             call = Call(request, account, services)
             if services.faults is not None:  # test controls: injected failures and latency

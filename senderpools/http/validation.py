@@ -8,6 +8,7 @@ report every problem at once, each with its JSON path, as the contract asks.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -28,7 +29,9 @@ def _schema(type_: Any) -> dict[str, Any]:
     return msgspec.json.schema(type_)
 
 
-def decode(body: bytes, type_: Any) -> Any:
+def decode(body: bytes, type_: Any, also: Callable[[Any], list[FieldError]] | None = None) -> Any:
+    """``body`` as ``type_``, or a 400 listing every problem. ``also`` adds the endpoint's own rules,
+    run over the raw JSON when the schema fails, so its findings are reported in the same response."""
     if not body.strip():
         raise InvalidRequest("The request body is empty; a JSON document is required.")
     not_json = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)  # invalid UTF-8 is not JSON either
@@ -42,7 +45,11 @@ def decode(body: bytes, type_: Any) -> Any:
         value = msgspec.json.decode(body)
     except not_json:
         raise InvalidRequest("The request body is not valid JSON.") from None
-    raise InvalidRequest.of(collect_errors(value, type_) or [_from_msgspec(failure)])
+    errors = collect_errors(value, type_) or [_from_msgspec(failure)]
+    if also is not None:
+        reported = {e.context for e in errors}
+        errors += [e for e in also(value) if e.context not in reported]
+    raise InvalidRequest.of(errors[:MAX_REPORTED_ERRORS])
 
 
 def _from_msgspec(exc: msgspec.ValidationError) -> FieldError:

@@ -37,6 +37,9 @@ class Resolution:
     priority: int
 
 
+RECIPIENT_CHANNELS = frozenset({"PHONE", *Channel})
+
+
 def channels_for(recipient_channel: str) -> tuple[Channel, ...]:
     """The sender channels that can reach a recipient on ``recipient_channel``."""
     return PHONE_CHANNELS if recipient_channel == "PHONE" else (Channel(recipient_channel),)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from msgspec import UNSET
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,7 +20,7 @@ from senderpools.http.wire import (
     UpdateSenderRequest,
 )
 from senderpools.models import Channel, SenderStatus, address_problem
-from senderpools.service.senders import NewSender, Recipient, channels_for
+from senderpools.service.senders import RECIPIENT_CHANNELS, NewSender, Recipient, channels_for
 from senderpools.store.base import SenderChanges, SenderFilter
 
 
@@ -35,13 +38,40 @@ async def list_senders(call: Call) -> Response:
     )
 
 
+def _field(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def address_errors(entries: Iterable[tuple[str, Any]]) -> list[FieldError]:
+    """Per-channel address rules for (JSON path, item) pairs, typed or raw JSON. An item whose channel
+    or address is malformed is skipped: the schema reports it."""
+    errors = []
+    for path, item in entries:
+        channel, address = _field(item, "channel"), _field(item, "address")
+        if isinstance(address, str) and isinstance(channel, str) and channel in RECIPIENT_CHANNELS:
+            problem = address_problem(channels_for(channel)[0], address)
+            if problem:
+                errors.append(FieldError(f"{path}.address {problem} for channel {channel}.", f"{path}.address"))
+    return errors
+
+
+def _registrations(body: Any) -> list[tuple[str, Any]]:
+    """(path, item) of each sender in a registration body: an array or a single object."""
+    return [(f"$[{i}]", item) for i, item in enumerate(body)] if isinstance(body, list) else [("$", body)]
+
+
+def _recipients(body: Any) -> list[tuple[str, Any]]:
+    recipients = _field(body, "recipient_addresses") if not isinstance(body, dict) else body.get("recipientAddresses")
+    if not isinstance(recipients, list):
+        return []
+    return [(f"$.recipientAddresses[{i}]", item) for i, item in enumerate(recipients)]
+
+
 def checked_registrations(items: list[RegisterSenderRequest], paths: list[str]) -> list[NewSender]:
     """Per-channel address rules (400) and channel+address repeated within the request (409)."""
-    invalid, repeated, seen = [], [], set()
+    invalid = address_errors(zip(paths, items, strict=True))
+    repeated, seen = [], set()
     for item, path in zip(items, paths, strict=True):
-        problem = address_problem(item.channel, item.address)
-        if problem:
-            invalid.append(FieldError(f"{path}.address {problem} for channel {item.channel}.", f"{path}.address"))
         key = (item.channel, item.address)
         if key in seen:
             repeated.append(FieldError(f"{item.channel} address {item.address} appears more than once.", path))
@@ -55,7 +85,9 @@ def checked_registrations(items: list[RegisterSenderRequest], paths: list[str]) 
 
 @api
 async def register_senders(call: Call) -> Response:
-    request: list[RegisterSenderRequest] | RegisterSenderRequest = await call.decode(RegisterSendersRequest)
+    request: list[RegisterSenderRequest] | RegisterSenderRequest = await call.decode(
+        RegisterSendersRequest, also=lambda raw: address_errors(_registrations(raw))
+    )
     if isinstance(request, list):
         paths = [f"$[{i}]" for i in range(len(request))]
         senders = await call.services.senders.register(call.account, checked_registrations(request, paths), paths)
@@ -104,13 +136,10 @@ async def search_senders(call: Call) -> Response:
 
 @api
 async def resolve_senders(call: Call) -> Response:
-    request: ResolveSendersRequest = await call.decode(ResolveSendersRequest)
-    errors = []
-    for i, recipient in enumerate(request.recipient_addresses):
-        problem = address_problem(channels_for(recipient.channel)[0], recipient.address)
-        if problem:
-            path = f"$.recipientAddresses[{i}].address"
-            errors.append(FieldError(f"{path} {problem} for channel {recipient.channel}.", path))
+    request: ResolveSendersRequest = await call.decode(
+        ResolveSendersRequest, also=lambda raw: address_errors(_recipients(raw))
+    )
+    errors = address_errors(_recipients(request))
     if errors:
         raise InvalidRequest.of(errors)
     addresses = None
