@@ -1,0 +1,1 @@
+"""The benchmark instrument (``make bench``): see bench/run.py."""

@@ -1,0 +1,849 @@
+"""The benchmark: ``make bench`` (full) or ``make bench-quick`` (every workload, briefly).
+
+One run starts everything it needs on loopback (the server, a bare-ASGI floor app on the same server
+program, Stoplight Prism mocking our own /openapi.json, a throwaway PostgreSQL cluster), seeds the
+data, drives load with wrk (never a Python client on the hot path), and writes a Markdown table and
+JSON. Every figure stands next to a baseline measured in the same run, repetitions interleaved so
+that a change in the machine's background load hits baseline and subject alike; a ratio is the median
+over repetitions of (ours / baseline) within each repetition.
+
+Usage: python -m bench.run [--quick] [--reps N] [--duration S] [--no-prism] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PRISM = BENCH / "node_modules" / ".bin" / "prism"
+sys.path.insert(0, str(ROOT))  # the repository's code, whatever is installed
+
+from bench import seed  # noqa: E402
+from senderpools.http.pagination import PageTokens  # noqa: E402
+from senderpools.store import open_store  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Scale:
+    duration: int  # seconds per wrk run
+    reps: int
+    connections: int
+    senders: int  # senders per Create / Add and in the workload-3 pool
+    deep_pools: int  # pools of the workload-6 account
+    member_pools: int  # pools of ``senders`` members each in the workload-5 account
+    mixed_seconds: int
+    page_seconds: int  # seconds per wrk run of workload 6
+    list_pools: int = 60
+
+
+FULL = Scale(duration=8, reps=3, connections=64, senders=10_000, deep_pools=1_000_000, member_pools=100,
+             mixed_seconds=60, page_seconds=4)  # fmt: skip
+QUICK = Scale(duration=2, reps=1, connections=64, senders=1_000, deep_pools=20_000, member_pools=3,
+              mixed_seconds=4, page_seconds=1)  # fmt: skip
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def basic(sid: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{sid}:{secret}".encode()).decode()
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def cli(*args: str) -> list[str]:
+    """The ``senderpools`` command of this checkout."""
+    return [sys.executable, "-c", "from senderpools.cli import main; main()", *args]
+
+
+# -- processes -------------------------------------------------------------------------------------
+class Process:
+    def __init__(
+        self, name: str, argv: list[str], workdir: Path, env: dict[str, str] | None = None, cwd: Path = ROOT
+    ) -> None:
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
+        with self.log_path.open("wb") as out:
+            self.popen = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env=env or child_env(), cwd=cwd, start_new_session=True
+            )
+
+    def check_alive(self) -> None:
+        if self.popen.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{tail}")
+
+    def tree(self) -> list[int]:
+        """This process and its descendants."""
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    stat = (entry / "stat").read_text()
+                    ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                    children.setdefault(ppid, []).append(int(entry.name))
+        found, todo = [], [self.popen.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    def rss_mb(self) -> dict[str, float]:
+        """Resident memory of each process in the tree (MB) and their sum."""
+        sizes = {}
+        for pid in self.tree():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes[str(pid)] = int(line.split()[1]) / 1024
+        return {"processes": sizes, "total": sum(sizes.values())}  # type: ignore[dict-item]
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the process tree (user + system): unlike throughput, it does not
+        depend on how much of the machine other work leaves to it."""
+        ticks = 0
+        for pid in self.tree():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout=15)
+
+
+def wait_until(check: Callable[[], bool], what: str, process: Process, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process.check_alive()
+        with contextlib.suppress(httpx.TransportError, OSError):
+            if check():
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f} s; see {process.log_path}")
+
+
+def http_ok(url: str, headers: dict[str, str] | None = None) -> bool:
+    return httpx.get(url, headers=headers, timeout=2).status_code < 500
+
+
+# -- wrk -------------------------------------------------------------------------------------------
+@dataclass
+class Load:
+    rps: float
+    mb_per_s: float
+    mean_ms: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    extra: Any = None
+    cpu_us: float | None = None  # CPU time of the process under test per request
+
+    @classmethod
+    def parse(cls, output: str) -> Load:
+        line = next(line for line in output.splitlines() if line.startswith("BENCH_JSON "))
+        data = json.loads(line.removeprefix("BENCH_JSON "))
+        seconds = data["duration_us"] / 1e6
+        latency = data["latency_us"]
+        return cls(
+            rps=data["requests"] / seconds,
+            mb_per_s=data["bytes"] / seconds / 1e6,
+            mean_ms=latency["mean"] / 1000,
+            p50_ms=latency["p50"] / 1000,
+            p99_ms=latency["p99"] / 1000,
+            requests=data["requests"],
+            errors=sum(data["errors"].values()),
+            extra=data["extra"],
+        )
+
+
+class Wrk:
+    def __init__(self, workdir: Path) -> None:
+        self.exe = shutil.which("wrk")
+        if self.exe is None:
+            raise SystemExit("wrk is not installed: run `make bench` (it installs Debian's wrk) or apt-get install wrk")
+        self.workdir = workdir
+        self.report = BENCH / "report.lua"
+
+    def script(self, workload: str | None) -> Path:
+        if workload is None:
+            return self.report
+        path = self.workdir / f"{workload}.lua"
+        path.write_text(self.report.read_text() + "\n" + (BENCH / f"{workload}.lua").read_text())
+        return path
+
+    def run(
+        self,
+        url: str,
+        authorization: str,
+        seconds: int,
+        connections: int,
+        workload: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Load:
+        argv = [
+            str(self.exe), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+            "-H", f"Authorization: {authorization}", "-s", str(self.script(workload)), url,
+        ]  # fmt: skip
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=seconds + 60, env={**os.environ, **(env or {})}
+        )
+        if done.returncode != 0 or "BENCH_JSON" not in done.stdout:
+            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
+        return Load.parse(done.stdout)
+
+
+# -- the system under test -------------------------------------------------------------------------
+@dataclass
+class Target:
+    """Something wrk loads: a process tree serving HTTP at ``base``, and the credentials to send."""
+
+    process: Process
+    base: str
+    authorization: str
+
+
+@dataclass
+class Account:
+    sid: str
+    token: str
+
+    @property
+    def authorization(self) -> str:
+        return basic(self.sid, self.token)
+
+    def client(self, base: str) -> httpx.Client:
+        return httpx.Client(base_url=base, auth=(self.sid, self.token), timeout=120)
+
+
+def create_account(database_url: str) -> Account:
+    done = subprocess.run(
+        cli("accounts", "create", "--database-url", database_url), capture_output=True, text=True, env=child_env()
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"accounts create failed: {done.stdout}{done.stderr}")
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return Account(data["accountSid"], data["authToken"])
+
+
+def register_senders(client: httpx.Client, count: int) -> list[str]:
+    body = [{"address": f"+1666{i:07d}", "channel": "SMS"} for i in range(count)]
+    response = client.post("/v1/Senders", json=body)
+    response.raise_for_status()
+    return [s["id"] for s in response.json()["senders"]]
+
+
+def wait_completed(client: httpx.Client, location: str) -> dict[str, Any]:
+    while True:
+        operation: dict[str, Any] = client.get(location).json()
+        if operation["status"] != "PROCESSING":
+            return operation
+        time.sleep(0.002)
+
+
+def timed_operation(client: httpx.Client, path: str, body: Any, expected: int) -> tuple[float, str]:
+    """Seconds from sending the POST to reading the operation COMPLETED, and the pool ID."""
+    started = time.perf_counter()
+    response = client.post(path, json=body)
+    if response.status_code != 202:
+        raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:500]}")
+    operation = wait_completed(client, response.headers["Operation-Location"])
+    elapsed = time.perf_counter() - started
+    if operation["status"] != "COMPLETED" or operation["stats"]["created"] != expected:
+        raise RuntimeError(f"operation did not complete as expected: {operation}")
+    pool_id = path.split("/")[3] if path.count("/") > 2 else _pool_of(client, operation["id"])
+    return elapsed, pool_id
+
+
+def _pool_of(client: httpx.Client, operation_id: str) -> str:
+    pools = client.get("/v1/SenderPools", params={"operationId": operation_id}).json()["senderPools"]
+    return str(pools[0]["id"])
+
+
+def create_pools(client: httpx.Client, count: int) -> list[str]:
+    for i in range(count):
+        body = {"name": f"pool-{i}", "tags": {"team": "bench", "tier": str(i % 3)}}
+        client.post("/v1/SenderPools", json=body).raise_for_status()
+    pools = client.get("/v1/SenderPools", params={"pageSize": 1000}).json()["senderPools"]
+    return [p["id"] for p in pools]
+
+
+# -- results ---------------------------------------------------------------------------------------
+@dataclass
+class Results:
+    meta: dict[str, Any]
+    runs: dict[str, list[Any]] = field(default_factory=dict)  # raw per-repetition figures
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, key: str, value: Any) -> None:
+        self.runs.setdefault(key, []).append(asdict(value) if isinstance(value, Load) else value)
+
+    def values(self, key: str, attribute: str | None = None) -> list[float]:
+        return [run[attribute] if attribute else run for run in self.runs.get(key, [])]
+
+    def median(self, key: str, attribute: str | None = None) -> float | None:
+        values = self.values(key, attribute)
+        return statistics.median(values) if values else None
+
+    def ratio(self, key: str, base: str, attribute: str) -> float | None:
+        """Median over repetitions of key/base, each pair measured in the same repetition."""
+        pairs = zip(self.values(key, attribute), self.values(base, attribute), strict=False)
+        ratios = [a / b for a, b in pairs if b]
+        return statistics.median(ratios) if ratios else None
+
+    def errors(self, *keys: str) -> int:
+        return sum(int(run["errors"]) for key in keys for run in self.runs.get(key, []))
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+
+    def version(argv: list[str]) -> str:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            return (done.stdout or done.stderr).strip().splitlines()[0].split(" Copyright")[0]
+        return "not found"
+
+    import granian
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(memory) / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "granian": granian.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": version(["wrk", "-v"]),
+        "prism": version([str(PRISM), "--version"]) if PRISM.exists() else "not installed",
+        "postgresql": version([str(_pg_bindir() / "postgres"), "--version"]) if _pg_bindir() else "not installed",
+    }
+
+
+def git_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def _pg_bindir() -> Path | None:
+    from tests.postgres_cluster import _bindir
+
+    try:
+        return _bindir()
+    except RuntimeError:
+        return None
+
+
+# -- the workloads ---------------------------------------------------------------------------------
+class Bench:
+    def __init__(self, scale: Scale, workdir: Path, use_prism: bool, use_postgres: bool, workers: int) -> None:
+        self.scale = scale
+        self.workdir = workdir
+        self.use_prism = use_prism
+        self.use_postgres = use_postgres
+        self.workers = workers
+        self.wrk = Wrk(workdir)
+        self.processes: list[Process] = []
+        self.results = Results(
+            meta={
+                "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "commit": git_commit(),
+                "machine": machine(),
+                "scale": asdict(scale),
+                "server_workers": workers,
+                "load_average_start": os.getloadavg(),
+            }
+        )
+
+    def start(self, process: Process) -> Process:
+        self.processes.append(process)
+        return process
+
+    def start_server(self, name: str, database_url: str) -> tuple[Process, str]:
+        """``senderpools serve`` in its default configuration, on a free loopback port."""
+        port = free_port()
+        argv = cli("serve", "--port", str(port), "--database-url", database_url, "--workers", str(self.workers))
+        process = self.start(Process(name, argv, self.workdir))
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: http_ok(base + "/healthz"), name, process)
+        return process, base
+
+    def stop(self, process: Process) -> None:
+        process.stop()
+        self.processes.remove(process)
+
+    def stop_all(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+    def load(self, key: str, target: Target, path: str, seconds: int | None = None, **kwargs: Any) -> Load:
+        """One wrk run against ``target`` (whose CPU time per request is recorded too)."""
+        cpu = target.process.cpu_seconds()
+        seconds = seconds or self.scale.duration
+        connections = kwargs.pop("connections", self.scale.connections)
+        result = self.wrk.run(target.base + path, target.authorization, seconds, connections, **kwargs)
+        result.cpu_us = (target.process.cpu_seconds() - cpu) / max(result.requests, 1) * 1e6
+        self.results.add(key, result)
+        log(
+            f"  {key}: {result.rps:,.0f} rps, p99 {result.p99_ms:.1f} ms, {result.mb_per_s:.1f} MB/s, "
+            f"{result.cpu_us:,.0f} us CPU/request, errors {result.errors}"
+        )
+        return result
+
+    # -- the floor app and the peer ----------------------------------------------------------------
+    def start_floor(self, authorization: str) -> Target:
+        port = free_port()
+        argv = [sys.executable, "-m", "bench.floor_app", "--port", str(port), "--workers", str(self.workers),
+                "--authorization", authorization]  # fmt: skip
+        process = self.start(Process("floor", argv, self.workdir))
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: http_ok(base, {"Authorization": authorization}), "floor app", process)
+        return Target(process, base, authorization)
+
+    def start_prism(self, server_base: str, authorization: str) -> Target | None:
+        if not self.use_prism:
+            return None
+        if not PRISM.exists():
+            raise SystemExit(f"{PRISM} is missing: run `make bench` (it installs Prism into bench/node_modules)")
+        spec = self.workdir / "openapi.json"
+        spec.write_bytes(httpx.get(server_base + "/openapi.json").content)
+        port = free_port()
+        argv = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)]
+        process = self.start(Process("prism", argv, self.workdir, env=dict(os.environ)))
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: "Prism is listening" in process.log_path.read_text(errors="replace"), "Prism", process, 120)
+        return Target(process, base, authorization)
+
+    # -- SQLite --------------------------------------------------------------------------------------
+    async def seed_sqlite(self, database_url: str, path: Path, deep: Account, members: Account) -> list[str]:
+        """1,000,000 pools for ``deep``; ``member_pools`` pools of ``senders`` members for ``members``."""
+        scale = self.scale
+        store = open_store(database_url)
+        await store.migrate()
+        database = seed.SQLiteDatabase(str(path))
+        try:
+            started = time.perf_counter()
+            template = await seed.template_pool(store, database, deep.sid, "deep", [])
+            await seed.copy_pools(database, template, scale.deep_pools - 1, step_ms=1,
+                                  progress=lambda n: n % 200_000 < 60_000 and log(f"  deep pools: {n + 1:,}"))  # fmt: skip
+            log(f"seeded {scale.deep_pools:,} pools in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            sender_ids = await seed.register_senders(store, members.sid, scale.senders)
+            template = await seed.template_pool(store, database, members.sid, "members", sender_ids)
+            await seed.copy_pools(database, template, scale.member_pools - 1, step_ms=1000)
+            log(f"seeded {scale.member_pools * scale.senders:,} memberships in {time.perf_counter() - started:.1f} s")
+            self.results.meta["seeded"] = {
+                "deep_account_pools": scale.deep_pools,
+                "memberships": scale.member_pools * scale.senders,
+                "database_mb": round(path.stat().st_size / 1e6),
+            }
+            return sender_ids
+        finally:
+            await database.close()
+            await store.close()
+
+    def run_sqlite(self) -> None:
+        scale, results = self.scale, self.results
+        path = self.workdir / "bench.db"
+        database_url = f"sqlite:///{path}"
+        main, deep, members = (create_account(database_url) for _ in range(3))
+        member_sender_ids = asyncio.run(self.seed_sqlite(database_url, path, deep, members))
+        server, base = self.start_server("server-sqlite", database_url)
+        with main.client(base) as client:
+            log("setup: senders and pools of the main account")
+            sender_ids = register_senders(client, scale.senders)
+            pool_ids = create_pools(client, scale.list_pools)
+            refs = [{"senderId": s} for s in sender_ids]
+            body = {"name": "big", "senders": refs}
+            _, big_pool = timed_operation(client, "/v1/SenderPools", body, scale.senders + 1)  # also a warm-up
+        floor = self.start_floor(main.authorization)
+        prism = self.start_prism(base, main.authorization)
+        ours = Target(server, base, main.authorization)
+        one = f"/v1/SenderPools/{pool_ids[0]}"
+        page = "/v1/SenderPools?pageSize=50"
+        members_page = f"/v1/SenderPools/{big_pool}/Senders?pageSize=1000"
+        for rep in range(scale.reps):
+            log(f"workloads 1-3, repetition {rep + 1}/{scale.reps}")
+            self.load("floor", floor, "/v1/floor")
+            for key, endpoint in (("w1", one), ("w2", page), ("w3", members_page)):
+                self.load(key, ours, endpoint)
+                if prism:
+                    self.load(f"{key}_prism", prism, endpoint)
+        if prism:
+            self.stop(prism.process)
+
+        log("workload 4: Create with senders, and the storage floor")
+        with main.client(base) as client:
+            for _ in range(scale.reps):
+                results.add(
+                    "w4_storage_floor",
+                    asyncio.run(storage_floor(partial(seed.SQLiteDatabase.connect, str(path)), big_pool)),
+                )
+                elapsed, big_pool = timed_operation(client, "/v1/SenderPools", body, scale.senders + 1)
+                results.add("w4", elapsed)
+                log(
+                    f"  create: {elapsed * 1000:.0f} ms; storage floor {results.values('w4_storage_floor')[-1] * 1000:.0f} ms"
+                )
+
+        log("workload 5: Add senders in a database of memberships")
+        with members.client(base) as client:
+            refs = [{"senderId": s} for s in member_sender_ids]
+            for _ in range(scale.reps):
+                response = client.post("/v1/SenderPools", json={"name": "added-to"})
+                pool_id = _pool_of(client, response.json()["operationId"])
+                elapsed, _ = timed_operation(client, f"/v1/SenderPools/{pool_id}/Senders", refs, scale.senders)
+                results.add("w5", elapsed)
+                log(f"  add: {elapsed * 1000:.0f} ms")
+
+        log("workload 6: first page vs the page at depth")
+        deep_page = page + "&pageToken=" + deep_token(path, deep.sid, scale.deep_pools)
+        check = httpx.get(base + deep_page, headers={"Authorization": deep.authorization})
+        if check.status_code != 200 or len(check.json()["senderPools"]) != 50:
+            raise RuntimeError(f"deep page: {check.status_code} {check.text[:300]}")
+        deep_account = Target(server, base, deep.authorization)
+        for _ in range(scale.reps):
+            self.load("w6_first", deep_account, page, scale.page_seconds, connections=4)
+            self.load("w6_deep", deep_account, deep_page, scale.page_seconds, connections=4)
+
+        log("workload 7: mixed reads and writes")
+        data = self.workdir / "mixed.txt"
+        lines = [f"auth {ours.authorization}", *(f"pool {p}" for p in [*pool_ids, big_pool])]
+        data.write_text("\n".join([*lines, *(f"sender {s}" for s in sender_ids)]) + "\n")
+        self.load("w7", ours, "/", scale.mixed_seconds, workload="mixed", env={"BENCH_MIXED_DATA": str(data)})
+
+        results.meta["w8_rss_mb"] = server.rss_mb()
+        log(f"workload 8: server RSS {results.meta['w8_rss_mb']['total']:.0f} MB")
+        results.meta["sqlite_database_mb_after"] = round(path.stat().st_size / 1e6)
+        self.stop(server)
+
+    # -- PostgreSQL ----------------------------------------------------------------------------------
+    def run_postgres(self) -> None:
+        if not self.use_postgres:
+            return
+        if _pg_bindir() is None:
+            self.results.notes.append("PostgreSQL: server binaries not found (run `make postgres`); not measured.")
+            log("PostgreSQL binaries not found; skipping")
+            return
+        from tests.postgres_cluster import PostgresCluster
+
+        scale, results = self.scale, self.results
+        cluster = PostgresCluster()
+        cluster.start()
+        try:
+            database_url = cluster.new_database()
+            main = create_account(database_url)
+            server, base = self.start_server("server-postgres", database_url)
+            with main.client(base) as client:
+                sender_ids = register_senders(client, scale.senders)
+                pool_ids = create_pools(client, scale.list_pools)
+                body = {"name": "big", "senders": [{"senderId": s} for s in sender_ids]}
+                _, big_pool = timed_operation(client, "/v1/SenderPools", body, scale.senders + 1)
+            floor = self.start_floor(main.authorization)
+            ours = Target(server, base, main.authorization)
+            for rep in range(scale.reps):
+                log(f"PostgreSQL workloads 1-3, repetition {rep + 1}/{scale.reps}")
+                self.load("pg_floor", floor, "/v1/floor")
+                self.load("pg_w1", ours, f"/v1/SenderPools/{pool_ids[0]}")
+                self.load("pg_w2", ours, "/v1/SenderPools?pageSize=50")
+                self.load("pg_w3", ours, f"/v1/SenderPools/{big_pool}/Senders?pageSize=1000")
+            with main.client(base) as client:
+                for _ in range(scale.reps):
+                    connect = partial(seed.PostgresDatabase.connect, database_url)
+                    results.add("pg_w4_storage_floor", asyncio.run(storage_floor(connect, big_pool)))
+                    elapsed, big_pool = timed_operation(client, "/v1/SenderPools", body, scale.senders + 1)
+                    results.add("pg_w4", elapsed)
+                    log(
+                        f"  create: {elapsed * 1000:.0f} ms; storage floor {results.values('pg_w4_storage_floor')[-1] * 1000:.0f} ms"
+                    )
+            results.meta["pg_rss_mb"] = server.rss_mb()
+            self.stop(server)
+        finally:
+            self.stop_all()
+            cluster.stop()
+
+
+async def storage_floor(connect: Callable[[], Awaitable[seed.Database]], pool_id: str) -> float:
+    """Seconds to write one copy of a finished Create's rows (pool, operation, items, memberships) with
+    raw executemany in one transaction: the least the database engine needs for the same work."""
+    database = await connect()
+    try:
+        pool_rows = await database.tables()
+        operation_ids = []
+        for table, columns, text_columns in pool_rows:
+            if table == "operations":
+                rows = await database.rows_mentioning(table, columns, text_columns, [pool_id])
+                operation_ids = [str(row[columns.index("id")]) for row in rows]
+        template = await seed.Template.capture(database, pool_id, operation_ids, int(time.time() * 1000))
+        step = 1000
+        _, batches = next(template.copies(1, int(time.time() * 1000) + step, step))
+        return await database.insert(batches)
+    finally:
+        await database.close()
+
+
+def deep_token(path: Path, account: str, depth: int) -> str:
+    """The page token a client holds after walking ``depth - 50`` pools of ``account``, signed with the
+    server's key (as walking them page by page would give, without 20,000 requests)."""
+    db = sqlite3.connect(path)
+    try:
+        key = bytes(db.execute("SELECT value FROM server_settings WHERE name = 'page_token_key'").fetchone()[0])
+        after = db.execute(
+            "SELECT id FROM pools WHERE account_sid = ? AND deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET ?",
+            (account, depth - 51),
+        ).fetchone()[0]
+    finally:
+        db.close()
+    tokens = PageTokens(key)
+    page = tokens.page(("pools", account, None), None, 50)
+    return tokens.encode(page.scope, after)
+
+
+# -- the report ------------------------------------------------------------------------------------
+def fmt(value: float | None, spec: str = ",.0f", unit: str = "") -> str:
+    return "n/a" if value is None else f"{value:{spec}}{unit}"
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**not met**")
+
+
+def summarize(results: Results) -> dict[str, Any]:
+    r = results
+    m = r.median
+    w1_floor, w1_prism = r.ratio("w1", "floor", "rps"), r.ratio("w1", "w1_prism", "rps")
+    w2_floor = r.ratio("w2", "floor", "rps")
+
+    def cpu(key: str, base: str = "floor") -> str:
+        """Ours vs the floor by CPU time per request: the share of the floor's throughput a core
+        would give us if nothing else ran on the machine."""
+        return f"{fmt(m(key, 'cpu_us'), ',.0f')} vs {fmt(m(base, 'cpu_us'), ',.0f')} us CPU/request = {fmt(r.ratio(base, key, 'cpu_us'), '.0%')}"
+
+    w4_ratio = r.ratio("w4", "w4_storage_floor", None) if r.runs.get("w4") else None
+    w6 = r.ratio("w6_deep", "w6_first", "mean_ms")
+    rss = r.meta.get("w8_rss_mb", {}).get("total")
+    w7 = r.runs.get("w7", [{}])[0] if r.runs.get("w7") else None
+    rows = [
+        {
+            "id": "1", "workload": "GET /v1/SenderPools/{id}, Basic auth, 64 connections",
+            "ours": f"{fmt(m('w1', 'rps'))} rps, p99 {fmt(m('w1', 'p99_ms'), '.1f')} ms",
+            "baseline": f"floor {fmt(m('floor', 'rps'))} rps, p99 {fmt(m('floor', 'p99_ms'), '.1f')} ms; Prism {fmt(m('w1_prism', 'rps'))} rps, p99 {fmt(m('w1_prism', 'p99_ms'), '.0f')} ms",
+            "ratio": f"{fmt(w1_floor, '.0%')} of floor ({cpu('w1')}); {fmt(w1_prism, '.1f')}x Prism",
+            "target": ">= 50% of floor; p99 <= 25 ms; >= 3x Prism",
+            "met": None if w1_floor is None else w1_floor >= 0.5 and (m("w1", "p99_ms") or 1e9) <= 25 and (w1_prism is None or w1_prism >= 3),
+        },
+        {
+            "id": "2", "workload": "GET /v1/SenderPools?pageSize=50",
+            "ours": f"{fmt(m('w2', 'rps'))} rps, p99 {fmt(m('w2', 'p99_ms'), '.1f')} ms, {fmt(m('w2', 'mb_per_s'), '.1f')} MB/s",
+            "baseline": f"floor {fmt(m('floor', 'rps'))} rps; Prism {fmt(m('w2_prism', 'rps'))} rps",
+            "ratio": f"{fmt(w2_floor, '.0%')} of floor ({cpu('w2')}); {fmt(r.ratio('w2', 'w2_prism', 'rps'), '.1f')}x Prism",
+            "target": ">= 25% of floor", "met": None if w2_floor is None else w2_floor >= 0.25,
+        },
+        {
+            "id": "3", "workload": f"GET /v1/SenderPools/{{id}}/Senders?pageSize=1000 ({r.meta['scale']['senders']:,} members)",
+            "ours": f"{fmt(m('w3', 'rps'))} rps, {fmt(m('w3', 'mb_per_s'), '.1f')} MB/s, p99 {fmt(m('w3', 'p99_ms'), '.0f')} ms",
+            "baseline": f"floor {fmt(m('floor', 'rps'))} rps; Prism {fmt(m('w3_prism', 'rps'))} rps (1 example item)",
+            "ratio": f"{fmt(r.ratio('w3', 'floor', 'rps'), '.1%')} of floor ({cpu('w3')})", "target": "report rps and MB/s", "met": None,
+        },
+        {
+            "id": "4", "workload": f"Create with {r.meta['scale']['senders']:,} senders: POST -> COMPLETED",
+            "ours": f"{fmt(_ms(m('w4')), ',.0f')} ms",
+            "baseline": f"storage floor {fmt(_ms(m('w4_storage_floor')), ',.0f')} ms",
+            "ratio": f"{fmt(w4_ratio, '.1f')}x storage floor", "target": "<= 1.0 s; <= 5x storage floor",
+            "met": None if w4_ratio is None else (m("w4") or 1e9) <= 1.0 and w4_ratio <= 5,
+        },
+        {
+            "id": "5", "workload": f"Add {r.meta['scale']['senders']:,} senders, database of {r.meta.get('seeded', {}).get('memberships', 0):,} memberships",
+            "ours": f"{fmt(_ms(m('w5')), ',.0f')} ms", "baseline": "-", "ratio": "-", "target": "<= 1.5 s",
+            "met": None if m("w5") is None else (m("w5") or 1e9) <= 1.5,
+        },
+        {
+            "id": "6", "workload": f"List pools: page at depth {r.meta['scale']['deep_pools']:,} vs first page",
+            "ours": f"{fmt(m('w6_deep', 'mean_ms'), '.2f')} ms mean (p99 {fmt(m('w6_deep', 'p99_ms'), '.1f')})",
+            "baseline": f"first page {fmt(m('w6_first', 'mean_ms'), '.2f')} ms mean (p99 {fmt(m('w6_first', 'p99_ms'), '.1f')})",
+            "ratio": f"{fmt(w6, '.2f')}", "target": "ratio <= 1.3", "met": None if w6 is None else w6 <= 1.3,
+        },
+        {
+            "id": "7", "workload": f"Mixed 90% reads / 10% creates+adds, {r.meta['scale']['mixed_seconds']} s, 64 connections",
+            "ours": "n/a" if w7 is None else f"{w7['rps']:,.0f} rps, p99 {w7['p99_ms']:.1f} ms, {w7['errors']} errors",
+            "baseline": "-", "ratio": "-", "target": "no errors; report rps, p99",
+            "met": None if w7 is None else w7["errors"] == 0 and not (w7.get("extra") or {}).get("statuses"),
+        },
+        {
+            "id": "8", "workload": "Server RSS after workloads 1-7 (all server processes)",
+            "ours": f"{fmt(rss, '.0f')} MB", "baseline": "-", "ratio": "-", "target": "<= 200 MB",
+            "met": None if rss is None else rss <= 200,
+        },
+    ]  # fmt: skip
+    pg = None
+    if r.runs.get("pg_w1"):
+        pg = [
+            ("1 rps (p99)", f"{fmt(m('w1', 'rps'))} ({fmt(m('w1', 'p99_ms'), '.1f')} ms)", f"{fmt(m('pg_w1', 'rps'))} ({fmt(m('pg_w1', 'p99_ms'), '.1f')} ms)"),
+            ("1 vs floor", fmt(w1_floor, ".0%"), fmt(r.ratio("pg_w1", "pg_floor", "rps"), ".0%")),
+            ("1 server CPU/request (without PostgreSQL's own)", f"{fmt(m('w1', 'cpu_us'))} us", f"{fmt(m('pg_w1', 'cpu_us'))} us"),
+            ("2 rps", fmt(m("w2", "rps")), fmt(m("pg_w2", "rps"))),
+            ("2 vs floor", fmt(w2_floor, ".0%"), fmt(r.ratio("pg_w2", "pg_floor", "rps"), ".0%")),
+            ("3 rps (MB/s)", f"{fmt(m('w3', 'rps'))} ({fmt(m('w3', 'mb_per_s'), '.1f')})", f"{fmt(m('pg_w3', 'rps'))} ({fmt(m('pg_w3', 'mb_per_s'), '.1f')})"),
+            ("4 Create, ms", fmt(_ms(m("w4"))), fmt(_ms(m("pg_w4")))),
+            ("4 storage floor, ms", fmt(_ms(m("w4_storage_floor"))), fmt(_ms(m("pg_w4_storage_floor")))),
+            ("4 vs storage floor", fmt(w4_ratio, ".1f") + "x", fmt(r.ratio("pg_w4", "pg_w4_storage_floor", None), ".1f") + "x"),
+        ]  # fmt: skip
+    return {"rows": rows, "postgres": pg}
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def markdown(results: Results, summary: dict[str, Any]) -> str:
+    meta = results.meta
+    mach = meta["machine"]
+    scale = meta["scale"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- Date: {meta['date']}; commit: `{meta['commit']}`; mode: {meta['mode']}",
+        f"- Machine: {mach['cpu']}, {mach['cores']} cores, {mach['memory_gb']} GB; Linux {mach['kernel']}; "
+        f"Python {mach['python']}, granian {mach['granian']}, SQLite {mach['sqlite']}, {mach['postgresql']}; "
+        f"{mach['wrk']}; Prism {mach['prism']}",
+        f"- Load average at start / end (other work on the machine): "
+        f"{' '.join(f'{x:.1f}' for x in meta['load_average_start'])} / {' '.join(f'{x:.1f}' for x in meta['load_average_end'])}",
+        f"- Server: `senderpools serve`, default configuration (auth, validation, rate limit on), "
+        f"{meta['server_workers']} worker process; wrk 1 thread, {scale['connections']} connections, "
+        f"{scale['duration']} s per run; {scale['reps']} repetitions, interleaved; figures are medians, "
+        "ratios the median of per-repetition ratios. Method and caveats: bench/README.md.",
+        f"- Data: {meta.get('seeded', {}).get('deep_account_pools', 0):,} pools in one account (workload 6), "
+        f"{meta.get('seeded', {}).get('memberships', 0):,} memberships in another (workload 5), seeded through "
+        f"bench/seed.py; database {meta.get('sqlite_database_mb_after', '?')} MB at the end.",
+        "",
+        "| # | workload | ours | baseline (same run) | ratio | target | status |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in summary["rows"]:
+        lines.append(
+            f"| {row['id']} | {row['workload']} | {row['ours']} | {row['baseline']} | {row['ratio']} | "
+            f"{row['target']} | {verdict(row['met'])} |"
+        )
+    if summary["postgres"]:
+        lines += [
+            "",
+            "## SQLite and PostgreSQL side by side",
+            "",
+            "| workload | SQLite | PostgreSQL |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {name} | {a} | {b} |" for name, a, b in summary["postgres"]]
+        lines += [
+            "",
+            "PostgreSQL: a throwaway local cluster (tests/postgres_cluster.py: fsync and synchronous_commit off).",
+        ]
+    if results.notes:
+        lines += ["", "## Notes", "", *(f"- {note}" for note in results.notes)]
+    w7 = results.runs.get("w7")
+    if w7:
+        lines += ["", f"Workload 7 mix (requests issued): {json.dumps(w7[0].get('extra'))}"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="every workload, briefly (smoke-tests the instrument)")
+    parser.add_argument("--reps", type=int, help="repetitions (default 3; quick 1)")
+    parser.add_argument("--duration", type=int, help="seconds per wrk run")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server worker processes (default: the server's default, 1)"
+    )
+    parser.add_argument("--no-prism", action="store_true")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--out", type=Path, help="where to write the Markdown (JSON beside it)")
+    args = parser.parse_args()
+    scale = QUICK if args.quick else FULL
+    overrides = {k: v for k, v in (("reps", args.reps), ("duration", args.duration)) if v}
+    scale = Scale(**{**asdict(scale), **overrides})
+    out = args.out or (BENCH / "results" / "quick.md" if args.quick else BENCH / "RESULTS.md")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops every process started
+    workdir = Path(tempfile.mkdtemp(prefix="senderpools-bench-"))
+    bench = Bench(scale, workdir, not args.no_prism, not args.no_postgres, args.workers)
+    bench.results.meta["mode"] = "quick" if args.quick else "full"
+    started = time.monotonic()
+    try:
+        bench.run_sqlite()
+        bench.stop_all()
+        bench.run_postgres()
+    finally:
+        bench.stop_all()
+        bench.results.meta["load_average_end"] = os.getloadavg()
+        bench.results.meta["seconds"] = round(time.monotonic() - started)
+        keep = os.environ.get("BENCH_KEEP_WORKDIR")
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    summary = summarize(bench.results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(markdown(bench.results, summary))
+    out.with_suffix(".json").write_text(
+        json.dumps({"summary": summary, **asdict(bench.results)}, indent=1, default=str)
+    )
+    log(f"done in {bench.results.meta['seconds']} s: {out} and {out.with_suffix('.json')}")
+    print(out.read_text())
+
+
+if __name__ == "__main__":
+    main()
