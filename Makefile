@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres chromium clean bench bench-quick
+.PHONY: install run test lint typecheck pytest postgres chromium clean bench bench-quick fuzz soak
 
 install: $(STAMP)
 
@@ -47,6 +47,15 @@ bench bench-quick: install postgres
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 wrk >/dev/null)
 	@test -x bench/node_modules/.bin/prism || npm install --prefix bench --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick)
+
+# Longer contract fuzzing than `make test` runs (schemathesis, every operation, good and broken credentials).
+fuzz: install
+	SENDERPOOLS_FUZZ_EXAMPLES=$${SENDERPOOLS_FUZZ_EXAMPLES:-400} SENDERPOOLS_FUZZ_RANDOM=1 \
+	  $(BIN)/pytest tests/test_fuzz.py -q -s
+
+# 10 minutes of mixed load on loopback; fails on any error, or on p99 or RSS drift (not part of test).
+soak: install
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
