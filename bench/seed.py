@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from senderpools import ids
-from senderpools.models import Channel
 from senderpools.service.pools import SenderPoolService
 from senderpools.service.senders import NewSender, SenderService
 from senderpools.store import Store
+from senderpools.wire.fields import Channel
 from senderpools.worker import OperationWorker
 
 Row = tuple[Any, ...]
@@ -221,7 +221,7 @@ async def template_pool(
 async def register_senders(store: Store, account: str, count: int, first: int = 0) -> list[str]:
     """``count`` SMS senders registered through the service (as POST /v1/Senders does)."""
     new = [NewSender(address=f"+1555{i:07d}", channel=Channel.SMS) for i in range(first, first + count)]
-    senders = await SenderService(store).register(account, new, [f"$[{i}]" for i in range(count)])
+    senders = await SenderService(store).register(account, new)
     return [s.id for s in senders]
 
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from senderpools.composition import create_app
 from senderpools.config import Settings
-from senderpools.http.app import create_app
 from senderpools.service import credentials
 from tests import procs
 from tests.postgres_cluster import PostgresCluster
@@ -101,7 +101,7 @@ class Server:
 
     @property
     def store(self) -> Any:
-        return self.client.app.state.services.store  # type: ignore[attr-defined]
+        return self.client.app.parts.store  # type: ignore[attr-defined]
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run an async function on the app's own event loop (where its store lives)."""

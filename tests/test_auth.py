@@ -10,7 +10,7 @@ import httpx
 from starlette.testclient import TestClient
 
 from senderpools import ids
-from senderpools.http.app import create_app
+from senderpools.composition import create_app
 from tests.conftest import Account, Server, make_settings
 from tests.test_senders import expect_error
 
@@ -130,7 +130,7 @@ def test_revoked_api_key_stops_working(server: Server, account: Account) -> None
     key, spare = server.new_api_key(account), server.new_api_key(account)
     assert key.get("/v1/Senders").status_code == 200  # now also in the verification cache
     assert server.call(server.store.revoke_api_key, key.sid, ids.now_ms()) is True
-    server.client.app.state.services.verifier.forget_all()  # type: ignore[attr-defined]
+    server.client.app.parts.services.credentials.forget_all()  # type: ignore[attr-defined]
     expect_401(key.get("/v1/Senders"))
     expect_401(key.post("/v1/Senders", json={"address": "+14155550100", "channel": "SMS"}))
     assert spare.get("/v1/Senders").status_code == 200

@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from senderpools.http.openapi import document
+from senderpools.wire.endpoints import ENDPOINTS
 from tests.procs import ServerProcess, bootstrap_credentials, clean_env, open_readonly, start_server, wait_operation
 
 # Cases per operation and credential kind; `make fuzz` raises it (20 operations x 2 kinds x this).
@@ -40,7 +41,7 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 
-SCHEMA = schemathesis.openapi.from_dict(document())
+SCHEMA = schemathesis.openapi.from_dict(document(ENDPOINTS))
 SCHEMA.config.generation.update(modes=["positive", "negative"])
 
 

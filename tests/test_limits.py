@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from senderpools.http.app import create_app
+from senderpools.composition import create_app
 from tests.conftest import Account, Server, make_settings
 from tests.test_isolation import Tenant, snapshot
 from tests.test_senders import expect_error

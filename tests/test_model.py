@@ -12,7 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from starlette.testclient import TestClient
 
 from senderpools import ids
-from senderpools.http.app import create_app
+from senderpools.composition import create_app
 from tests.conftest import Account, Server, make_settings
 
 TAG_TEXT = st.from_regex(r"[a-zA-Z0-9._~-]{1,12}", fullmatch=True)

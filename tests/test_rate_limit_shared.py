@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import asyncpg
 import httpx
 import pytest
 from starlette.testclient import TestClient
 
 import senderpools.store.postgres
 import senderpools.store.sqlite
-from senderpools.http.app import create_app
-from senderpools.models import Channel
+from senderpools import ids
+from senderpools.composition import create_app
 from senderpools.service import credentials
-from senderpools.service.pools import SenderPoolService
-from senderpools.service.senders import NewSender, SenderService
 from senderpools.store import open_store
 from tests.conftest import Account, make_settings
 from tests.nodes import MIGRATIONS, Nodes, create_accounts, empty_database, migration_versions, query
@@ -115,18 +115,60 @@ def only_first_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(senderpools.store.postgres, "resources", package)
 
 
+# Rows as a release at migration 0001 wrote them (no ``doc`` column yet): two senders and a pool whose
+# Create still has both senders queued (no worker ran). Placeholders: {} becomes ? or $n.
+_ROWS_AT_0001 = [
+    (
+        "INSERT INTO senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at)"
+        " VALUES ({}, {}, NULL, {}, 'SMS', 'ACTIVATED', '{{}}', {}, {})",
+        lambda sid, senders, pool, op, now: [(s, sid, f"+1415555000{i}", now, now) for i, s in enumerate(senders)],
+    ),
+    (
+        "INSERT INTO pools (id, account_sid, name, tags, created_at, updated_at, operation_id)"
+        " VALUES ({}, {}, 'kept', '{{\"team\":\"a\"}}', {}, {}, {})",
+        lambda sid, senders, pool, op, now: [(pool, sid, now, now, op)],
+    ),
+    (
+        "INSERT INTO operations (id, account_sid, pool_id, kind, status, total, queued, created, failed, next_seq,"
+        " created_at, updated_at) VALUES ({}, {}, {}, 'CREATE_POOL', 'PROCESSING', 3, 2, 1, 0, 1, {}, {})",
+        lambda sid, senders, pool, op, now: [(op, sid, pool, now, now)],
+    ),
+    (
+        "INSERT INTO operation_items (operation_id, seq, sender_id, outcome, updated_at) VALUES ({}, {}, {}, {}, {})",
+        lambda sid, senders, pool, op, now: (
+            [(op, 0, None, "CREATED", now)] + [(op, i + 1, s, None, now) for i, s in enumerate(senders)]
+        ),
+    ),
+]
+
+
 async def populate_at_0001(url: str) -> tuple[str, str, list[str], str]:
-    """An account, two senders and a pool whose Create still has both senders queued (no worker ran)."""
     store = open_store(url)
     try:
         await store.migrate()
         sid, token, _ = await credentials.create_account(store)
-        new = [NewSender(address=f"+1415555000{i}", channel=Channel.SMS) for i in range(2)]
-        senders = await SenderService(store).register(sid, new, ["$[0]", "$[1]"])
-        operation = await SenderPoolService(store).create(sid, "kept", {"team": "a"}, [s.id for s in senders])
-        return sid, token, [s.id for s in senders], operation.id
     finally:
         await store.close()
+    now = ids.now_ms()
+    senders = [ids.new_id(ids.SENDER_PREFIX, now) for _ in range(2)]
+    pool, operation = ids.new_id(ids.POOL_PREFIX, now), ids.new_id(ids.OPERATION_PREFIX, now)
+    for template, rows in _ROWS_AT_0001:
+        for row in rows(sid, senders, pool, operation, now):
+            marks = ["?"] * len(row) if url.startswith("sqlite") else [f"${i}" for i in range(1, len(row) + 1)]
+            await _execute(url, template.format(*marks), row)
+    return sid, token, senders, operation
+
+
+async def _execute(url: str, sql: str, args: tuple[object, ...]) -> None:
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite://").removeprefix("/")) as db:  # commits on exit
+            db.execute(sql, args)
+        return
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(sql, *args)
+    finally:
+        await connection.close()
 
 
 @BOTH_BACKENDS

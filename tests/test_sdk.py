@@ -35,7 +35,7 @@ from senderpools.client import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from senderpools.http.app import create_app
+from senderpools.composition import create_app
 from tests.conftest import Account, Server, make_settings
 
 BASE_URL = "http://testserver"
@@ -484,3 +484,12 @@ def test_async_client_retries_reads_after_429(limited: Server) -> None:
 
     assert asyncio.run(scenario()) == []
     assert seen == [429, 200]
+
+
+def test_every_error_of_the_catalogue_raises_its_own_exception() -> None:
+    from senderpools.client.errors import ApiError, error_class
+    from senderpools.errors import CATALOGUE
+
+    classes = {status: error_class(status) for status in (e.status for e in CATALOGUE)}
+    assert all(cls is not ApiError and cls.status_code == status for status, cls in classes.items()), classes
+    assert len(set(classes.values())) == len(CATALOGUE)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from senderpools.http.app import create_app
+from senderpools.composition import create_app
 from tests.conftest import Account, Server, make_settings
 
 BASE = "http://testserver"

@@ -43,15 +43,8 @@ from senderpools.client.types import (
     ResolvedSender,
     ResourceReference,
 )
-from senderpools.models import (
-    Channel,
-    OperationStats,
-    OperationStatus,
-    Sender,
-    SenderPool,
-    SenderPoolOperation,
-    SenderStatus,
-)
+from senderpools.wire.fields import Channel, OperationStatus, SenderStatus
+from senderpools.wire.resources import OperationStats, Sender, SenderPool, SenderPoolOperation
 
 __all__ = [
     "NO_RETRY",

@@ -1,4 +1,8 @@
-"""Every endpoint once, as request building plus decoding (flows), shared by the sync and async clients."""
+"""Every endpoint once, as request building plus decoding (flows), shared by the sync and async clients.
+
+Methods, paths, query parameter names and reply types come from the endpoint declarations
+(``senderpools.wire.endpoints``), the same the server is built from.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +11,31 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_type_hints
 
 import httpx
+import msgspec
 from msgspec import UNSET, UnsetType
 
-from senderpools.client._http import ApiRequest, Core, Flow, decode, json_body, path, query, sleep
+from senderpools.client._http import ApiRequest, Core, Flow, decode, format_date, json_body, sleep
 from senderpools.client.errors import OperationTimeoutError
 from senderpools.client.types import (
     CreatedPool,
     NewSender,
-    OperationList,
     OperationReference,
     Page,
+    Pagination,
     Recipient,
-    RegisteredSenders,
     Resolution,
     Resolutions,
     ResourceReference,
-    SenderList,
-    SenderPoolList,
 )
-from senderpools.models import (
-    Channel,
-    OperationStatus,
-    Sender,
-    SenderPool,
-    SenderPoolOperation,
-    SenderStatus,
-)
+from senderpools.wire import bodies, endpoints
+from senderpools.wire.endpoints import Endpoint
+from senderpools.wire.fields import Channel, OperationStatus, SenderStatus
+from senderpools.wire.queries import ItemFilters, OperationFilters, PoolFilters, SenderFilters
+from senderpools.wire.replies import RegisteredSenders
+from senderpools.wire.resources import OperationItem, Sender, SenderPool, SenderPoolOperation
 
 T = TypeVar("T")
 
@@ -49,10 +49,6 @@ DEFAULT_POLL_INTERVAL = 0.1
 DEFAULT_MAX_POLL_INTERVAL = 2.0
 
 
-def _text(value: Date | Channel | SenderStatus | OperationStatus | None) -> str | datetime | None:
-    return value if value is None or isinstance(value, datetime) else str(value)
-
-
 def _sender_id(ref: SenderRef) -> str:
     return ref if isinstance(ref, str) else ref.id
 
@@ -63,6 +59,62 @@ def _recipient(value: RecipientLike) -> Recipient:
     if isinstance(value, tuple):
         return Recipient(address=value[0], channel=value[1])
     return Recipient(address=value["address"], channel=value["channel"])
+
+
+def request(
+    endpoint: Endpoint[Any, Any, Any],
+    *path_ids: str,
+    params: Mapping[str, str] | None = None,
+    body: Any = None,
+    idempotency_key: str | None = None,
+) -> ApiRequest:
+    """A request to a declared endpoint, with the IDs of its path in order."""
+    return ApiRequest(
+        endpoint.method,
+        endpoint.path.format(**{p.name: i for p, i in zip(endpoint.path_params, path_ids, strict=True)}),
+        params,
+        None if body is None else json_body(body),
+        idempotency_key,
+        endpoint.safe_to_repeat,
+    )
+
+
+def _query(
+    filters: Any, start_date: Date | None = None, end_date: Date | None = None, page_size: int | None = None
+) -> dict[str, str]:
+    """Query parameters: the set filters under their wire names, dates as RFC 3339 UTC, the page size."""
+    params = {k: str(v) for k, v in msgspec.to_builtins(filters).items() if v is not None}
+    for name, value in (("startDate", start_date), ("endDate", end_date)):
+        if value is not None:
+            params[name] = format_date(value) if isinstance(value, datetime) else value
+    if page_size is not None:
+        params["pageSize"] = str(page_size)
+    return params
+
+
+_TOLERANT_PAGES: dict[type[Any], type[Any]] = {}
+
+
+def _read_page(page_type: type[Any]) -> Callable[[httpx.Response], tuple[list[Any], str | None, str | None]]:
+    """How to read a page of ``page_type``, tolerant of its ``pagination`` (see ``types.Pagination``)."""
+    key = page_type.__struct_fields__[0]
+    tolerant = _TOLERANT_PAGES.get(page_type)
+    if tolerant is None:
+        fields = [
+            (key, get_type_hints(page_type)[key]),
+            ("pagination", Pagination, msgspec.field(default_factory=Pagination)),
+        ]
+        tolerant = _TOLERANT_PAGES[page_type] = msgspec.defstruct(
+            page_type.__name__, fields, rename="camel", kw_only=True
+        )
+    key = page_type.__struct_fields__[0]
+
+    def read(response: httpx.Response) -> tuple[list[Any], str | None, str | None]:
+        page: Any = decode(response, tolerant)
+        pagination: Pagination = page.pagination
+        return getattr(page, key), pagination.next, pagination.self_
+
+    return read
 
 
 Reader = Callable[[httpx.Response], tuple[list[T], str | None, str | None]]  # a page's items and tokens
@@ -90,28 +142,15 @@ class Listing(Generic[T]):
         return page.next_token
 
 
-def _get_listing(core: Core, route: str, params: dict[str, str], read: Reader[T], first: str | None) -> Listing[T]:
+def _get_listing(
+    core: Core, endpoint: Endpoint[Any, Any, Any], path_ids: Sequence[str], params: dict[str, str], first: str | None
+) -> Listing[Any]:
     """A list read with GET: the filters are resent with every page token."""
 
-    def request(token: str | None) -> ApiRequest:
-        return ApiRequest("GET", route, {**params, "pageToken": token} if token else params)
+    def build(token: str | None) -> ApiRequest:
+        return request(endpoint, *path_ids, params={**params, "pageToken": token} if token else params)
 
-    return Listing(core, request, read, first)
-
-
-def _read_pools(response: httpx.Response) -> tuple[list[SenderPool], str | None, str | None]:
-    body = decode(response, SenderPoolList)
-    return body.sender_pools, body.pagination.next, body.pagination.self_
-
-
-def _read_senders(response: httpx.Response) -> tuple[list[Sender], str | None, str | None]:
-    body = decode(response, SenderList)
-    return body.senders, body.pagination.next, body.pagination.self_
-
-
-def _read_operations(response: httpx.Response) -> tuple[list[SenderPoolOperation], str | None, str | None]:
-    body = decode(response, OperationList)
-    return body.operations, body.pagination.next, body.pagination.self_
+    return Listing(core, build, _read_page(endpoint.returns), first)
 
 
 class SenderPoolsApi:
@@ -128,13 +167,8 @@ class SenderPoolsApi:
         page_size: int | None,
         page_token: str | None,
     ) -> Listing[SenderPool]:
-        params = query(
-            startDate=_text(start_date),
-            endDate=_text(end_date),
-            operationId=operation_id,
-            pageSize=page_size,
-        )
-        return _get_listing(self.core, "/v1/SenderPools", params, _read_pools, page_token)
+        params = _query(PoolFilters(operation_id=operation_id), start_date, end_date, page_size)
+        return _get_listing(self.core, endpoints.list_sender_pools, (), params, page_token)
 
     def create(
         self,
@@ -143,15 +177,14 @@ class SenderPoolsApi:
         senders: Iterable[SenderRef] | None,
         idempotency_key: str | None,
     ) -> Flow[OperationReference]:
-        body: dict[str, Any] = {}
-        if name is not None:
-            body["name"] = name
-        if tags is not None:
-            body["tags"] = dict(tags)
-        if senders is not None:
-            body["senders"] = [{"senderId": _sender_id(s)} for s in senders]
-        request = ApiRequest("POST", "/v1/SenderPools", body=json_body(body), idempotency_key=idempotency_key)
-        return self.core.call(request, OperationReference)
+        body = bodies.CreateSenderPoolRequest(
+            name=name or "",
+            tags=dict(tags or {}),
+            senders=[bodies.SenderRef(sender_id=_sender_id(s)) for s in senders or ()],
+        )
+        return self.core.call(
+            request(endpoints.create_sender_pool, body=body, idempotency_key=idempotency_key), OperationReference
+        )
 
     def create_and_wait(
         self,
@@ -173,7 +206,7 @@ class SenderPoolsApi:
         return page.items[0] if page.items else None
 
     def fetch(self, sender_pool_id: str) -> Flow[SenderPool]:
-        return self.core.call(ApiRequest("GET", path("/v1/SenderPools/{}", sender_pool_id)), SenderPool)
+        return self.core.call(request(endpoints.fetch_sender_pool, sender_pool_id), SenderPool)
 
     def update(
         self,
@@ -182,20 +215,14 @@ class SenderPoolsApi:
         tags: Mapping[str, str] | None,
         idempotency_key: str | None,
     ) -> Flow[ResourceReference]:
-        body: dict[str, Any] = {}
-        if name is not None:
-            body["name"] = name
-        if tags is not None:
-            body["tags"] = dict(tags)
-        request = ApiRequest(
-            "PATCH", path("/v1/SenderPools/{}", sender_pool_id), body=json_body(body), idempotency_key=idempotency_key
+        body = bodies.UpdateSenderPoolRequest(
+            name=UNSET if name is None else name, tags=UNSET if tags is None else dict(tags)
         )
-        return self.core.call(request, ResourceReference)
+        built = request(endpoints.update_sender_pool, sender_pool_id, body=body, idempotency_key=idempotency_key)
+        return self.core.call(built, ResourceReference)
 
     def delete(self, sender_pool_id: str) -> Flow[ResourceReference | None]:
-        return self.core.call_optional(
-            ApiRequest("DELETE", path("/v1/SenderPools/{}", sender_pool_id)), ResourceReference
-        )
+        return self.core.call_optional(request(endpoints.delete_sender_pool, sender_pool_id), ResourceReference)
 
     def list_senders(
         self,
@@ -207,24 +234,15 @@ class SenderPoolsApi:
         page_size: int | None,
         page_token: str | None,
     ) -> Listing[Sender]:
-        params = query(
-            channel=_text(channel),
-            status=_text(status),
-            startDate=_text(start_date),
-            endDate=_text(end_date),
-            pageSize=page_size,
-        )
-        route = path("/v1/SenderPools/{}/Senders", sender_pool_id)
-        return _get_listing(self.core, route, params, _read_senders, page_token)
+        params = _query(SenderFilters(channel=channel, status=status), start_date, end_date, page_size)  # type: ignore[arg-type]
+        return _get_listing(self.core, endpoints.list_pool_senders, (sender_pool_id,), params, page_token)
 
     def add_senders(
         self, sender_pool_id: str, senders: Iterable[SenderRef], idempotency_key: str | None
     ) -> Flow[OperationReference]:
-        body = json_body([{"senderId": _sender_id(s)} for s in senders])
-        request = ApiRequest(
-            "POST", path("/v1/SenderPools/{}/Senders", sender_pool_id), body=body, idempotency_key=idempotency_key
-        )
-        return self.core.call(request, OperationReference)
+        body = [bodies.SenderRef(sender_id=_sender_id(s)) for s in senders]
+        built = request(endpoints.add_senders, sender_pool_id, body=body, idempotency_key=idempotency_key)
+        return self.core.call(built, OperationReference)
 
     def add_senders_and_wait(
         self,
@@ -238,8 +256,7 @@ class SenderPoolsApi:
         return (yield from self.wait_operation(reference.operation_id, timeout, on_progress))
 
     def remove_sender(self, sender_pool_id: str, sender_id: str) -> Flow[ResourceReference | None]:
-        route = path("/v1/SenderPools/{}/Senders/{}", sender_pool_id, sender_id)
-        return self.core.call_optional(ApiRequest("DELETE", route), ResourceReference)
+        return self.core.call_optional(request(endpoints.remove_sender, sender_pool_id, sender_id), ResourceReference)
 
     def list_operations(
         self,
@@ -249,17 +266,20 @@ class SenderPoolsApi:
         page_size: int | None,
         page_token: str | None,
     ) -> Listing[SenderPoolOperation]:
-        params = query(
-            status=_text(status),
-            startDate=_text(start_date),
-            endDate=_text(end_date),
-            pageSize=page_size,
-        )
-        return _get_listing(self.core, "/v1/SenderPools/Operations", params, _read_operations, page_token)
+        params = _query(OperationFilters(status=status), start_date, end_date, page_size)  # type: ignore[arg-type]
+        return _get_listing(self.core, endpoints.list_operations, (), params, page_token)
 
     def fetch_operation(self, operation_id: str) -> Flow[SenderPoolOperation]:
-        route = path("/v1/SenderPools/Operations/{}", operation_id)
-        return self.core.call(ApiRequest("GET", route), SenderPoolOperation)
+        return self.core.call(request(endpoints.fetch_operation, operation_id), SenderPoolOperation)
+
+    def list_items(
+        self, operation_id: str, outcome: str | None, page_size: int | None, page_token: str | None
+    ) -> Listing[OperationItem]:
+        params = _query(ItemFilters(outcome=outcome), page_size=page_size)  # type: ignore[arg-type]
+        return _get_listing(self.core, endpoints.list_operation_items, (operation_id,), params, page_token)
+
+    def cancel_operation(self, operation_id: str) -> Flow[SenderPoolOperation]:
+        return self.core.call(request(endpoints.cancel_operation, operation_id), SenderPoolOperation)
 
     def wait_operation(
         self,
@@ -301,17 +321,11 @@ class SendersApi:
         page_size: int | None,
         page_token: str | None,
     ) -> Listing[Sender]:
-        params = query(
-            channel=_text(channel),
-            status=_text(status),
-            startDate=_text(start_date),
-            endDate=_text(end_date),
-            pageSize=page_size,
-        )
-        return _get_listing(self.core, "/v1/Senders", params, _read_senders, page_token)
+        params = _query(SenderFilters(channel=channel, status=status), start_date, end_date, page_size)  # type: ignore[arg-type]
+        return _get_listing(self.core, endpoints.list_senders, (), params, page_token)
 
     def fetch(self, sender_id: str) -> Flow[Sender]:
-        return self.core.call(ApiRequest("GET", path("/v1/Senders/{}", sender_id)), Sender)
+        return self.core.call(request(endpoints.fetch_sender, sender_id), Sender)
 
     def search(
         self,
@@ -322,17 +336,18 @@ class SendersApi:
         page_token: str | None,
     ) -> Listing[Sender]:
         """Search sends its filters and the page token in a POST body; it only reads, so it may be retried."""
-        base: dict[str, Any] = {"address": address, "channel": str(channel)}
-        if status is not None:
-            base["status"] = str(status)
-        if page_size is not None:
-            base["pageSize"] = page_size
 
-        def request(token: str | None) -> ApiRequest:
-            body = {**base, "pageToken": token} if token else base
-            return ApiRequest("POST", "/v1/Senders/Search", body=json_body(body), read_only=True)
+        def build(token: str | None) -> ApiRequest:
+            body = bodies.SearchSendersRequest(
+                address=address,
+                channel=str(channel),
+                status=status,  # type: ignore[arg-type]
+                page_token=token,
+                page_size=50 if page_size is None else page_size,
+            )
+            return request(endpoints.search_senders, body=body)
 
-        return Listing(self.core, request, _read_senders, page_token)
+        return Listing(self.core, build, _read_page(endpoints.search_senders.returns), page_token)
 
     def resolve(
         self,
@@ -342,20 +357,21 @@ class SendersApi:
         filter_in: Sequence[Channel | str] | None,
         priority: Sequence[Channel | str] | None,
     ) -> Flow[builtins.list[Resolution]]:
-        body: dict[str, Any] = {"recipientAddresses": [_recipient(r) for r in recipient_addresses]}
-        if sender_pool_id is not None:
-            body["senderPoolId"] = sender_pool_id
-        if sender_addresses is not None:
-            body["senderAddresses"] = [{"address": a} for a in sender_addresses]
+        channels = None
         if filter_in is not None or priority is not None:
-            channels: dict[str, list[str]] = {}
-            if filter_in is not None:
-                channels["filterIn"] = [str(c) for c in filter_in]
-            if priority is not None:
-                channels["priority"] = [str(c) for c in priority]
-            body["channels"] = channels
-        request = ApiRequest("POST", "/v1/Senders/Resolve", body=json_body(body), read_only=True)
-        resolutions = yield from self.core.call(request, Resolutions)
+            channels = bodies.ChannelPreferences(
+                filter_in=None if filter_in is None else list(filter_in),  # type: ignore[arg-type]
+                priority=list(priority or ()),  # type: ignore[arg-type]
+            )
+        body = bodies.ResolveSendersRequest(
+            recipient_addresses=[_recipient(r) for r in recipient_addresses],
+            sender_pool_id=sender_pool_id,
+            sender_addresses=None
+            if sender_addresses is None
+            else [bodies.SenderAddress(address=a) for a in sender_addresses],
+            channels=channels,
+        )
+        resolutions = yield from self.core.call(request(endpoints.resolve_senders, body=body), Resolutions)
         return resolutions.results
 
     def create(
@@ -374,12 +390,11 @@ class SendersApi:
             status=None if status is None else str(status),
             tags=None if tags is None else dict(tags),
         )
-        request = ApiRequest("POST", "/v1/Senders", body=json_body(sender), idempotency_key=idempotency_key)
-        return self.core.call(request, Sender)
+        return self.core.call(request(endpoints.register_senders, body=sender, idempotency_key=idempotency_key), Sender)
 
     def create_many(self, senders: Sequence[NewSender], idempotency_key: str | None) -> Flow[builtins.list[Sender]]:
-        request = ApiRequest("POST", "/v1/Senders", body=json_body(list(senders)), idempotency_key=idempotency_key)
-        registered = yield from self.core.call(request, RegisteredSenders)
+        built = request(endpoints.register_senders, body=list(senders), idempotency_key=idempotency_key)
+        registered = yield from self.core.call(built, RegisteredSenders)
         return registered.senders
 
     def update(
@@ -390,18 +405,14 @@ class SendersApi:
         tags: Mapping[str, str] | None,
         idempotency_key: str | None,
     ) -> Flow[Sender]:
-        body: dict[str, Any] = {}
-        if display_name is not UNSET:
-            body["displayName"] = display_name
-        if status is not None:
-            body["status"] = str(status)
-        if tags is not None:
-            body["tags"] = dict(tags)
-        request = ApiRequest(
-            "PATCH", path("/v1/Senders/{}", sender_id), body=json_body(body), idempotency_key=idempotency_key
+        body = bodies.UpdateSenderRequest(
+            display_name=display_name,
+            status=UNSET if status is None else status,  # type: ignore[arg-type]
+            tags=UNSET if tags is None else dict(tags),
         )
-        return self.core.call(request, Sender)
+        built = request(endpoints.update_sender, sender_id, body=body, idempotency_key=idempotency_key)
+        return self.core.call(built, Sender)
 
     def delete(self, sender_id: str) -> Flow[None]:
-        response = yield from self.core.send(ApiRequest("DELETE", path("/v1/Senders/{}", sender_id)))
+        response = yield from self.core.send(request(endpoints.delete_sender, sender_id))
         del response

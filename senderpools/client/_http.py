@@ -18,7 +18,6 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar, cast
-from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -126,23 +125,8 @@ class ApiRequest:
         return self.method in IDEMPOTENT_METHODS or self.read_only or self.idempotency_key is not None
 
 
-def path(template: str, *ids: str) -> str:
-    """``template`` with each ``{}`` replaced by one ID, percent-encoded so it stays one path segment."""
-    return template.format(*(quote(i, safe="") for i in ids))
-
-
 def json_body(value: Any) -> bytes:
     return msgspec.json.encode(value)
-
-
-def query(**params: str | int | datetime | None) -> dict[str, str]:
-    """Query parameters without the absent ones; dates as RFC 3339 UTC."""
-    out = {}
-    for name, value in params.items():
-        if value is None:
-            continue
-        out[name] = format_date(value) if isinstance(value, datetime) else str(value)
-    return out
 
 
 def format_date(value: datetime) -> str:

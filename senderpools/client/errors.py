@@ -1,10 +1,14 @@
-"""Exceptions of the SDK. Every error answer of the API becomes an ``ApiError`` subclass carrying its envelope."""
+"""Exceptions of the SDK. Every error answer of the API becomes an ``ApiError`` subclass carrying its envelope.
+
+The statuses come from the server's error catalogue (``senderpools.errors``), one class per error there.
+"""
 
 from __future__ import annotations
 
 import msgspec
 
-from senderpools.models import SenderPoolOperation
+from senderpools import errors as catalogue
+from senderpools.wire.resources import SenderPoolOperation
 
 
 class SenderPoolsError(Exception):
@@ -33,7 +37,10 @@ class OperationTimeoutError(SenderPoolsError, TimeoutError):
 
 
 class ErrorDetail(msgspec.Struct, rename="camel", kw_only=True):
-    """One entry of the error envelope ``{"errors": [...]}``."""
+    """One entry of the error envelope ``{"errors": [...]}``.
+
+    Tolerant copy of ``wire.replies.ErrorDetail``: an error answered by a proxy or an older Twilio
+    release may lack fields, and the SDK must still raise the right exception for it."""
 
     code: int | None = None
     message: str = ""
@@ -97,60 +104,49 @@ class ApiError(SenderPoolsError):
 
 
 class InvalidRequestError(ApiError):
-    status_code = 400
+    status_code = catalogue.InvalidRequest.status
 
 
 class UnauthorizedError(ApiError):
-    status_code = 401
+    status_code = catalogue.Unauthorized.status
 
 
 class NotFoundError(ApiError):
-    status_code = 404
+    status_code = catalogue.NotFound.status
 
 
 class MethodNotAllowedError(ApiError):
-    status_code = 405
+    status_code = catalogue.MethodNotAllowed.status
 
 
 class ConflictError(ApiError):
-    status_code = 409
+    status_code = catalogue.Conflict.status
 
 
 class PayloadTooLargeError(ApiError):
-    status_code = 413
+    status_code = catalogue.PayloadTooLarge.status
 
 
 class UnsupportedMediaTypeError(ApiError):
-    status_code = 415
+    status_code = catalogue.UnsupportedMediaType.status
 
 
 class TooManyRequestsError(ApiError):
-    status_code = 429
+    status_code = catalogue.TooManyRequests.status
 
 
 class ServerError(ApiError):
     """Any 5xx answer."""
 
-    status_code = 500
+    status_code = catalogue.ApiError.status
 
 
 class ServiceUnavailableError(ServerError):
-    status_code = 503
+    status_code = catalogue.ServiceUnavailable.status
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
-    cls.status_code: cls
-    for cls in (
-        InvalidRequestError,
-        UnauthorizedError,
-        NotFoundError,
-        MethodNotAllowedError,
-        ConflictError,
-        PayloadTooLargeError,
-        UnsupportedMediaTypeError,
-        TooManyRequestsError,
-        ServiceUnavailableError,
-    )
+    cls.status_code: cls for cls in (*ApiError.__subclasses__(), *ServerError.__subclasses__())
 }
 
 

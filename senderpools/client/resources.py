@@ -24,7 +24,8 @@ from senderpools.client._api import (
 )
 from senderpools.client._http import Flow
 from senderpools.client.types import CreatedPool, NewSender, OperationReference, Page, Resolution, ResourceReference
-from senderpools.models import Channel, OperationStatus, Sender, SenderPool, SenderPoolOperation, SenderStatus
+from senderpools.wire.fields import Channel, OperationStatus, SenderStatus
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 T = TypeVar("T")
 

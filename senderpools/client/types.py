@@ -1,4 +1,8 @@
-"""Wire types the SDK decodes besides the resources of ``senderpools.models`` (which it reuses as they are)."""
+"""What the SDK takes and returns besides the wire types it shares with the server (``senderpools.wire``).
+
+The resources (SenderPool, Sender, SenderPoolOperation) are decoded with the server's own types. The
+copies below are tolerant on purpose, each where Twilio's real answers may differ from ours.
+"""
 
 from __future__ import annotations
 
@@ -7,49 +11,36 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from senderpools.models import Channel, Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.bodies import RecipientAddress
+from senderpools.wire.fields import Channel
+from senderpools.wire.resources import SenderPool, SenderPoolOperation
 
 T = TypeVar("T")
 
 
 class OperationReference(msgspec.Struct, rename="camel", kw_only=True):
-    """The 202 body of Create and Add Senders: the operation that tracks the work."""
+    """The 202 body of Create and Add Senders: the operation that tracks the work.
+
+    Tolerant copy of ``wire.replies.OperationReference``: Twilio's schema marks the location optional."""
 
     operation_id: str
     operation_location: str | None = None
 
 
 class ResourceReference(msgspec.Struct, rename="camel", kw_only=True):
-    """The 202 body of Update, Delete and Remove Sender: the resource the change is about."""
+    """The 202 body of Update, Delete and Remove Sender: the resource the change is about.
+
+    Tolerant copy of ``wire.replies.ResourceReference``: Twilio's schema marks the location optional."""
 
     resource_id: str
     resource_location: str | None = None
 
 
 class Pagination(msgspec.Struct, kw_only=True):
+    """Tolerant copy of ``wire.replies.Pagination``: some Comms answers leave out ``self`` (or both)."""
+
     next: str | None = None
     self_: str | None = msgspec.field(name="self", default=None)
-
-
-class SenderPoolList(msgspec.Struct, rename="camel", kw_only=True):
-    sender_pools: list[SenderPool]
-    pagination: Pagination = msgspec.field(default_factory=Pagination)
-
-
-class SenderList(msgspec.Struct, rename="camel", kw_only=True):
-    senders: list[Sender]
-    pagination: Pagination = msgspec.field(default_factory=Pagination)
-
-
-class OperationList(msgspec.Struct, rename="camel", kw_only=True):
-    operations: list[SenderPoolOperation]
-    pagination: Pagination = msgspec.field(default_factory=Pagination)
-
-
-class RegisteredSenders(msgspec.Struct, kw_only=True):
-    """The 201 body of a bulk ``POST /v1/Senders`` (senderpools extension)."""
-
-    senders: list[Sender]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +72,14 @@ class NewSender(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True
     tags: dict[str, str] | None = None
 
 
-class Recipient(msgspec.Struct, kw_only=True):
-    """A recipient for Resolve: ``channel`` is PHONE, EMAIL, PUSH or a sender channel."""
-
-    address: str
-    channel: str
+Recipient = RecipientAddress
+"""A recipient for Resolve: ``channel`` is PHONE, EMAIL, PUSH or a sender channel."""
 
 
 class ResolvedSender(msgspec.Struct, rename="camel", kw_only=True):
+    """Tolerant copy of ``wire.replies.ResolvedSender``: Resolve's shape comes from clients, not from
+    Twilio's reference, so fields beyond the ID may be missing."""
+
     sender_id: str
     display_name: str | None = None
     address: str

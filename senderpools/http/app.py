@@ -1,110 +1,159 @@
-"""The ASGI application: routes, lifecycle (store, migrations, in-process worker) and fallbacks."""
+"""The ASGI application: one routing step, then either a declared API endpoint or a plain page.
+
+An API request goes through the same steps whatever the endpoint: authenticate (401), take a token
+from the account's rate limit (429), let the request hooks see it (test controls' faults, when
+mounted), run it at most once per idempotency key (POST/PATCH/DELETE carrying one), then the
+endpoint itself (``endpoint.py``). Plain pages (health, docs, console) skip all of that.
+Nothing here knows which endpoints exist: the composition root hands them over.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Route
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from senderpools.config import Settings
-from senderpools.errors import ApiError, MethodNotAllowed, NotFound
-from senderpools.http import console, docs
-from senderpools.http.auth import FailureLimiter
-from senderpools.http.context import Services, base_url
-from senderpools.http.pagination import PageTokens
-from senderpools.http.ratelimit import make_limiter
-from senderpools.http.responses import error_response, json_response
-from senderpools.http.routes import sender_pools, senders, test_controls
-from senderpools.http.routing import IndexedRouter
-from senderpools.service.credentials import CredentialVerifier
-from senderpools.service.pools import SenderPoolService
-from senderpools.service.senders import SenderService
-from senderpools.store import open_store
-from senderpools.worker import OperationWorker
+from senderpools.errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound
+from senderpools.http import idempotency
+from senderpools.http.asgi import BadFraming, ClientGone, Receive, Request, Response, Scope, Send
+from senderpools.http.auth import authenticate
+from senderpools.http.edge import Edge, base_url
+from senderpools.http.endpoint import Bound, Call, read_json_body
+from senderpools.http.render import error_response
+from senderpools.http.routing import Router
+from senderpools.wire.endpoints import Endpoint
 
 log = logging.getLogger("senderpools")
 
-API_ROUTES: list[BaseRoute] = [*sender_pools.routes, *senders.routes]
+
+Page = Callable[[Request, "App"], Awaitable[Response]]
+"""A plain route: health, docs, console. No authentication, no rate limit."""
 
 
-async def healthz(request: Request) -> Response:
-    return json_response({"status": "ok"})
+@dataclass(frozen=True, slots=True)
+class PageRoute:
+    method: str
+    path: str
+    handler: Page
 
 
-async def _not_found_or_not_allowed(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 404
-    error: ApiError = MethodNotAllowed() if status == 405 else NotFound()
-    response = error_response(error, base_url(request))
-    if status == 405:
-        # Starlette names only the first route matching the path; Allow must list every method it has.
-        allowed = {
-            method
-            for route in request.app.routes
-            if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE
-            for method in route.methods
-        }
-        response.headers["Allow"] = ", ".join(sorted(allowed))
-    return response
+class _Api:
+    """A routed API endpoint."""
 
+    __slots__ = ("bound",)
 
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    return error_response(ApiError(), base_url(request))
+    def __init__(self, bound: Bound[Any, Any, Any]) -> None:
+        self.bound = bound
 
-
-def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_env()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = open_store(settings.database_url, settings.sqlite_synchronous, settings.database_pool_size)
-        await store.migrate()
-        worker = OperationWorker(
-            store,
-            settings.worker_batch_size,
-            settings.worker_poll_interval,
-            idempotency_ttl=settings.idempotency_ttl,
-            pacer=test_controls.OperationPacer(store) if settings.test_controls else None,
-        )
-        app.state.services = Services(
-            settings=settings,
-            store=store,
-            pools=SenderPoolService(store, worker.wake if settings.run_worker else lambda: None),
-            senders=SenderService(store),
-            verifier=CredentialVerifier(store, settings.auth_cache_ttl),
-            limiter=make_limiter(settings.rate_limit_scope, store, settings.rate_limit, settings.rate_burst),
-            tokens=PageTokens(await store.server_secret()),
-            faults=test_controls.Faults() if settings.test_controls else None,
-            auth_failures=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_burst),
-        )
-        task = asyncio.create_task(worker.run(), name="operation-worker") if settings.run_worker else None
+    async def __call__(self, request: Request, app: App) -> Response:
+        edge = app.edge
         try:
-            yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await store.close()
+            account = await authenticate(request, edge.services.credentials, edge.auth_failures)
+            await edge.services.limiter.check(account)
+            for hook in edge.hooks:
+                await hook.before(account, request)
+            call: Call[Any, Any] = Call(request, account, edge)
+            key = idempotency.key_of(request) if request.method in idempotency.METHODS else None
+            if key is None:
+                return await self.bound.run(call)
+            body = await read_json_body(request, edge.settings.max_body_bytes)  # a 413 or 415 before any claim
+            return await idempotency.handle(
+                request,
+                account,
+                key,
+                body,
+                edge.services.idempotency,
+                edge.settings.idempotency_wait,
+                lambda: self.bound.run(call),
+            )
+        except ApiError as error:
+            return error_response(error, edge.base_url(request))
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *docs.routes, *console.routes, *API_ROUTES]
-    if settings.test_controls:  # /_test/: only when enabled
-        routes += test_controls.routes
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={404: _not_found_or_not_allowed, 405: _not_found_or_not_allowed, Exception: _internal_error},
-    )
-    app.router = IndexedRouter(routes=routes, lifespan=lifespan, redirect_slashes=False)  # one match per request
-    return app
+
+class _Page:
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Page) -> None:
+        self.handler = handler
+
+    async def __call__(self, request: Request, app: App) -> Response:
+        return await self.handler(request, app)
 
 
-def app_from_env() -> Starlette:
-    """Factory for the HTTP server's worker processes: settings come from SENDERPOOLS_* variables."""
-    return create_app(Settings.from_env())
+Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Edge]]
+
+
+class App:
+    """The ASGI callable. ``lifespan`` opens what the API needs (store, services, worker) on startup
+    and closes it on shutdown; ``edge`` is what it yielded."""
+
+    def __init__(
+        self, settings: Settings, api: Sequence[Bound[Any, Any, Any]], pages: Sequence[PageRoute], lifespan: Lifespan
+    ) -> None:
+        self.settings = settings
+        self.endpoints: tuple[Endpoint[Any, Any, Any], ...] = tuple(b.endpoint for b in api)
+        self._lifespan = lifespan
+        self._edge: Edge | None = None
+        self.router: Router[_Api | _Page] = Router()
+        for bound in api:
+            self.router.add(bound.endpoint.method, bound.endpoint.path, _Api(bound))
+        for page in pages:
+            self.router.add(page.method, page.path, _Page(page.handler))
+
+    @property
+    def edge(self) -> Edge:
+        if self._edge is None:
+            raise RuntimeError("the application has not started (ASGI lifespan)")
+        return self._edge
+
+    def base_url(self, request: Request) -> str:
+        return base_url(self.settings, request)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._run_lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        match = self.router.match(method, scope["path"])
+        request = Request(scope, receive, None if match is None else match.params)
+        try:
+            if match is None:
+                response = error_response(NotFound(), self.base_url(request))
+            elif match.target is None:
+                response = error_response(MethodNotAllowed(), self.base_url(request))
+                response.headers.append(("Allow", ", ".join(match.allowed)))
+            else:
+                response = await match.target(request, self)
+        except ClientGone:
+            return  # nobody to answer
+        except BadFraming:
+            response = error_response(
+                InvalidRequest("The request body could not be read as sent."), self.base_url(request)
+            )
+        except Exception:
+            log.exception("unhandled error in %s %s", method, scope["path"])
+            response = error_response(ApiError(), self.base_url(request))
+        await response.send(send, head_only=method == "HEAD")
+
+    async def _run_lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                self._edge = await stack.enter_async_context(self._lifespan(self))
+            except Exception as exc:
+                log.exception("startup failed")
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+            message = await receive()
+            assert message["type"] == "lifespan.shutdown"
+        self._edge = None
+        await send({"type": "lifespan.shutdown.complete"})

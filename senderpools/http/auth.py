@@ -7,15 +7,12 @@ import binascii
 import math
 import time
 
-from starlette.requests import Request
-
 from senderpools.errors import TooManyRequests, Unauthorized
+from senderpools.http.asgi import Request
 from senderpools.service.credentials import CredentialVerifier
 
 
-def parse_basic(header: str | None) -> tuple[str, str] | None:
-    if header is None:
-        return None
+def parse_basic(header: str) -> tuple[str, str] | None:
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded:
         return None
@@ -48,7 +45,7 @@ class FailureLimiter:
 
     def check(self, client: str) -> None:
         """429 (with the wait until the next attempt) if ``client`` has failed too often."""
-        if self.rate <= 0 or client not in self._buckets:
+        if self.rate <= 0 or not self._buckets or client not in self._buckets:
             return
         tokens = self._tokens(client, time.monotonic())
         if tokens < 1:
@@ -67,13 +64,12 @@ class FailureLimiter:
 
 async def authenticate(request: Request, verifier: CredentialVerifier, failures: FailureLimiter | None = None) -> str:
     """The account the request acts for, or 401 (429 once this client has failed too often)."""
-    client = request.client.host if request.client is not None else ""
     if failures is not None:
-        failures.check(client)
-    credentials = parse_basic(request.headers.get("authorization"))
-    account = None if credentials is None else await verifier.verify(*credentials)
+        failures.check(request.client_host)
+    presented = request.header(b"authorization")
+    account = None if presented is None else await verifier.verify(presented, parse_basic)
     if account is None:
         if failures is not None:
-            failures.charge(client)
+            failures.charge(request.client_host)
         raise Unauthorized()
     return account

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
-
 from senderpools.errors import NotFound
-from senderpools.http.context import base_url
-from senderpools.http.responses import error_response
+from senderpools.http.app import App, PageRoute
+from senderpools.http.asgi import Request, Response, redirect
+from senderpools.http.render import error_response
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
 CONSOLE_PATH = "/console"
@@ -79,31 +76,31 @@ def assets() -> dict[str, Asset]:
 
 
 def _serve(request: Request, asset: Asset) -> Response:
-    headers = {**SECURITY_HEADERS, "ETag": asset.etag}
-    if asset.etag in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
-        return Response(status_code=304, headers=headers)
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
+    headers = [*SECURITY_HEADERS.items(), ("ETag", asset.etag)]
+    if asset.etag in (tag.strip() for tag in (request.header(b"if-none-match") or "").split(",")):
+        return Response(status=304, headers=headers, media_type=None)
+    return Response(asset.body, headers=headers, media_type=asset.media_type)
 
 
-async def console_page(request: Request) -> Response:
+async def console_page(request: Request, app: App) -> Response:
     return _serve(request, assets()["index.html"])
 
 
-async def console_slash(request: Request) -> Response:
-    return RedirectResponse(CONSOLE_PATH, status_code=308)
+async def console_slash(request: Request, app: App) -> Response:
+    return redirect(CONSOLE_PATH)
 
 
-async def static_file(request: Request) -> Response:
-    asset = assets().get(str(request.path_params["path"]))
+async def static_file(request: Request, app: App) -> Response:
+    asset = assets().get(request.path_params["path"])
     if asset is None:
-        response = error_response(NotFound("There is no such console file."), base_url(request))
-        response.headers.update(SECURITY_HEADERS)
+        response = error_response(NotFound("There is no such console file."), app.base_url(request))
+        response.headers += SECURITY_HEADERS.items()
         return response
     return _serve(request, asset)
 
 
-routes: list[BaseRoute] = [
-    Route(CONSOLE_PATH, console_page, methods=["GET"]),
-    Route(CONSOLE_PATH + "/", console_slash, methods=["GET"]),
-    Route(STATIC_PREFIX + "{path:path}", static_file, methods=["GET"]),
+routes = [
+    PageRoute("GET", CONSOLE_PATH, console_page),
+    PageRoute("GET", CONSOLE_PATH + "/", console_slash),
+    PageRoute("GET", STATIC_PREFIX + "{path:path}", static_file),
 ]

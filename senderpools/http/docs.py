@@ -12,14 +12,15 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Route
 
-from senderpools.errors import NotFound
+from senderpools.errors import BY_CODE, CATALOGUE, NotFound
 from senderpools.http import openapi
-from senderpools.http.context import base_url
-from senderpools.http.responses import error_docs_url, error_response
+from senderpools.http.app import App, PageRoute
+from senderpools.http.asgi import Request, Response
+from senderpools.http.render import error_docs_url, error_response
+from senderpools.wire.endpoints import Endpoint
+
+HTML = "text/html; charset=utf-8"
 
 _REF = "#/components/schemas/"
 
@@ -239,7 +240,7 @@ def _responses(doc: dict[str, Any], operation: dict[str, Any]) -> str:
         body = type_label(media["schema"]) if media else '<span class="muted">no body</span>'
         code = response.get("x-error-code")
         if code is not None:
-            summary = f'<a href="/docs/errors/{code}">{code}</a> {inline(openapi.ERROR_DOCS_BY_CODE[code].title)}'
+            summary = f'<a href="/docs/errors/{code}">{code}</a> {inline(BY_CODE[code].title)}'
         else:
             summary = inline(response["description"])
         headers = ", ".join(f"<code>{html.escape(h)}</code>" for h in response.get("headers", {}))
@@ -274,7 +275,7 @@ def errors_table() -> str:
     rows = "".join(
         f'<tr><td><a href="/docs/errors/{e.code}">{e.code}</a></td><td>{e.status}</td><td>{inline(e.title)}</td>'
         f"<td>{inline(e.remedy)}</td></tr>"
-        for e in openapi.ERROR_DOCS
+        for e in CATALOGUE
     )
     return f"<table><tr><th>Code</th><th>Status</th><th>Error</th><th>What to do</th></tr>{rows}</table>"
 
@@ -289,8 +290,8 @@ def _page(title: str, body: str, body_class: str = "") -> str:
 
 
 @cache
-def docs_html(test_controls: bool = False) -> str:
-    doc = openapi.document(test_controls)
+def docs_html(endpoints: tuple[Endpoint[Any, Any, Any], ...]) -> str:
+    doc = openapi.document(endpoints)
     info, grouped = doc["info"], _operations_by_tag(doc)
     nav = [
         f"<nav><h1>{html.escape(info['title'])}</h1><div class=version>API reference &middot; v{info['version']}</div>",
@@ -333,14 +334,14 @@ def docs_html(test_controls: bool = False) -> str:
 
 
 def error_html(code: int, base: str) -> str | None:
-    error = openapi.ERROR_DOCS_BY_CODE.get(code)
+    error = BY_CODE.get(code)
     if error is None:
         return None
     example = {
         "errors": [
             {
                 "code": error.code,
-                "message": error.error.default_message,
+                "message": error.default_message,
                 "infoUrl": error_docs_url(base, error.code),
                 "context": "null",
             }
@@ -362,31 +363,25 @@ def error_html(code: int, base: str) -> str | None:
 
 
 # -- routes ----------------------------------------------------------------------------------------
-def _test_controls(request: Request) -> bool:
-    """Whether this server serves (and so documents) the ``/_test/`` endpoints."""
-    services = getattr(request.app.state, "services", None)
-    return bool(services is not None and services.settings.test_controls)
+async def openapi_json(request: Request, app: App) -> Response:
+    return Response(openapi.document_bytes(app.endpoints))
 
 
-async def openapi_json(request: Request) -> Response:
-    return Response(openapi.document_bytes(_test_controls(request)), media_type=openapi.JSON)
+async def docs_page(request: Request, app: App) -> Response:
+    return Response(docs_html(app.endpoints).encode(), media_type=HTML)
 
 
-async def docs_page(request: Request) -> Response:
-    return HTMLResponse(docs_html(_test_controls(request)))
-
-
-async def error_page(request: Request) -> Response:
-    raw = str(request.path_params["code"])
-    base = base_url(request)
+async def error_page(request: Request, app: App) -> Response:
+    raw = request.path_params["code"]
+    base = app.base_url(request)
     page = error_html(int(raw), base) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else None
     if page is None:
         return error_response(NotFound(f"There is no error code {raw}."), base)
-    return HTMLResponse(page)
+    return Response(page.encode(), media_type=HTML)
 
 
-routes: list[BaseRoute] = [
-    Route(openapi.OPENAPI_PATH, openapi_json, methods=["GET"]),
-    Route("/docs", docs_page, methods=["GET"]),
-    Route("/docs/errors/{code}", error_page, methods=["GET"]),
+routes = [
+    PageRoute("GET", openapi.OPENAPI_PATH, openapi_json),
+    PageRoute("GET", "/docs", docs_page),
+    PageRoute("GET", "/docs/errors/{code}", error_page),
 ]

@@ -1,6 +1,6 @@
 """Idempotent retries: ``Idempotency-Key`` (or Twilio's ``I-Twilio-Idempotency-Token``) on POST, PATCH, DELETE.
 
-One wrapper, called by ``context.api`` for every endpoint, so no handler knows about it:
+One wrapper, called by the edge (``app.py``) for a POST, PATCH or DELETE with a key, so no handler knows about it:
 
 1. The key is **claimed before the work is done**: an INSERT into ``idempotency_keys`` under a unique
    (account, key). Exactly one request wins it, within a process and, on PostgreSQL, across nodes.
@@ -35,19 +35,14 @@ import contextlib
 import hashlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 import msgspec
-from starlette.requests import Request
-from starlette.responses import Response
 
-from senderpools import ids
-from senderpools.errors import ApiError, Conflict, InvalidRequest
-from senderpools.http.responses import error_response
-from senderpools.store.base import IdempotencyRecord
-
-if TYPE_CHECKING:
-    from senderpools.http.context import Call, Handler
+from senderpools.errors import Conflict, InvalidRequest
+from senderpools.http.asgi import Request, Response
+from senderpools.records import IdempotencyRecord
+from senderpools.service.idempotency import IdempotencyKeys
 
 log = logging.getLogger("senderpools.idempotency")
 
@@ -62,7 +57,7 @@ _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
 
 def key_of(request: Request) -> str | None:
     """The request's idempotency key, or None; the two headers are synonyms and must agree."""
-    values = [value for name in KEY_HEADERS for value in request.headers.getlist(name)]
+    values = [value for name in KEY_HEADERS for value in request.headers.get(name.lower(), ())]
     if not values:
         return None
     if len(set(values)) > 1:
@@ -81,32 +76,27 @@ def body_digest(body: bytes) -> str:
 
 
 def request_path(request: Request) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
+    query = request.query_string
+    return request.path + (f"?{query}" if query else "")
 
 
-async def handle(call: Call, handler: Handler) -> Response:
-    """Run ``handler`` at most once per idempotency key (see the module docstring)."""
-    request = call.request
-    key = key_of(request) if request.method in METHODS else None
-    if key is None:
-        return await handler(call)
-    settings, store = call.services.settings, call.services.store
-    method, path = request.method, request_path(request)
-    digest = body_digest(await call.body())  # a 413 or 415 is raised here, before anything is claimed
-    deadline = time.monotonic() + settings.idempotency_wait
+async def handle(
+    request: Request,
+    account: str,
+    key: str,
+    body: bytes,
+    keys: IdempotencyKeys,
+    wait: float,
+    run: Callable[[], Awaitable[Response]],
+) -> Response:
+    """Run ``run`` at most once per idempotency key (see the module docstring). ``body`` is the
+    request's body, read (and checked for size and media type) before anything is claimed."""
+    method, path, digest = request.method, request_path(request), body_digest(body)
+    deadline = time.monotonic() + wait
     while True:
-        now = ids.now_ms()
-        claim = IdempotencyRecord(method, path, digest, now)
-        held = await store.claim_idempotency_key(
-            call.account,
-            key,
-            claim,
-            now - int(settings.idempotency_ttl * 1000),
-            now - int(settings.idempotency_lease * 1000),
-        )
+        claimed_ms, held = await keys.claim(account, key, method, path, digest)
         if held is None:
-            return await _first(call, handler, key, now)
+            return await _first(account, key, claimed_ms, keys, run)
         if (held.method, held.path, held.body_sha256) != (method, path, digest):
             raise Conflict(
                 f"Idempotency-Key {key!r} was already used for a different request ({held.method} {held.path}"
@@ -121,47 +111,40 @@ async def handle(call: Call, handler: Handler) -> Response:
         await asyncio.sleep(_POLL_SECONDS)
 
 
-async def _first(call: Call, handler: Handler, key: str, claimed_ms: int) -> Response:
-    store = call.services.store
+async def _first(
+    account: str, key: str, claimed_ms: int, keys: IdempotencyKeys, run: Callable[[], Awaitable[Response]]
+) -> Response:
     try:
-        response = await handler(call)
-    except ApiError as error:
-        if error.status >= 500:
-            await _release(call, key, claimed_ms)
-            raise
-        response = error_response(error, call.url(""))
+        response = await run()
     except BaseException:
-        await _release(call, key, claimed_ms)
+        await _release(account, key, claimed_ms, keys)
         raise
-    body = getattr(response, "body", None)
-    if response.status_code >= 500 or not isinstance(body, bytes):
-        await _release(call, key, claimed_ms)
+    if response.status >= 500:
+        await _release(account, key, claimed_ms, keys)
         return response
-    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+    headers = [(k.lower(), v) for k, v in response.headers]
+    if response.media_type is not None and response.body:
+        headers.append(("content-type", response.media_type))
     try:
-        await store.complete_idempotency_key(
-            call.account,
-            key,
-            claimed_ms,
-            response.status_code,
-            msgspec.json.encode(headers).decode(),
-            body,
-            ids.now_ms(),
+        await keys.complete(
+            account, key, claimed_ms, response.status, msgspec.json.encode(headers).decode(), response.body
         )
     except Exception:  # the work is done: answer it; the key stays claimed until its lease ends
         log.exception("could not store the response for an idempotency key")
     return response
 
 
-async def _release(call: Call, key: str, claimed_ms: int) -> None:
+async def _release(account: str, key: str, claimed_ms: int, keys: IdempotencyKeys) -> None:
     try:
-        await call.services.store.release_idempotency_key(call.account, key, claimed_ms)
+        await keys.release(account, key, claimed_ms)
     except Exception:  # the claim then lapses after idempotency_lease
         log.exception("could not release an idempotency key")
 
 
 def _replay(held: IdempotencyRecord) -> Response:
     assert held.status is not None and held.headers is not None
-    headers = dict(_headers_decoder.decode(held.headers))
-    headers[REPLAYED_HEADER] = "true"
-    return Response(held.body or b"", status_code=held.status, headers=headers)
+    stored = _headers_decoder.decode(held.headers)
+    headers = [(k, v) for k, v in stored if k != "content-type"]
+    media_type = next((v for k, v in stored if k == "content-type"), None)
+    headers.append((REPLAYED_HEADER, "true"))
+    return Response(held.body or b"", held.status, headers, media_type=media_type)

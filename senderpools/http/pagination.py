@@ -1,8 +1,9 @@
-"""Page tokens: an opaque, URL-safe keyset cursor, bound to the account and filters and signed.
+"""Paging: page tokens, and pages answered from the rows a list read.
 
-Layout (before base64url): version byte, 8-byte scope digest, the cursor of the previous page's
-last row (its ID, or an operation item's seq; empty for the first page), 16-byte HMAC. Tokens never expire and cannot be forged or replayed
-under other filters.
+A page token is an opaque, URL-safe keyset cursor, bound to the list and its filters and signed.
+Layout (before base64url): version byte, 8-byte scope digest, the cursor of the previous page's last
+row (its ID, or an operation item's seq; empty for the first page), 16-byte HMAC. Tokens never
+expire and cannot be forged or replayed under other filters.
 """
 
 from __future__ import annotations
@@ -11,45 +12,65 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from senderpools.errors import InvalidRequest
 from senderpools.service.paging import PageRequest
+from senderpools.wire.encoding import Listed, Rendered, render_page
+from senderpools.wire.replies import Pagination
+
+P = TypeVar("P")
 
 _VERSION = b"\x01"
 _SCOPE_BYTES = 8
 _MAC_BYTES = 16
 
 
+def epoch_ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
+    """The page a list call asks for, and how to answer it."""
+
     request: PageRequest
     scope: bytes
     tokens: PageTokens
 
-    def body(self, key: str, rows: Sequence[Any], cursor: Callable[[Any], str] = attrgetter("id")) -> dict[str, Any]:
-        """The contract's page object from up to ``size + 1`` rows (the extra one means "more");
-        ``cursor`` is the keyset position of a row (its ID unless told otherwise)."""
+    def render(self, page_type: type[P], rows: Listed) -> Rendered[P]:
+        """The page envelope from up to ``size + 1`` rows (the extra one means "more")."""
         size = self.request.size
         items = rows[:size]
-        next_token = self.tokens.encode(self.scope, cursor(items[-1])) if len(rows) > size else None
-        return {
-            key: items,
-            "pagination": {"next": next_token, "self": self.tokens.encode(self.scope, self.request.after)},
-        }
+        next_token = self.tokens.encode(self.scope, str(items[-1][0])) if len(rows) > size else None
+        pagination = Pagination(next=next_token, self_=self.tokens.encode(self.scope, self.request.after))
+        return render_page(page_type, [doc for _, doc in items], pagination)
 
 
 class PageTokens:
+    CACHED = 4096  # scope digests and first-page tokens remembered: the same lists are asked for again and again
+
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self._scopes: dict[tuple[object, ...], bytes] = {}
+        self._first_pages: dict[bytes, str] = {}
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.digest(self._key, payload, "sha256")[:_MAC_BYTES]
 
     def encode(self, scope: bytes, after: str | None) -> str:
+        if after is None:
+            token = self._first_pages.get(scope)
+            if token is None:
+                token = self._first_pages[scope] = self._encode(scope, None)
+                _bound(self._first_pages, self.CACHED)
+            return token
+        return self._encode(scope, after)
+
+    def _encode(self, scope: bytes, after: str | None) -> str:
         payload = _VERSION + scope + (after or "").encode("ascii")
         return base64.urlsafe_b64encode(payload + self._mac(payload)).rstrip(b"=").decode("ascii")
 
@@ -78,6 +99,21 @@ class PageTokens:
         context: str = "$.pageToken",
     ) -> Page:
         """``filters`` names the list and everything that narrows it (account, path IDs, query filters)."""
-        scope = hashlib.sha256(repr((*filters, start_ms, end_ms)).encode()).digest()[:_SCOPE_BYTES]
+        key = (*filters, start_ms, end_ms)
+        scope = self._scopes.get(key)
+        if scope is None:
+            scope = self._scopes[key] = hashlib.sha256(repr(key).encode()).digest()[:_SCOPE_BYTES]
+            _bound(self._scopes, self.CACHED)
         after = None if token is None else self.decode(scope, token, context)
         return Page(PageRequest(size=size, after=after, start_ms=start_ms, end_ms=end_ms), scope, self)
+
+
+def filter_values(filters: Any) -> tuple[Any, ...]:
+    """A filters struct's values in declaration order (what a token is bound to)."""
+    return () if filters is None else tuple(getattr(filters, name) for name in filters.__struct_fields__)
+
+
+def _bound(cache: dict[Any, Any], size: int) -> None:
+    """Forget the oldest entry once ``cache`` outgrows ``size`` (dicts keep insertion order)."""
+    if len(cache) > size:
+        del cache[next(iter(cache))]

@@ -1,21 +1,29 @@
-"""Reading query parameters, collecting every problem before answering 400."""
+"""Reading query parameters, collecting every problem before answering 400.
+
+Filters are read into their declared struct (``wire.queries``): how each parameter is parsed and
+what its error says follow from the field's type, so a new filter needs nothing here.
+"""
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from starlette.datastructures import QueryParams
+from msgspec import inspect
 
 from senderpools.clock import parse_rfc3339
 from senderpools.errors import FieldError, InvalidRequest
+from senderpools.wire.endpoints import PathParam
 
 E = TypeVar("E", bound=enum.Enum)
+S = TypeVar("S")
 
 
 class QueryReader:
-    def __init__(self, params: QueryParams) -> None:
+    def __init__(self, params: dict[str, list[str]]) -> None:
         self._params = params
         self.errors: list[FieldError] = []
 
@@ -23,7 +31,7 @@ class QueryReader:
         self.errors.append(FieldError(f"{name} {problem}", f"$.{name}"))
 
     def text(self, name: str) -> str | None:
-        values = self._params.getlist(name)
+        values = self._params.get(name, ())
         if len(values) > 1:
             self._fail(name, "must be given at most once")
             return None
@@ -56,20 +64,68 @@ class QueryReader:
             return None
         return raw
 
-    def date_range(self) -> tuple[int | None, int | None]:
-        """``startDate`` (inclusive) and ``endDate`` (exclusive) as epoch milliseconds."""
-        bounds: list[int | None] = []
-        for name in ("startDate", "endDate"):
-            raw = self.text(name)
-            parsed = None if raw is None else parse_rfc3339(raw)
-            if raw is not None and parsed is None:
-                self._fail(name, "must be an RFC 3339 date-time with an offset, e.g. 2024-01-15T09:30:00Z")
-            bounds.append(parsed)
-        start, end = bounds
-        if start is not None and end is not None and end <= start:
-            self._fail("endDate", "must be later than startDate")
-        return start, end
+    def date(self, name: str) -> datetime | None:
+        raw = self.text(name)
+        parsed = None if raw is None else parse_rfc3339(raw)
+        if raw is not None and parsed is None:
+            self._fail(name, "must be an RFC 3339 date-time with an offset, e.g. 2024-01-15T09:30:00Z")
+        return None if parsed is None else datetime.fromtimestamp(parsed / 1000, UTC)
+
+    def filters(self, kind: type[S]) -> S:
+        """The filters of struct ``kind``, each parameter read by its field's type."""
+        readers = _readers(kind)
+        if not any(wire in self._params for _, wire, _ in readers):
+            return kind()  # none given: every field at its default
+        return kind(**{attr: read(self, wire) for attr, wire, read in readers})
 
     def finish(self) -> None:
         if self.errors:
             raise InvalidRequest.of(self.errors)
+
+
+Reader = Callable[[QueryReader, str], Any]
+
+
+_READERS: dict[type[Any], tuple[tuple[str, str, Reader], ...]] = {}
+
+
+def _readers(kind: type[Any]) -> tuple[tuple[str, str, Reader], ...]:
+    """(attribute, parameter name, reader) of each field of a query struct (worked out once per struct)."""
+    found = _READERS.get(kind)
+    if found is None:
+        info = inspect.type_info(kind)
+        assert isinstance(info, inspect.StructType), kind
+        found = tuple((f.name, f.encode_name, _reader(f.type, f.default)) for f in info.fields)
+        _READERS[kind] = found
+    return found
+
+
+def _reader(node: inspect.Type, default: Any) -> Reader:
+    """How to read one optional parameter of this (msgspec-inspected) type."""
+    if isinstance(node, inspect.Metadata):
+        return _reader(node.type, default)
+    if isinstance(node, inspect.UnionType):
+        (kind,) = (t for t in node.types if not isinstance(t, inspect.NoneType))
+        return _reader(kind, default)
+    if isinstance(node, inspect.IntType) and node.ge is not None and node.le is not None:
+        low, high = node.ge, node.le
+        return lambda q, name: q.integer(name, low, high, default)
+    if isinstance(node, inspect.DateTimeType):
+        return QueryReader.date
+    if isinstance(node, inspect.EnumType):
+        cls = node.cls
+        return lambda q, name: q.choice(name, cls)
+    if isinstance(node, inspect.StrType) and node.pattern is not None:
+        accepts, expected = re.compile(node.pattern).search, _expected(node.pattern)
+        return lambda q, name: q.matching(name, lambda raw: accepts(raw) is not None, expected)
+    if isinstance(node, inspect.StrType):
+        return QueryReader.text
+    raise TypeError(f"no query reader for {node!r}: add one here")
+
+
+def _expected(pattern: str) -> str:
+    """What a value of this pattern is, in words: an ID names its resource."""
+    for param in PathParam.known.values():
+        if inspect.type_info(param.type) == inspect.StrType(pattern=pattern):
+            return f"a {param.resource} ID"
+    return f"text matching {pattern}"

@@ -1,8 +1,9 @@
 """Accounts, API keys, and checking a presented credential.
 
 Secrets are stored only as salted scrypt hashes. scrypt is deliberately slow (~tens of ms), so a
-verified credential is remembered for a while under a keyed digest of the presented pair: the hot
-path costs one dictionary lookup, and the plaintext is never kept. Once a second at most, a cached
+verified credential is remembered for a while under a keyed digest of what was presented (the
+``Authorization`` header's value): the hot path costs one digest and one dictionary lookup, and the
+plaintext is never kept. Once a second at most, a cached
 credential's row is read again (an indexed read, no scrypt), so a revoked key or a replaced token
 stops working within a second on every node.
 """
@@ -16,9 +17,10 @@ import hmac
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from senderpools import ids
-from senderpools.models import Credential
+from senderpools.records import Credential
 from senderpools.store import Store
 
 SCRYPT_N = 2**14  # work factor for new hashes; each hash records its own, so it can change later
@@ -91,13 +93,20 @@ class CredentialVerifier:
         self._cache: OrderedDict[bytes, tuple[Credential, float, float]] = OrderedDict()
         self._inflight: dict[bytes, asyncio.Future[Credential | None]] = {}
 
-    async def verify(self, sid: str, secret: str) -> str | None:
+    async def verify(self, presented: str, parse: Callable[[str], tuple[str, str] | None]) -> str | None:
+        """The account SID of the presented credentials (an ``Authorization`` header's value), or None.
+        ``parse`` splits them into (sid, secret); it runs only when they are not remembered."""
         # Keyed BLAKE2b is a MAC in one call (a third of HMAC-SHA256's cost through OpenSSL).
-        key = hashlib.blake2b(f"{sid}:{secret}".encode(), key=self._key, digest_size=32).digest()
-        credential = await self._from_cache(key, sid) or await self._verify_once(key, sid, secret)
+        key = hashlib.blake2b(presented.encode(), key=self._key, digest_size=32).digest()
+        credential = await self._from_cache(key)
+        if credential is None:
+            pair = parse(presented)
+            if pair is None:
+                return None
+            credential = await self._verify_once(key, *pair)
         return None if credential is None else credential.account_sid
 
-    async def _from_cache(self, key: bytes, sid: str) -> Credential | None:
+    async def _from_cache(self, key: bytes) -> Credential | None:
         hit = self._cache.get(key)
         if hit is None:
             return None
@@ -107,7 +116,7 @@ class CredentialVerifier:
             self._cache.pop(key, None)
             return None
         if now - checked_at >= REVOCATION_CHECK_INTERVAL:
-            if await self._store.find_credential(sid) != credential:  # revoked, replaced or deleted
+            if await self._store.find_credential(credential.sid) != credential:  # revoked, replaced or deleted
                 self._cache.pop(key, None)
                 return None
             self._cache[key] = (credential, verified_at, now)

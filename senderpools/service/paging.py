@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from senderpools import ids
-from senderpools.store import Window
+from senderpools.records import Window
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,21 +6,14 @@ from collections.abc import Callable, Sequence
 
 from senderpools import ids
 from senderpools.clock import to_datetime
-from senderpools.errors import Conflict, NotFound
-from senderpools.models import (
-    ItemOutcome,
-    OperationItem,
-    OperationRecord,
-    OperationStats,
-    OperationStatus,
-    Sender,
-    SenderPool,
-    SenderPoolOperation,
-    Tags,
-)
+from senderpools.errors import Conflict, InvalidRequest, NotFound
+from senderpools.records import OperationRecord, SenderFilter
 from senderpools.service.paging import PageRequest
+from senderpools.service.rules import unique_sender_ids
 from senderpools.store import Store
-from senderpools.store.base import SenderFilter
+from senderpools.wire.encoding import Listed, Rendered
+from senderpools.wire.fields import ItemOutcome, OperationStatus, Tags
+from senderpools.wire.resources import OperationStats, SenderPool, SenderPoolOperation
 
 
 def _new_operation(now: int, total: int, applied: int) -> SenderPoolOperation:
@@ -34,6 +27,10 @@ def _new_operation(now: int, total: int, applied: int) -> SenderPoolOperation:
     )
 
 
+def _pool_not_found(pool_id: str) -> NotFound:
+    return NotFound(f"SenderPool {pool_id} was not found.")
+
+
 class SenderPoolService:
     def __init__(self, store: Store, on_work: Callable[[], None] = lambda: None) -> None:
         self._store = store
@@ -41,6 +38,7 @@ class SenderPoolService:
 
     async def create(self, account: str, name: str, tags: Tags, sender_ids: Sequence[str]) -> SenderPoolOperation:
         """The pool exists when this returns; its senders join in the background."""
+        unique_sender_ids(sender_ids)
         now = ids.now_ms()
         pool = SenderPool(
             id=ids.new_id(ids.POOL_PREFIX, now),
@@ -55,77 +53,72 @@ class SenderPoolService:
             self._on_work()
         return operation
 
-    async def fetch(self, account: str, pool_id: str) -> SenderPool:
-        pool = await self._store.get_pool(account, pool_id) if ids.is_pool_id(pool_id) else None
-        if pool is None:
-            raise NotFound(f"SenderPool {pool_id} was not found.")
-        return pool
+    async def require(self, account: str, pool_id: str) -> None:
+        """404 unless the account has this pool."""
+        if not await self._store.pool_exists(account, pool_id):
+            raise _pool_not_found(pool_id)
 
-    async def list_pools(self, account: str, page: PageRequest, operation_id: str | None) -> list[SenderPool]:
+    async def fetch(self, account: str, pool_id: str) -> Rendered[SenderPool]:
+        doc = await self._store.get_pool(account, pool_id)
+        if doc is None:
+            raise _pool_not_found(pool_id)
+        return Rendered(doc)
+
+    async def list_pools(self, account: str, page: PageRequest, operation_id: str | None) -> Listed:
         return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), operation_id)
 
     async def update(self, account: str, pool_id: str, name: str | None, tags: Tags | None) -> None:
-        found = ids.is_pool_id(pool_id) and await self._store.update_pool(account, pool_id, name, tags, ids.now_ms())
-        if not found:
-            raise NotFound(f"SenderPool {pool_id} was not found.")
+        """Change the name and/or replace the tags; at least one of them."""
+        if name is None and tags is None:
+            raise InvalidRequest("The request must change at least one of name and tags.")
+        if not await self._store.update_pool(account, pool_id, name, tags, ids.now_ms()):
+            raise _pool_not_found(pool_id)
 
     async def delete(self, account: str, pool_id: str) -> None:
-        found = ids.is_pool_id(pool_id) and await self._store.delete_pool(account, pool_id, ids.now_ms())
-        if not found:
-            raise NotFound(f"SenderPool {pool_id} was not found.")
+        if not await self._store.delete_pool(account, pool_id, ids.now_ms()):
+            raise _pool_not_found(pool_id)
         self._on_work()  # memberships are purged in the background
 
-    async def list_members(self, account: str, pool_id: str, page: PageRequest, where: SenderFilter) -> list[Sender]:
-        senders = None
-        if ids.is_pool_id(pool_id):
-            senders = await self._store.list_pool_senders(account, pool_id, page.window(ids.SENDER_PREFIX), where)
+    async def list_members(self, account: str, pool_id: str, page: PageRequest, where: SenderFilter) -> Listed:
+        senders = await self._store.list_pool_senders(account, pool_id, page.window(ids.SENDER_PREFIX), where)
         if senders is None:
-            raise NotFound(f"SenderPool {pool_id} was not found.")
+            raise _pool_not_found(pool_id)
         return senders
 
     async def add_senders(self, account: str, pool_id: str, sender_ids: Sequence[str]) -> SenderPoolOperation:
+        unique_sender_ids(sender_ids)
         operation = _new_operation(ids.now_ms(), total=len(sender_ids), applied=0)
-        found = ids.is_pool_id(pool_id) and await self._store.add_senders(account, pool_id, operation, sender_ids)
-        if not found:
-            raise NotFound(f"SenderPool {pool_id} was not found.")
+        if not await self._store.add_senders(account, pool_id, operation, sender_ids):
+            raise _pool_not_found(pool_id)
         self._on_work()
         return operation
 
     async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> None:
-        found = (
-            ids.is_pool_id(pool_id)
-            and ids.is_sender_id(sender_id)
-            and await self._store.remove_sender(account, pool_id, sender_id)
-        )
-        if not found:
+        if not await self._store.remove_sender(account, pool_id, sender_id):
             raise NotFound(f"SenderPool {pool_id} was not found or has no member {sender_id}.")
 
     # -- operations --------------------------------------------------------------------------------
     async def fetch_operation(self, account: str, operation_id: str, pool_id: str | None = None) -> OperationRecord:
         """``pool_id`` narrows the lookup to operations about that pool (the pool-scoped URL)."""
-        record = await self._store.get_operation(account, operation_id) if ids.is_operation_id(operation_id) else None
+        record = await self._store.get_operation(account, operation_id)
         if record is None or (pool_id is not None and record.pool_id != pool_id):
             raise NotFound(f"SenderPool Operation {operation_id} was not found.")
         return record
 
-    async def list_operations(
-        self, account: str, page: PageRequest, status: OperationStatus | None
-    ) -> list[SenderPoolOperation]:
+    async def list_operations(self, account: str, page: PageRequest, status: OperationStatus | None) -> Listed:
         return await self._store.list_operations(account, page.window(ids.OPERATION_PREFIX), status)
 
     async def list_items(
         self, account: str, operation_id: str, page: PageRequest, outcome: ItemOutcome | None
-    ) -> list[tuple[int, OperationItem]]:
-        """(seq, item) in request order; ``page.after`` is the seq of the previous page's last item."""
+    ) -> Listed:
+        """Items in request order; ``page.after`` is the seq of the previous page's last item."""
         await self.fetch_operation(account, operation_id)
         after = None if page.after is None else int(page.after)
         return await self._store.list_operation_items(account, operation_id, after, page.size + 1, outcome)
 
     async def cancel(self, account: str, operation_id: str) -> SenderPoolOperation:
         """Stop a PROCESSING operation: unapplied items fail (CANCELED); applied ones stay applied."""
-        result = None
-        if ids.is_operation_id(operation_id):
-            result = await self._store.cancel_operation(account, operation_id, ids.now_ms())
+        result = await self._store.cancel_operation(account, operation_id, ids.now_ms())
         if result is None:
             raise NotFound(f"SenderPool Operation {operation_id} was not found.")
         operation, canceled = result

@@ -8,11 +8,15 @@ from dataclasses import dataclass
 
 from senderpools import ids
 from senderpools.clock import to_datetime
-from senderpools.errors import Conflict, FieldError, NotFound
-from senderpools.models import PHONE_CHANNELS, Channel, Sender, SenderStatus, Tags
+from senderpools.errors import Conflict, FieldError, InvalidRequest, NotFound, Where
+from senderpools.records import SenderChanges, SenderFilter
 from senderpools.service.paging import PageRequest
+from senderpools.service.rules import check_addresses, repeats
 from senderpools.store import Store
-from senderpools.store.base import SenderChanges, SenderFilter
+from senderpools.wire.bodies import RegisterSenderRequest
+from senderpools.wire.encoding import Listed, Rendered
+from senderpools.wire.fields import Channel, SenderStatus, Tags, channels_for
+from senderpools.wire.resources import Sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,10 @@ class NewSender:
     display_name: str | None = None
     status: SenderStatus = SenderStatus.ACTIVATED
     tags: Tags | None = None
+
+    @classmethod
+    def of(cls, request: RegisterSenderRequest) -> NewSender:
+        return cls(request.address, request.channel, request.display_name, request.status, request.tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +43,6 @@ class Resolution:
     sender: Sender
     recipient: Recipient
     priority: int
-
-
-RECIPIENT_CHANNELS = frozenset({"PHONE", *Channel})
-
-
-def channels_for(recipient_channel: str) -> tuple[Channel, ...]:
-    """The sender channels that can reach a recipient on ``recipient_channel``."""
-    return PHONE_CHANNELS if recipient_channel == "PHONE" else (Channel(recipient_channel),)
 
 
 def _sticky_index(address: str, choices: int) -> int:
@@ -69,47 +69,71 @@ def build_senders(new: Sequence[NewSender]) -> list[Sender]:
     ]
 
 
-def already_registered(senders: Sequence[Sender], taken: Sequence[int], contexts: Sequence[str]) -> Conflict:
+def check_registrations(new: Sequence[NewSender]) -> None:
+    """Per-channel address rules (400), then channel+address repeated within the request (409)."""
+    check_addresses([(n.channel, n.address) for n in new])
+    repeated = repeats((n.channel, n.address) for n in new)
+    if repeated:
+        raise Conflict.of(
+            [
+                FieldError(f"{new[i].channel} address {new[i].address} appears more than once.", Where(i))
+                for i in repeated
+            ]
+        )
+
+
+def already_registered(senders: Sequence[Sender], taken: Sequence[int]) -> Conflict:
     """A 409 naming every sender whose channel+address the account already has."""
     errors = [
-        FieldError(f"A {senders[i].channel} sender with address {senders[i].address} already exists.", contexts[i])
+        FieldError(f"A {senders[i].channel} sender with address {senders[i].address} already exists.", Where(i))
         for i in taken
     ]
     return Conflict.of(errors)
+
+
+def _sender_not_found(sender_id: str) -> NotFound:
+    return NotFound(f"Sender {sender_id} was not found.")
 
 
 class SenderService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def register(self, account: str, new: Sequence[NewSender], contexts: Sequence[str]) -> list[Sender]:
-        """All or nothing. ``contexts`` are the JSON paths of each item, for conflict errors."""
+    async def register(self, account: str, new: Sequence[NewSender]) -> list[Sender]:
+        """All or nothing: every sender, or a 400/409 naming each offending item."""
+        check_registrations(new)
         senders = build_senders(new)
         taken = await self._store.create_senders(account, senders)
         if taken:
-            raise already_registered(senders, taken, contexts)
+            raise already_registered(senders, taken)
         return senders
 
-    async def fetch(self, account: str, sender_id: str) -> Sender:
-        sender = await self._store.get_sender(account, sender_id) if ids.is_sender_id(sender_id) else None
-        if sender is None:
-            raise NotFound(f"Sender {sender_id} was not found.")
-        return sender
+    async def require(self, account: str, sender_id: str) -> None:
+        """404 unless the account has this sender."""
+        if not await self._store.sender_exists(account, sender_id):
+            raise _sender_not_found(sender_id)
 
-    async def list_senders(self, account: str, page: PageRequest, where: SenderFilter) -> list[Sender]:
+    async def fetch(self, account: str, sender_id: str) -> Rendered[Sender]:
+        doc = await self._store.get_sender(account, sender_id)
+        if doc is None:
+            raise _sender_not_found(sender_id)
+        return Rendered(doc)
+
+    async def list_senders(self, account: str, page: PageRequest, where: SenderFilter) -> Listed:
         return await self._store.list_senders(account, page.window(ids.SENDER_PREFIX), where)
 
-    async def update(self, account: str, sender_id: str, changes: SenderChanges) -> Sender:
-        sender = None
-        if ids.is_sender_id(sender_id):
-            sender = await self._store.update_sender(account, sender_id, changes, ids.now_ms())
-        if sender is None:
-            raise NotFound(f"Sender {sender_id} was not found.")
-        return sender
+    async def update(self, account: str, sender_id: str, changes: SenderChanges) -> Rendered[Sender]:
+        """Change the display name, status and/or tags; at least one of them."""
+        if not changes:
+            raise InvalidRequest("The request must change at least one of displayName, status and tags.")
+        doc = await self._store.update_sender(account, sender_id, changes, ids.now_ms())
+        if doc is None:
+            raise _sender_not_found(sender_id)
+        return Rendered(doc)
 
     async def delete(self, account: str, sender_id: str) -> None:
-        if not (ids.is_sender_id(sender_id) and await self._store.delete_sender(account, sender_id)):
-            raise NotFound(f"Sender {sender_id} was not found.")
+        if not await self._store.delete_sender(account, sender_id):
+            raise _sender_not_found(sender_id)
 
     async def resolve(
         self,
@@ -124,10 +148,9 @@ class SenderService:
 
         Channels follow ``priority``, then the contract's channel order; within a channel the
         choice is sticky per recipient address."""
-        if pool_id is not None and (
-            not ids.is_pool_id(pool_id) or await self._store.get_pool(account, pool_id) is None
-        ):
-            raise NotFound(f"SenderPool {pool_id} was not found.", "$.senderPoolId")
+        check_addresses([(r.channel, r.address) for r in recipients])
+        if pool_id is not None and not await self._store.pool_exists(account, pool_id):
+            raise NotFound(f"SenderPool {pool_id} was not found.", Where(field="senderPoolId"))
         # The first mention of a channel decides its rank: the request's priority, then the contract's order.
         rank = {channel: i for i, channel in enumerate(dict.fromkeys([*priority, *Channel]))}
         wanted = {c for r in recipients for c in channels_for(r.channel)}

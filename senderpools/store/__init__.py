@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from senderpools.store.base import Store, Window
+from senderpools.store.base import Store
 
 
 def open_store(database_url: str, sqlite_synchronous: str = "NORMAL", pool_size: int = 10) -> Store:
@@ -21,4 +21,4 @@ def open_store(database_url: str, sqlite_synchronous: str = "NORMAL", pool_size:
     raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:///PATH or postgresql://...")
 
 
-__all__ = ["Store", "Window", "open_store"]
+__all__ = ["Store", "open_store"]

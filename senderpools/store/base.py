@@ -1,75 +1,26 @@
-"""The storage interface. HTTP and service code see only this; each backend implements it.
+"""The storage interface. Services see only this; each backend implements it (``sqlite.py``, ``postgres.py``).
 
-Every method is one unit of work: it commits entirely or not at all.
+Every method is one unit of work: it commits entirely or not at all. Pools and senders keep their
+wire JSON from write time (the ``doc`` column), so reads return bytes ready to send (``Listed``).
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from senderpools.models import (
-    Channel,
+from senderpools.records import (
     Credential,
-    ItemOutcome,
-    OperationItem,
+    IdempotencyRecord,
     OperationRecord,
-    OperationStatus,
-    Sender,
-    SenderPool,
-    SenderPoolOperation,
-    SenderStatus,
-    Tags,
+    Pacing,
+    SenderChanges,
+    SenderFilter,
+    Window,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """One keyset page over time-ordered IDs: ``lower <= id < upper``, ``id > after``."""
-
-    limit: int
-    after: str | None = None
-    lower: str | None = None
-    upper: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SenderFilter:
-    channels: Sequence[Channel] | None = None
-    status: SenderStatus | None = None
-    address: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SenderChanges:
-    """Fields to change on a sender; ``set_display_name`` distinguishes "set to null" from "leave"."""
-
-    set_display_name: bool = False
-    display_name: str | None = None
-    status: SenderStatus | None = None
-    tags: Tags | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    """What an Idempotency-Key was first used for and, once that request finished, its response."""
-
-    method: str
-    path: str
-    body_sha256: str
-    created_ms: int
-    status: int | None = None  # None while the first request is still in progress
-    headers: str | None = None  # JSON: [[name, value], ...]
-    body: bytes | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Pacing:
-    """Test controls: how the worker paces one account's operations."""
-
-    hold: bool = False  # apply none of the account's items until released
-    items_per_second: int | None = None  # apply at most this many items per second
+from senderpools.wire.encoding import Listed
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, Tags
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 
 class Store(abc.ABC):
@@ -109,10 +60,14 @@ class Store(abc.ABC):
         """The pool, its Create operation and one queued item per sender, in one transaction."""
 
     @abc.abstractmethod
-    async def get_pool(self, account: str, pool_id: str) -> SenderPool | None: ...
+    async def get_pool(self, account: str, pool_id: str) -> bytes | None:
+        """The pool's JSON."""
 
     @abc.abstractmethod
-    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> list[SenderPool]: ...
+    async def pool_exists(self, account: str, pool_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> Listed: ...
 
     @abc.abstractmethod
     async def update_pool(
@@ -124,9 +79,7 @@ class Store(abc.ABC):
         """Hide the pool at once and cancel its running operations; memberships are purged later."""
 
     @abc.abstractmethod
-    async def list_pool_senders(
-        self, account: str, pool_id: str, window: Window, where: SenderFilter
-    ) -> list[Sender] | None:
+    async def list_pool_senders(self, account: str, pool_id: str, window: Window, where: SenderFilter) -> Listed | None:
         """None when the pool does not exist."""
 
     @abc.abstractmethod
@@ -143,9 +96,7 @@ class Store(abc.ABC):
     async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None: ...
 
     @abc.abstractmethod
-    async def list_operations(
-        self, account: str, window: Window, status: OperationStatus | None
-    ) -> list[SenderPoolOperation]: ...
+    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed: ...
 
     @abc.abstractmethod
     async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
@@ -165,8 +116,8 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def list_operation_items(
         self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
-    ) -> list[tuple[int, OperationItem]]:
-        """(seq, item) in ``seq`` order, after ``after_seq``; empty if the operation is not the account's."""
+    ) -> Listed:
+        """Items as (seq, JSON) in ``seq`` order, after ``after_seq``; empty if the operation is not the account's."""
 
     @abc.abstractmethod
     async def cancel_operation(
@@ -230,15 +181,18 @@ class Store(abc.ABC):
         account (nothing is written then); an empty list means every sender was inserted."""
 
     @abc.abstractmethod
-    async def get_sender(self, account: str, sender_id: str) -> Sender | None: ...
+    async def get_sender(self, account: str, sender_id: str) -> bytes | None:
+        """The sender's JSON."""
 
     @abc.abstractmethod
-    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> list[Sender]: ...
+    async def sender_exists(self, account: str, sender_id: str) -> bool: ...
 
     @abc.abstractmethod
-    async def update_sender(
-        self, account: str, sender_id: str, changes: SenderChanges, now_ms: int
-    ) -> Sender | None: ...
+    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> Listed: ...
+
+    @abc.abstractmethod
+    async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> bytes | None:
+        """The updated sender's JSON; None when the account has no such sender."""
 
     @abc.abstractmethod
     async def delete_sender(self, account: str, sender_id: str) -> bool:

@@ -20,35 +20,41 @@ from typing import Any
 import asyncpg
 
 from senderpools.errors import ServiceUnavailable
-from senderpools.models import (
-    Channel,
+from senderpools.records import (
     Credential,
-    ItemOutcome,
-    OperationItem,
+    IdempotencyRecord,
     OperationKind,
     OperationRecord,
-    OperationStatus,
-    Sender,
-    SenderPool,
-    SenderPoolOperation,
-    SenderStatus,
-    Tags,
+    Pacing,
+    SenderChanges,
+    SenderFilter,
+    Window,
 )
-from senderpools.store.base import IdempotencyRecord, Pacing, SenderChanges, SenderFilter, Store, Window
+from senderpools.store.base import Store
 from senderpools.store.rows import (
     ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
+    POOL_INSERT,
+    POOL_INSERT_COLUMNS,
+    RENDERED_TABLES,
     SENDER_COLUMNS,
+    SENDER_INSERT_COLUMNS,
     Args,
     encode_tags,
     epoch_ms,
-    item_from_row,
+    item_listed,
     item_outcome_filter,
     operation_from_row,
+    operation_listed,
     pool_from_row,
+    pool_row,
     sender_from_row,
+    sender_row,
 )
+from senderpools.wire.encoding import Listed, encode
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 _MIGRATION_LOCK = 0x5E4D_E290  # pg_advisory_xact_lock key: one node migrates, the others wait
 
@@ -99,6 +105,8 @@ class PostgresStore(Store):
                 version = name.split("_", 1)[0]
                 if version not in done:
                     await db.execute(script)
+                    if version == "0005":
+                        await self._render_docs(db)
                     await db.execute(
                         "INSERT INTO schema_migrations VALUES ($1, (extract(epoch from now()) * 1000)::bigint)",
                         version,
@@ -107,6 +115,16 @@ class PostgresStore(Store):
                 "INSERT INTO server_settings (name, value) VALUES ('page_token_key', $1) ON CONFLICT DO NOTHING",
                 os.urandom(32),
             )
+
+    async def _render_docs(self, db: asyncpg.Connection) -> None:
+        """Store the JSON of every pool and sender written before docs were kept (migration 0005)."""
+        for table, columns, from_row in RENDERED_TABLES:
+            last = ""
+            while rows := await db.fetch(f"SELECT {columns} FROM {table} WHERE id > $1 ORDER BY id LIMIT 1000", last):
+                await db.executemany(
+                    f"UPDATE {table} SET doc = $1 WHERE id = $2", [(encode(from_row(row)), row[0]) for row in rows]
+                )
+                last = rows[-1][0]
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -195,10 +213,9 @@ class PostgresStore(Store):
         pool_conn = await self._connections()
         async with pool_conn.acquire() as db, db.transaction():
             await db.execute(
-                "INSERT INTO pools (id, account_sid, name, tags, created_at, updated_at, operation_id)"
-                " VALUES ($1, $2, $3, $4, $5, $5, $6)",
-                pool.id, account, pool.name, encode_tags(pool.tags), created_ms, operation.id,
-            )  # fmt: skip
+                f"INSERT INTO {POOL_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                *pool_row(account, pool, operation.id),
+            )
             await self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
             await db.execute(
@@ -209,33 +226,42 @@ class PostgresStore(Store):
                 created_ms,
             )
 
-    async def get_pool(self, account: str, pool_id: str) -> SenderPool | None:
+    async def get_pool(self, account: str, pool_id: str) -> bytes | None:
         row = await self._fetchrow(
-            f"SELECT {POOL_COLUMNS} FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL",
-            pool_id,
-            account,
+            "SELECT doc FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL", pool_id, account
         )
-        return None if row is None else pool_from_row(row)
+        return None if row is None else bytes(row[0])
 
-    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> list[SenderPool]:
+    async def pool_exists(self, account: str, pool_id: str) -> bool:
+        row = await self._fetchrow(
+            "SELECT 1 FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL", pool_id, account
+        )
+        return row is not None
+
+    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> Listed:
         args = Args(account, numbered=True)
-        sql = f"SELECT {POOL_COLUMNS} FROM pools WHERE account_sid = $1 AND deleted_at IS NULL"
+        sql = "SELECT id, doc FROM pools WHERE account_sid = $1 AND deleted_at IS NULL"
         if operation_id is not None:
             sql += f" AND operation_id = {args.add(operation_id)}"
         sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
-        return [pool_from_row(row) for row in await self._fetch(sql, *args)]
+        return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
 
     async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
-        row = await self._fetchrow(
-            "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags), updated_at = $3"
-            " WHERE id = $4 AND account_sid = $5 AND deleted_at IS NULL RETURNING 1",
-            name,
-            None if tags is None else encode_tags(tags),
-            now_ms,
-            pool_id,
-            account,
-        )
-        return row is not None
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            row = await db.fetchrow(
+                "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags), updated_at = $3"
+                f" WHERE id = $4 AND account_sid = $5 AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
+                name,
+                None if tags is None else encode_tags(tags),
+                now_ms,
+                pool_id,
+                account,
+            )
+            if row is None:
+                return False
+            await db.execute("UPDATE pools SET doc = $1 WHERE id = $2", encode(pool_from_row(row)), pool_id)
+            return True
 
     async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
         pool = await self._connections()
@@ -280,13 +306,11 @@ class PostgresStore(Store):
         )
         return row is not None
 
-    async def list_pool_senders(
-        self, account: str, pool_id: str, window: Window, where: SenderFilter
-    ) -> list[Sender] | None:
+    async def list_pool_senders(self, account: str, pool_id: str, window: Window, where: SenderFilter) -> Listed | None:
         pool = await self._connections()
         args = Args(pool_id, numbered=True)
         sql = (
-            f"SELECT {SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id WHERE m.pool_id = $1"
+            "SELECT m.sender_id, s.doc FROM pool_members m JOIN senders s ON s.id = m.sender_id WHERE m.pool_id = $1"
             + args.window("m.sender_id", window)
             + args.sender_filter(where)
             + f" ORDER BY m.sender_id LIMIT {args.add(window.limit)}"
@@ -294,7 +318,7 @@ class PostgresStore(Store):
         async with pool.acquire() as db:
             if not await self._pool_exists(db, account, pool_id):
                 return None
-            return [sender_from_row(row) for row in await db.fetch(sql, *args)]
+            return [(row[0], row[1]) for row in await db.fetch(sql, *args)]
 
     async def add_senders(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
@@ -327,15 +351,13 @@ class PostgresStore(Store):
             return None
         return OperationRecord(operation=operation_from_row(row), kind=OperationKind(row[8]), pool_id=row[9])
 
-    async def list_operations(
-        self, account: str, window: Window, status: OperationStatus | None
-    ) -> list[SenderPoolOperation]:
+    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed:
         args = Args(account, numbered=True)
         sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = $1"
         if status is not None:
             sql += f" AND status = {args.add(str(status))}"
         sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
-        return [operation_from_row(row) for row in await self._fetch(sql, *args)]
+        return [operation_listed(row) for row in await self._fetch(sql, *args)]
 
     async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
@@ -420,7 +442,7 @@ class PostgresStore(Store):
 
     async def list_operation_items(
         self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
-    ) -> list[tuple[int, OperationItem]]:
+    ) -> Listed:
         args = Args(operation_id, account, numbered=True)
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
@@ -429,7 +451,7 @@ class PostgresStore(Store):
         if after_seq is not None:
             sql += f" AND i.seq > {args.add(after_seq)}"
         sql += f" ORDER BY i.seq LIMIT {args.add(limit)}"
-        return [item_from_row(row) for row in await self._fetch(sql, *args)]
+        return [item_listed(row) for row in await self._fetch(sql, *args)]
 
     async def cancel_operation(
         self, account: str, operation_id: str, now_ms: int
@@ -452,24 +474,11 @@ class PostgresStore(Store):
 
     # -- senders -----------------------------------------------------------------------------------
     async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
-        records = [
-            (
-                s.id, account, s.display_name, s.address, str(s.channel), str(s.status), encode_tags(s.tags),
-                epoch_ms(s.created_at), epoch_ms(s.updated_at),
-            )
-            for s in senders
-        ]  # fmt: skip
+        records = [sender_row(account, s) for s in senders]
         pool = await self._connections()
         try:
             async with pool.acquire() as db, db.transaction():
-                await db.copy_records_to_table(
-                    "senders",
-                    columns=[
-                        "id", "account_sid", "display_name", "address", "channel", "status", "tags",
-                        "created_at", "updated_at",
-                    ],
-                    records=records,
-                )  # fmt: skip
+                await db.copy_records_to_table("senders", columns=SENDER_INSERT_COLUMNS, records=records)
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)
@@ -486,19 +495,21 @@ class PostgresStore(Store):
         taken = {(row[0], row[1]) for row in rows}
         return [i for i, s in enumerate(senders) if (str(s.channel), s.address) in taken]
 
-    async def get_sender(self, account: str, sender_id: str) -> Sender | None:
-        row = await self._fetchrow(
-            f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.id = $1 AND s.account_sid = $2", sender_id, account
-        )
-        return None if row is None else sender_from_row(row)
+    async def get_sender(self, account: str, sender_id: str) -> bytes | None:
+        row = await self._fetchrow("SELECT doc FROM senders WHERE id = $1 AND account_sid = $2", sender_id, account)
+        return None if row is None else bytes(row[0])
 
-    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> list[Sender]:
+    async def sender_exists(self, account: str, sender_id: str) -> bool:
+        row = await self._fetchrow("SELECT 1 FROM senders WHERE id = $1 AND account_sid = $2", sender_id, account)
+        return row is not None
+
+    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> Listed:
         args = Args(account, numbered=True)
-        sql = f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.account_sid = $1" + args.sender_filter(where)
+        sql = "SELECT s.id, s.doc FROM senders s WHERE s.account_sid = $1" + args.sender_filter(where)
         sql += args.window("s.id", window) + f" ORDER BY s.id LIMIT {args.add(window.limit)}"
-        return [sender_from_row(row) for row in await self._fetch(sql, *args)]
+        return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
 
-    async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> Sender | None:
+    async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> bytes | None:
         args = Args(now_ms, numbered=True)
         sets = ["updated_at = $1"]
         if changes.set_display_name:
@@ -507,12 +518,18 @@ class PostgresStore(Store):
             sets.append(f"status = {args.add(str(changes.status))}")
         if changes.tags is not None:
             sets.append(f"tags = {args.add(encode_tags(changes.tags))}")
-        row = await self._fetchrow(
-            f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = {args.add(sender_id)}"
-            f" AND s.account_sid = {args.add(account)} RETURNING {SENDER_COLUMNS}",
-            *args,
-        )
-        return None if row is None else sender_from_row(row)
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            row = await db.fetchrow(
+                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = {args.add(sender_id)}"
+                f" AND s.account_sid = {args.add(account)} RETURNING {SENDER_COLUMNS}",
+                *args,
+            )
+            if row is None:
+                return None
+            doc = encode(sender_from_row(row))
+            await db.execute("UPDATE senders SET doc = $1 WHERE id = $2", doc, sender_id)
+        return doc
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
         row = await self._fetchrow(
@@ -678,26 +695,10 @@ class PostgresStore(Store):
         try:
             async with connections.acquire() as db, db.transaction():
                 await db.copy_records_to_table(
-                    "senders",
-                    columns=[
-                        "id", "account_sid", "display_name", "address", "channel", "status", "tags",
-                        "created_at", "updated_at",
-                    ],
-                    records=[
-                        (
-                            s.id, account, s.display_name, s.address, str(s.channel), str(s.status),
-                            encode_tags(s.tags), epoch_ms(s.created_at), epoch_ms(s.updated_at),
-                        )
-                        for s in senders
-                    ],
-                )  # fmt: skip
+                    "senders", columns=SENDER_INSERT_COLUMNS, records=[sender_row(account, s) for s in senders]
+                )
                 await db.copy_records_to_table(
-                    "pools",
-                    columns=["id", "account_sid", "name", "tags", "created_at", "updated_at"],
-                    records=[
-                        (p.id, account, p.name, encode_tags(p.tags), epoch_ms(p.created_at), epoch_ms(p.updated_at))
-                        for p in pools
-                    ],
+                    "pools", columns=POOL_INSERT_COLUMNS, records=[pool_row(account, p) for p in pools]
                 )
                 await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
             return []

@@ -1,4 +1,5 @@
-"""What both SQL backends share: column lists, row decoding, and the WHERE clauses of list queries.
+"""What both SQL backends share: column lists, rendering rows as wire JSON, and the WHERE clauses
+of list queries.
 
 Placeholders differ (SQLite ``?``, PostgreSQL ``$n``), so clause builders take an ``Args`` that
 hands out the right marker as each argument is added.
@@ -6,29 +7,24 @@ hands out the right marker as each argument is added.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from senderpools.clock import to_datetime
-from senderpools.models import (
-    Channel,
-    ItemOutcome,
-    OperationItem,
-    OperationStats,
-    OperationStatus,
-    Sender,
-    SenderPool,
-    SenderPoolOperation,
-    SenderStatus,
-)
-from senderpools.store.base import SenderFilter, Window
+from senderpools.records import SenderFilter, Window
+from senderpools.wire.encoding import encode
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus
+from senderpools.wire.resources import OperationItem, OperationStats, Sender, SenderPool, SenderPoolOperation
 
 _encode_tags = msgspec.json.Encoder().encode
 _decode_tags = msgspec.json.Decoder(dict[str, str]).decode
 
 POOL_COLUMNS = "id, name, tags, created_at, updated_at"
 SENDER_COLUMNS = "s.id, s.display_name, s.address, s.channel, s.status, s.tags, s.created_at, s.updated_at"
+# The JSON a read sends, rendered when the row is written (``encode`` of the wire struct).
+DOC = "doc"
 OPERATION_COLUMNS = "id, status, total, queued, created, failed, created_at, updated_at"
 
 
@@ -68,6 +64,7 @@ def sender_from_row(row: Any) -> Sender:
 
 
 def operation_from_row(row: Any) -> SenderPoolOperation:
+    """From ``OPERATION_COLUMNS``."""
     return SenderPoolOperation(
         id=row[0],
         status=OperationStatus(row[1]),
@@ -80,10 +77,45 @@ def operation_from_row(row: Any) -> SenderPoolOperation:
 ITEM_COLUMNS = "i.seq, i.sender_id, i.outcome, i.updated_at"
 
 
-def item_from_row(row: Any) -> tuple[int, OperationItem]:
-    """(seq, item) from ``ITEM_COLUMNS``; a NULL outcome is a queued item."""
+def operation_listed(row: Any) -> tuple[str, bytes]:
+    """(id, JSON) from ``OPERATION_COLUMNS``: operations change with every batch, so they are rendered on read."""
+    return row[0], encode(operation_from_row(row))
+
+
+def item_listed(row: Any) -> tuple[int, bytes]:
+    """(seq, JSON) from ``ITEM_COLUMNS``; a NULL outcome is a queued item."""
     outcome = ItemOutcome.QUEUED if row[2] is None else ItemOutcome(row[2])
-    return int(row[0]), OperationItem.of(row[1], outcome, to_datetime(row[3]))
+    return int(row[0]), encode(OperationItem.of(row[1], outcome, to_datetime(row[3])))
+
+
+def pool_row(account: str, pool: SenderPool, operation_id: str | None = None) -> tuple[Any, ...]:
+    """The values of ``POOL_INSERT`` for a new pool."""
+    return (
+        pool.id, account, pool.name, encode_tags(pool.tags), epoch_ms(pool.created_at), epoch_ms(pool.updated_at),
+        operation_id, encode(pool),
+    )  # fmt: skip
+
+
+POOL_INSERT = "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, doc)"
+POOL_INSERT_COLUMNS = POOL_INSERT.split("(", 1)[1].rstrip(")").split(", ")
+
+
+def sender_row(account: str, s: Sender) -> tuple[Any, ...]:
+    """The values of ``SENDER_INSERT`` for a new sender."""
+    return (
+        s.id, account, s.display_name, s.address, str(s.channel), str(s.status), encode_tags(s.tags),
+        epoch_ms(s.created_at), epoch_ms(s.updated_at), encode(s),
+    )  # fmt: skip
+
+
+# Tables whose rows keep their JSON, with the columns to render it from (migration 0005 renders old rows).
+RENDERED_TABLES: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("pools", POOL_COLUMNS, pool_from_row),
+    ("senders", SENDER_COLUMNS.replace("s.", ""), sender_from_row),
+)
+
+SENDER_INSERT = "senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at, doc)"
+SENDER_INSERT_COLUMNS = SENDER_INSERT.split("(", 1)[1].rstrip(")").split(", ")
 
 
 def item_outcome_filter(args: Args, outcome: ItemOutcome | None) -> str:

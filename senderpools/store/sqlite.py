@@ -17,35 +17,42 @@ from importlib import resources
 from typing import Any
 
 from senderpools.errors import ServiceUnavailable
-from senderpools.models import (
-    Channel,
+from senderpools.records import (
     Credential,
-    ItemOutcome,
-    OperationItem,
+    IdempotencyRecord,
     OperationKind,
     OperationRecord,
-    OperationStatus,
-    Sender,
-    SenderPool,
-    SenderPoolOperation,
-    SenderStatus,
-    Tags,
+    Pacing,
+    SenderChanges,
+    SenderFilter,
+    Window,
 )
-from senderpools.store.base import IdempotencyRecord, Pacing, SenderChanges, SenderFilter, Store, Window
+from senderpools.store.base import Store
 from senderpools.store.rows import (
     ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
+    POOL_INSERT,
+    RENDERED_TABLES,
     SENDER_COLUMNS,
+    SENDER_INSERT,
     Args,
     encode_tags,
     epoch_ms,
-    item_from_row,
+    item_listed,
     item_outcome_filter,
     operation_from_row,
+    operation_listed,
     pool_from_row,
+    pool_row,
     sender_from_row,
+    sender_row,
 )
+from senderpools.wire.encoding import Listed, encode
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+
+_RENDER_BATCH = 1000
 
 
 class SQLiteStore(Store):
@@ -92,6 +99,8 @@ class SQLiteStore(Store):
                 for statement in script.split(";\n"):
                     if statement.strip():
                         db.execute(statement)
+                if version == "0005":
+                    self._render_docs(db)
                 db.execute(
                     "INSERT INTO schema_migrations VALUES (?, CAST(unixepoch('subsec') * 1000 AS INTEGER))",
                     (version,),
@@ -104,6 +113,18 @@ class SQLiteStore(Store):
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _render_docs(self, db: sqlite3.Connection) -> None:
+        """Store the JSON of every pool and sender written before docs were kept (migration 0005)."""
+        for table, columns, from_row in RENDERED_TABLES:
+            last = ""
+            while rows := db.execute(
+                f"SELECT {columns} FROM {table} WHERE id > ? ORDER BY id LIMIT {_RENDER_BATCH}", (last,)
+            ).fetchall():
+                db.executemany(
+                    f"UPDATE {table} SET doc = ? WHERE id = ?", [(encode(from_row(row)), row[0]) for row in rows]
+                )
+                last = rows[-1][0]
 
     async def close(self) -> None:
         self._db.close()
@@ -185,9 +206,7 @@ class SQLiteStore(Store):
         created_ms = epoch_ms(pool.created_at)
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO pools (id, account_sid, name, tags, created_at, updated_at, operation_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (pool.id, account, pool.name, encode_tags(pool.tags), created_ms, created_ms, operation.id),
+                f"INSERT INTO {POOL_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", pool_row(account, pool, operation.id)
             )
             self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
@@ -196,31 +215,36 @@ class SQLiteStore(Store):
                 (operation.id, str(ItemOutcome.CREATED), created_ms),
             )
 
-    async def get_pool(self, account: str, pool_id: str) -> SenderPool | None:
+    async def get_pool(self, account: str, pool_id: str) -> bytes | None:
         row = self._db.execute(
-            f"SELECT {POOL_COLUMNS} FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
-            (pool_id, account),
+            "SELECT doc FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL", (pool_id, account)
         ).fetchone()
-        return None if row is None else pool_from_row(row)
+        return None if row is None else bytes(row[0])
 
-    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> list[SenderPool]:
+    async def pool_exists(self, account: str, pool_id: str) -> bool:
+        return self._pool_exists(self._db, account, pool_id)
+
+    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> Listed:
         args = Args(account)
-        sql = f"SELECT {POOL_COLUMNS} FROM pools WHERE account_sid = ? AND deleted_at IS NULL"
+        sql = "SELECT id, doc FROM pools WHERE account_sid = ? AND deleted_at IS NULL"
         if operation_id is not None:
             sql += " AND operation_id = ?"
             args.append(operation_id)
         sql += args.window("id", window) + " ORDER BY id LIMIT ?"
         args.append(window.limit)
-        return [pool_from_row(row) for row in self._db.execute(sql, args)]
+        return self._db.execute(sql, args).fetchall()
 
     async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
         with self._transaction() as db:
-            cursor = db.execute(
+            row = db.execute(
                 "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags), updated_at = ?"
-                " WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+                f" WHERE id = ? AND account_sid = ? AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
                 (name, None if tags is None else encode_tags(tags), now_ms, pool_id, account),
-            )
-            return cursor.rowcount == 1
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute("UPDATE pools SET doc = ? WHERE id = ?", (encode(pool_from_row(row)), pool_id))
+            return True
 
     async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
         with self._transaction() as db:
@@ -262,19 +286,17 @@ class SQLiteStore(Store):
             is not None
         )
 
-    async def list_pool_senders(
-        self, account: str, pool_id: str, window: Window, where: SenderFilter
-    ) -> list[Sender] | None:
+    async def list_pool_senders(self, account: str, pool_id: str, window: Window, where: SenderFilter) -> Listed | None:
         if not self._pool_exists(self._db, account, pool_id):
             return None
         args = Args(pool_id)
         sql = (
-            f"SELECT {SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+            "SELECT m.sender_id, s.doc FROM pool_members m JOIN senders s ON s.id = m.sender_id"
             " WHERE m.pool_id = ?" + args.window("m.sender_id", window) + args.sender_filter(where)
         )
         sql += " ORDER BY m.sender_id LIMIT ?"
         args.append(window.limit)
-        return [sender_from_row(row) for row in self._db.execute(sql, args)]
+        return self._db.execute(sql, args).fetchall()
 
     async def add_senders(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
@@ -302,9 +324,7 @@ class SQLiteStore(Store):
             return None
         return OperationRecord(operation=operation_from_row(row), kind=OperationKind(row[8]), pool_id=row[9])
 
-    async def list_operations(
-        self, account: str, window: Window, status: OperationStatus | None
-    ) -> list[SenderPoolOperation]:
+    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed:
         args = Args(account)
         sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = ?"
         if status is not None:
@@ -312,7 +332,7 @@ class SQLiteStore(Store):
             args.append(str(status))
         sql += args.window("id", window) + " ORDER BY id LIMIT ?"
         args.append(window.limit)
-        return [operation_from_row(row) for row in self._db.execute(sql, args)]
+        return [operation_listed(row) for row in self._db.execute(sql, args)]
 
     async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
@@ -385,7 +405,7 @@ class SQLiteStore(Store):
 
     async def list_operation_items(
         self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
-    ) -> list[tuple[int, OperationItem]]:
+    ) -> Listed:
         args = Args(operation_id, account)
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
@@ -394,7 +414,7 @@ class SQLiteStore(Store):
         if after_seq is not None:
             sql += f" AND i.seq > {args.add(after_seq)}"
         sql += f" ORDER BY i.seq LIMIT {args.add(limit)}"
-        return [item_from_row(row) for row in self._db.execute(sql, args)]
+        return [item_listed(row) for row in self._db.execute(sql, args)]
 
     async def cancel_operation(
         self, account: str, operation_id: str, now_ms: int
@@ -413,20 +433,10 @@ class SQLiteStore(Store):
 
     # -- senders -----------------------------------------------------------------------------------
     async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
-        rows = [
-            (
-                s.id, account, s.display_name, s.address, str(s.channel), str(s.status), encode_tags(s.tags),
-                epoch_ms(s.created_at), epoch_ms(s.updated_at),
-            )
-            for s in senders
-        ]  # fmt: skip
+        rows = [sender_row(account, s) for s in senders]
         try:
             with self._transaction() as db:
-                db.executemany(
-                    "INSERT INTO senders (id, account_sid, display_name, address, channel, status, tags,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                db.executemany(f"INSERT INTO {SENDER_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             return []
         except sqlite3.IntegrityError:
             return self._taken_positions(account, senders)
@@ -447,21 +457,24 @@ class SQLiteStore(Store):
             taken.update((row[0], row[1]) for row in rows)
         return [i for i, s in enumerate(senders) if (str(s.channel), s.address) in taken]
 
-    async def get_sender(self, account: str, sender_id: str) -> Sender | None:
+    async def get_sender(self, account: str, sender_id: str) -> bytes | None:
         row = self._db.execute(
-            f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.id = ? AND s.account_sid = ?",
-            (sender_id, account),
+            "SELECT doc FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
         ).fetchone()
-        return None if row is None else sender_from_row(row)
+        return None if row is None else bytes(row[0])
 
-    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> list[Sender]:
+    async def sender_exists(self, account: str, sender_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account))
+        return row.fetchone() is not None
+
+    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> Listed:
         args = Args(account)
-        sql = f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.account_sid = ?" + args.sender_filter(where)
+        sql = "SELECT s.id, s.doc FROM senders s WHERE s.account_sid = ?" + args.sender_filter(where)
         sql += args.window("s.id", window) + " ORDER BY s.id LIMIT ?"
         args.append(window.limit)
-        return [sender_from_row(row) for row in self._db.execute(sql, args)]
+        return self._db.execute(sql, args).fetchall()
 
-    async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> Sender | None:
+    async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> bytes | None:
         sets, args = ["updated_at = ?"], [now_ms]
         if changes.set_display_name:
             sets.append("display_name = ?")
@@ -478,7 +491,11 @@ class SQLiteStore(Store):
                 f" RETURNING {SENDER_COLUMNS.replace('s.', '')}",  # SQLite: RETURNING takes no table alias
                 [*args, sender_id, account],
             ).fetchone()
-        return None if row is None else sender_from_row(row)
+            if row is None:
+                return None
+            doc = encode(sender_from_row(row))
+            db.execute("UPDATE senders SET doc = ? WHERE id = ?", (doc, sender_id))
+        return doc
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
         with self._transaction() as db:
@@ -619,22 +636,11 @@ class SQLiteStore(Store):
         try:
             with self._transaction() as db:
                 db.executemany(
-                    "INSERT INTO senders (id, account_sid, display_name, address, channel, status, tags,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            s.id, account, s.display_name, s.address, str(s.channel), str(s.status),
-                            encode_tags(s.tags), epoch_ms(s.created_at), epoch_ms(s.updated_at),
-                        )
-                        for s in senders
-                    ],
-                )  # fmt: skip
+                    f"INSERT INTO {SENDER_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [sender_row(account, s) for s in senders],
+                )
                 db.executemany(
-                    "INSERT INTO pools (id, account_sid, name, tags, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (p.id, account, p.name, encode_tags(p.tags), epoch_ms(p.created_at), epoch_ms(p.updated_at))
-                        for p in pools
-                    ],
+                    f"INSERT INTO {POOL_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [pool_row(account, p) for p in pools]
                 )
                 db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)
             return []

@@ -1,0 +1,26 @@
+"""The ``senderpools`` command.
+
+- ``serve``, ``worker`` (``server.py``): run the server; for operators.
+- ``accounts``, ``keys`` (``admin.py``): credentials in the database; for operators.
+- ``pools``, ``senders``, ``operations`` (``remote/``): the API of a running server, through the SDK; for users.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from senderpools.cli import admin, server
+from senderpools.cli.remote import operations, pools, senders
+
+app = typer.Typer(help="senderpools: a self-hostable server for Twilio's Comms API Sender Pools.", no_args_is_help=True)
+app.command()(server.serve)
+app.command()(server.worker)
+app.add_typer(admin.accounts_app, name="accounts")
+app.add_typer(admin.keys_app, name="keys")
+app.add_typer(pools.app, name="pools")
+app.add_typer(senders.app, name="senders")
+app.add_typer(operations.app, name="operations")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,124 @@
+"""``senderpools serve`` and ``senderpools worker``: for operators running the server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from typing import Annotated, Literal
+
+import typer
+
+from senderpools.cli.common import DEFAULTS, DatabaseUrl, TestControlsOption, env, open_database
+from senderpools.config import Settings
+from senderpools.service import credentials
+
+
+def serve(
+    host: Annotated[str, typer.Option(envvar=env("host"))] = DEFAULTS.host,
+    port: Annotated[int, typer.Option(envvar=env("port"))] = DEFAULTS.port,
+    database_url: DatabaseUrl = DEFAULTS.database_url,
+    public_url: Annotated[
+        str | None, typer.Option(envvar=env("public_url"), help="Base of Location URLs (default: from the request).")
+    ] = None,
+    workers: Annotated[int, typer.Option(envvar=env("workers"), help="HTTP worker processes.")] = DEFAULTS.workers,
+    run_worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", envvar=env("run_worker"), help="Apply operations in this process.")
+    ] = True,
+    rate_limit: Annotated[
+        float,
+        typer.Option(
+            envvar=env("rate_limit"), help="Requests/s per account (and process, see --rate-limit-scope); 0 = off."
+        ),
+    ] = DEFAULTS.rate_limit,
+    rate_burst: Annotated[float, typer.Option(envvar=env("rate_burst"))] = DEFAULTS.rate_burst,
+    rate_limit_scope: Annotated[
+        Literal["process", "database"],
+        typer.Option(
+            envvar=env("rate_limit_scope"),
+            help="process: buckets per process; database: one set shared by every node on the database.",
+        ),
+    ] = DEFAULTS.rate_limit_scope,
+    max_body_bytes: Annotated[int, typer.Option(envvar=env("max_body_bytes"))] = DEFAULTS.max_body_bytes,
+    sqlite_synchronous: Annotated[
+        str, typer.Option(envvar=env("sqlite_synchronous"), help="NORMAL or FULL.")
+    ] = DEFAULTS.sqlite_synchronous,
+    log_level: Annotated[str, typer.Option(envvar=env("log_level"))] = DEFAULTS.log_level,
+    test_controls: Annotated[bool, TestControlsOption] = False,
+) -> None:
+    """Serve the HTTP API (and, by default, the operation worker)."""
+    from granian import Granian  # imported here: the other commands do not need the server
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        database_url=database_url,
+        public_url=public_url,
+        workers=workers,
+        run_worker=run_worker,
+        rate_limit=rate_limit,
+        rate_burst=rate_burst,
+        rate_limit_scope=rate_limit_scope,
+        max_body_bytes=max_body_bytes,
+        sqlite_synchronous=sqlite_synchronous,
+        log_level=log_level,
+        test_controls=test_controls or None,
+    )
+    asyncio.run(_bootstrap(settings.database_url))
+    os.environ.update(settings.to_env())  # the HTTP worker processes read their settings from here
+    Granian(
+        "senderpools.composition:app_from_env",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        log_level=LogLevels(settings.log_level),
+    ).serve()
+
+
+async def _bootstrap(database_url: str) -> None:
+    """Migrate, and on an empty database create a development account and show its credentials once."""
+    store = await open_database(database_url)
+    try:
+        created = await credentials.create_first_account(store)
+        if created is not None:
+            sid, token = created
+            typer.echo(
+                "senderpools: created a development account. The token is shown only now (it is stored hashed):\n"
+                f"  TWILIO_ACCOUNT_SID={sid}\n  TWILIO_AUTH_TOKEN={token}"
+            )
+    finally:
+        await store.close()
+
+
+def worker(
+    database_url: DatabaseUrl = DEFAULTS.database_url,
+    batch_size: Annotated[int, typer.Option(envvar=env("worker_batch_size"))] = DEFAULTS.worker_batch_size,
+    poll_interval: Annotated[float, typer.Option(envvar=env("worker_poll_interval"))] = DEFAULTS.worker_poll_interval,
+    test_controls: Annotated[bool, TestControlsOption] = False,
+) -> None:
+    """Apply queued operations, without serving HTTP."""
+    from senderpools.composition import run_worker
+
+    logging.basicConfig(level=logging.INFO)
+    settings = Settings.from_env(
+        database_url=database_url,
+        worker_batch_size=batch_size,
+        worker_poll_interval=poll_interval,
+        test_controls=test_controls or None,
+    )
+
+    async def run() -> None:
+        task = asyncio.create_task(run_worker(settings))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run())

@@ -1,0 +1,1 @@
+"""Handlers of the declared endpoints, one module per resource family."""

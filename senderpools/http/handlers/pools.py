@@ -1,0 +1,104 @@
+"""Sender Pools and their operations (contract section 7, rows 1-11)."""
+
+from __future__ import annotations
+
+from msgspec import UNSET
+
+from senderpools.http.endpoint import Call, Routes
+from senderpools.records import SenderFilter
+from senderpools.wire import bodies, endpoints, queries, replies
+from senderpools.wire.encoding import Rendered
+from senderpools.wire.resources import SenderPool, SenderPoolOperation
+
+routes = Routes()
+
+
+@routes.handles(endpoints.list_sender_pools)
+async def list_sender_pools(call: Call[queries.PoolFilters, None]) -> Rendered[replies.SenderPoolPage]:
+    rows = await call.services.pools.list_pools(call.account, call.page.request, call.query.operation_id)
+    return call.page.render(replies.SenderPoolPage, rows)
+
+
+@routes.handles(endpoints.create_sender_pool)
+async def create_sender_pool(call: Call[None, bodies.CreateSenderPoolRequest]) -> replies.OperationReference:
+    body = call.body
+    sender_ids = [ref.sender_id for ref in body.senders]
+    operation = await call.services.pools.create(call.account, body.name, body.tags, sender_ids)
+    return call.operation_accepted(operation.id, f"/v1/SenderPools/Operations/{operation.id}")
+
+
+@routes.handles(endpoints.fetch_sender_pool)
+async def fetch_sender_pool(call: Call[None, None]) -> Rendered[SenderPool]:
+    return await call.services.pools.fetch(call.account, call.path("senderPoolId"))
+
+
+@routes.handles(endpoints.update_sender_pool)
+async def update_sender_pool(call: Call[None, bodies.UpdateSenderPoolRequest]) -> replies.ResourceReference:
+    pool_id, body = call.path("senderPoolId"), call.body
+    name = None if body.name is UNSET else body.name
+    tags = None if body.tags is UNSET else body.tags
+    await call.services.pools.update(call.account, pool_id, name, tags)
+    return call.resource_accepted(pool_id, f"/v1/SenderPools/{pool_id}")
+
+
+@routes.handles(endpoints.delete_sender_pool)
+async def delete_sender_pool(call: Call[None, None]) -> replies.ResourceReference:
+    pool_id = call.path("senderPoolId")
+    await call.services.pools.delete(call.account, pool_id)
+    return call.resource_accepted(pool_id, f"/v1/SenderPools/{pool_id}")
+
+
+@routes.handles(endpoints.list_pool_senders)
+async def list_pool_senders(call: Call[queries.SenderFilters, None]) -> Rendered[replies.SenderPage]:
+    where = SenderFilter.of(call.query.channel, call.query.status)
+    rows = await call.services.pools.list_members(call.account, call.path("senderPoolId"), call.page.request, where)
+    return call.page.render(replies.SenderPage, rows)
+
+
+@routes.handles(endpoints.add_senders)
+async def add_senders(call: Call[None, bodies.AddSendersRequest]) -> replies.OperationReference:
+    pool_id = call.path("senderPoolId")
+    sender_ids = [ref.sender_id for ref in call.items()]
+    operation = await call.services.pools.add_senders(call.account, pool_id, sender_ids)
+    return call.operation_accepted(operation.id, f"/v1/SenderPools/{pool_id}/Senders/Operations/{operation.id}")
+
+
+@routes.handles(endpoints.remove_sender)
+async def remove_sender(call: Call[None, None]) -> replies.ResourceReference:
+    pool_id, sender_id = call.path("senderPoolId"), call.path("senderId")
+    await call.services.pools.remove_sender(call.account, pool_id, sender_id)
+    return call.resource_accepted(sender_id, f"/v1/Senders/{sender_id}")
+
+
+@routes.handles(endpoints.list_operations)
+async def list_operations(call: Call[queries.OperationFilters, None]) -> Rendered[replies.SenderPoolOperationPage]:
+    rows = await call.services.pools.list_operations(call.account, call.page.request, call.query.status)
+    return call.page.render(replies.SenderPoolOperationPage, rows)
+
+
+@routes.handles(endpoints.fetch_operation)
+async def fetch_operation(call: Call[None, None]) -> SenderPoolOperation:
+    record = await call.services.pools.fetch_operation(call.account, call.path("operationId"))
+    return record.operation
+
+
+@routes.handles(endpoints.fetch_pool_operation)
+async def fetch_pool_operation(call: Call[None, None]) -> SenderPoolOperation:
+    pool_id, operation_id = call.path("senderPoolId"), call.path("operationId")
+    record = await call.services.pools.fetch_operation(call.account, operation_id, pool_id)
+    return record.operation
+
+
+@routes.handles(endpoints.list_operation_items)
+async def list_operation_items(call: Call[queries.ItemFilters, None]) -> Rendered[replies.OperationItemPage]:
+    operation_id = call.path("operationId")
+    rows = await call.services.pools.list_items(call.account, operation_id, call.page.request, call.query.outcome)
+    return call.page.render(replies.OperationItemPage, rows)
+
+
+@routes.handles(endpoints.cancel_operation)
+async def cancel_operation(call: Call[None, None]) -> SenderPoolOperation:
+    operation_id = call.path("operationId")
+    operation = await call.services.pools.cancel(call.account, operation_id)
+    call.operation_accepted(operation_id, f"/v1/SenderPools/Operations/{operation_id}")  # its headers
+    return operation

@@ -1,0 +1,122 @@
+"""The Senders inventory (contract: "The Senders inventory")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import UNSET
+
+from senderpools.errors import FieldError, Where
+from senderpools.http.endpoint import Call, Routes
+from senderpools.records import SenderChanges, SenderFilter
+from senderpools.service.rules import address_problems
+from senderpools.service.senders import NewSender, Recipient
+from senderpools.wire import bodies, endpoints, queries, replies
+from senderpools.wire.encoding import Rendered
+from senderpools.wire.fields import MAX_SENDERS_PER_REQUEST, channels_for
+from senderpools.wire.resources import Sender
+
+routes = Routes()
+
+
+def _raw_addresses(items: Any, at: str) -> list[FieldError]:
+    """The address rules over raw JSON ``items`` (a list, or one object standing for one) at path ``at``,
+    so that a body the schema rejects also hears about its addresses in the same response."""
+    single = not isinstance(items, list)
+    listed = [items] if single else items[:MAX_SENDERS_PER_REQUEST]
+    found = address_problems(
+        (i, item.get("channel"), item.get("address")) for i, item in enumerate(listed) if isinstance(item, dict)
+    )
+    return [
+        FieldError(e.message, e.context.path(at, single) if isinstance(e.context, Where) else e.context, e.about_place)
+        for e in found
+    ]
+
+
+def _raw_registrations(raw: Any) -> list[FieldError]:
+    return _raw_addresses(raw, "$")
+
+
+def _raw_recipients(raw: Any) -> list[FieldError]:
+    recipients = raw.get("recipientAddresses") if isinstance(raw, dict) else None
+    return _raw_addresses(recipients, "$.recipientAddresses") if isinstance(recipients, list) else []
+
+
+@routes.handles(endpoints.list_senders)
+async def list_senders(call: Call[queries.SenderFilters, None]) -> Rendered[replies.SenderPage]:
+    where = SenderFilter.of(call.query.channel, call.query.status)
+    rows = await call.services.senders.list_senders(call.account, call.page.request, where)
+    return call.page.render(replies.SenderPage, rows)
+
+
+@routes.handles(endpoints.register_senders, raw_rule=_raw_registrations)
+async def register_senders(
+    call: Call[None, bodies.RegisterSendersRequest],
+) -> Sender | replies.RegisteredSenders:
+    new = [NewSender.of(i) for i in call.items()]
+    senders = await call.services.senders.register(call.account, new)
+    if not call.single:
+        return replies.RegisteredSenders(senders=senders)
+    call.located(f"/v1/Senders/{senders[0].id}")
+    return senders[0]
+
+
+@routes.handles(endpoints.fetch_sender)
+async def fetch_sender(call: Call[None, None]) -> Rendered[Sender]:
+    return await call.services.senders.fetch(call.account, call.path("senderId"))
+
+
+@routes.handles(endpoints.update_sender)
+async def update_sender(call: Call[None, bodies.UpdateSenderRequest]) -> Rendered[Sender]:
+    body = call.body
+    changes = SenderChanges(
+        set_display_name=body.display_name is not UNSET,
+        display_name=None if body.display_name is UNSET else body.display_name,
+        status=None if body.status is UNSET else body.status,
+        tags=None if body.tags is UNSET else body.tags,
+    )
+    return await call.services.senders.update(call.account, call.path("senderId"), changes)
+
+
+@routes.handles(endpoints.delete_sender)
+async def delete_sender(call: Call[None, None]) -> None:
+    await call.services.senders.delete(call.account, call.path("senderId"))
+
+
+@routes.handles(endpoints.search_senders)
+async def search_senders(call: Call[None, bodies.SearchSendersRequest]) -> Rendered[replies.SenderPage]:
+    body = call.body
+    where = SenderFilter(channels=channels_for(body.channel), status=body.status, address=body.address)
+    rows = await call.services.senders.list_senders(call.account, call.page.request, where)
+    return call.page.render(replies.SenderPage, rows)
+
+
+@routes.handles(endpoints.resolve_senders, raw_rule=_raw_recipients)
+async def resolve_senders(call: Call[None, bodies.ResolveSendersRequest]) -> replies.ResolveSendersResult:
+    body, preferences = call.body, call.body.channels
+    addresses = None
+    if body.sender_addresses is not None:
+        addresses = [a if isinstance(a, str) else a.address for a in body.sender_addresses]
+    resolutions = await call.services.senders.resolve(
+        call.account,
+        [Recipient(r.address, r.channel) for r in body.recipient_addresses],
+        body.sender_pool_id,
+        addresses,
+        None if preferences is None else preferences.filter_in,
+        [] if preferences is None else preferences.priority,
+    )
+    return replies.ResolveSendersResult(
+        results=[
+            replies.Resolution(
+                from_=replies.ResolvedSender(
+                    sender_id=r.sender.id,
+                    display_name=r.sender.display_name,
+                    address=r.sender.address,
+                    channel=r.sender.channel,
+                ),
+                to=bodies.RecipientAddress(address=r.recipient.address, channel=r.recipient.channel),
+                priority=r.priority,
+            )
+            for r in resolutions
+        ]
+    )

@@ -1,0 +1,118 @@
+"""Request bodies. msgspec decodes and validates each in one pass; the same types give the OpenAPI
+document its schemas and the error report its rules (``http/validation.py``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from senderpools.wire.fields import (
+    MAX_SENDERS_PER_REQUEST,
+    Address,
+    Channel,
+    DisplayName,
+    PageSize,
+    PoolId,
+    PoolName,
+    RecipientChannel,
+    SenderId,
+    SenderStatus,
+    TagMap,
+)
+
+
+class SenderRef(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """A reference to a Sender of the account."""
+
+    sender_id: SenderId
+
+
+class CreateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """Every field is optional; an empty body means `{}`."""
+
+    name: PoolName = ""
+    tags: TagMap = msgspec.field(default_factory=dict)
+    senders: Annotated[
+        list[SenderRef],
+        Meta(max_length=MAX_SENDERS_PER_REQUEST, description="Senders to add to the pool in the background."),
+    ] = msgspec.field(default_factory=list)
+
+
+class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """The fields to change: at least one."""
+
+    name: PoolName | UnsetType = UNSET
+    tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
+
+
+# A JSON array of references; a single object is accepted as a one-item array (older guides).
+AddSendersRequest = Annotated[list[SenderRef], Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST)] | SenderRef
+
+
+class RegisterSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """One sender to register; status defaults to ACTIVATED."""
+
+    address: Annotated[Address, Meta(description="Validated per channel (see Register Senders).")]
+    channel: Channel
+    display_name: DisplayName | None = None
+    status: SenderStatus = SenderStatus.ACTIVATED
+    tags: TagMap = msgspec.field(default_factory=dict)
+
+
+RegisterSendersRequest = (
+    Annotated[list[RegisterSenderRequest], Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST)]
+    | RegisterSenderRequest
+)
+
+
+class UpdateSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """The fields to change: at least one."""
+
+    display_name: Annotated[DisplayName | None, Meta(description="`null` clears the display name.")] | UnsetType = UNSET
+    status: SenderStatus | UnsetType = UNSET
+    tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
+
+
+class SearchSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """What to look for, and the page to return."""
+
+    address: Address
+    channel: RecipientChannel
+    status: SenderStatus | None = None
+    page_token: str | None = None
+    page_size: PageSize = 50
+
+
+class RecipientAddress(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    address: Address
+    channel: RecipientChannel
+
+
+class SenderAddress(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    address: Address
+
+
+class ChannelPreferences(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """Which channels to use, and in which order."""
+
+    filter_in: Annotated[
+        Annotated[list[Channel], Meta(min_length=1, max_length=5)] | None,
+        Meta(description="Only these channels are used."),
+    ] = None
+    priority: Annotated[
+        list[Channel], Meta(max_length=5, description="These channels come first, in this order; the others follow.")
+    ] = msgspec.field(default_factory=list)
+
+
+class ResolveSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """Recipients to find senders for, and where to take the candidates from."""
+
+    recipient_addresses: Annotated[list[RecipientAddress], Meta(min_length=1, max_length=100)]
+    sender_pool_id: Annotated[PoolId | None, Meta(description="Only this pool's members are candidates.")] = None
+    sender_addresses: Annotated[
+        Annotated[list[Address | SenderAddress], Meta(min_length=1, max_length=1000)] | None,
+        Meta(description="Only senders with these addresses are candidates."),
+    ] = None
+    channels: ChannelPreferences | None = None

@@ -1,0 +1,126 @@
+"""Scalar types and enums of the contract: what an ID, a tag, a name or a channel may be."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime
+from typing import Annotated, Final
+
+from msgspec import Meta
+
+from senderpools import ids
+from senderpools.errors import Conflict, NotFound
+
+# -- IDs -------------------------------------------------------------------------------------------
+PoolId = Annotated[str, Meta(pattern=ids.POOL_ID_PATTERN)]
+SenderId = Annotated[str, Meta(pattern=ids.SENDER_ID_PATTERN)]
+OperationId = Annotated[str, Meta(pattern=ids.OPERATION_ID_PATTERN)]
+
+# -- text ------------------------------------------------------------------------------------------
+TAG_PATTERN: Final = "^[a-zA-Z0-9._~-]+$"
+TagKey = Annotated[str, Meta(min_length=1, max_length=128, pattern=TAG_PATTERN)]
+TagValue = Annotated[str, Meta(min_length=1, max_length=256, pattern=TAG_PATTERN)]
+TagMap = Annotated[dict[TagKey, TagValue], Meta(max_length=10, description="At most 10 tags.")]
+Tags = dict[str, str]
+
+# Free text may hold anything but U+0000, which PostgreSQL text cannot store: refused on every backend alike.
+NO_NUL: Final = "^[^\\x00]*$"
+PoolName = Annotated[str, Meta(max_length=256, pattern=NO_NUL)]
+DisplayName = Annotated[str, Meta(max_length=256, pattern=NO_NUL)]
+Address = Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL)]
+
+TIMESTAMP_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+Timestamp = Annotated[datetime, Meta(tz=True, extra_json_schema={"pattern": TIMESTAMP_PATTERN})]
+"""RFC 3339 UTC to the second, as every response shows it (``2024-01-15T09:30:00Z``)."""
+
+PageSize = Annotated[int, Meta(ge=1, le=1000)]
+MAX_SENDERS_PER_REQUEST: Final = 10_000
+
+
+# -- enums -----------------------------------------------------------------------------------------
+_E164 = re.compile(r"\+[0-9]{2,15}").fullmatch
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+").fullmatch  # no controls
+
+
+class Channel(enum.StrEnum):
+    """A sender's channel."""
+
+    SMS = "SMS"
+    RCS = "RCS"
+    EMAIL = "EMAIL"
+    WHATSAPP = "WHATSAPP"
+    PUSH = "PUSH"
+
+    def address_problem(self, address: str) -> str | None:
+        """Why ``address`` is not an address on this channel, or None if it is: E.164 for SMS, RCS and
+        WHATSAPP, an e-mail address for EMAIL, 1 to 256 characters for PUSH."""
+        if self is Channel.EMAIL:
+            ok = len(address) <= 254 and _EMAIL(address) is not None
+            return None if ok else "must be an e-mail address"
+        if self is Channel.PUSH:
+            return None if 0 < len(address) <= 256 else "must be 1 to 256 characters"
+        return None if _E164(address) is not None else "must be an E.164 phone number: '+' and 2 to 15 digits"
+
+
+PHONE: Final = "PHONE"
+PHONE_CHANNELS: Final = (Channel.SMS, Channel.RCS, Channel.WHATSAPP)
+RECIPIENT_CHANNELS: Final = (*Channel, PHONE)
+RecipientChannel = Annotated[
+    str,
+    Meta(
+        pattern=f"^({'|'.join(RECIPIENT_CHANNELS)})$",
+        description=f"A sender channel, or `{PHONE}` for {', '.join(PHONE_CHANNELS[:-1])} and {PHONE_CHANNELS[-1]}.",
+    ),
+]
+
+
+def channels_for(recipient_channel: str) -> tuple[Channel, ...]:
+    """The sender channels that reach a recipient on ``recipient_channel`` (a sender channel or PHONE)."""
+    return PHONE_CHANNELS if recipient_channel == PHONE else (Channel(recipient_channel),)
+
+
+class SenderStatus(enum.StrEnum):
+    """ACTIVATED senders are eligible for Resolve; DEACTIVATED ones stay in their pools but are not."""
+
+    ACTIVATED = "ACTIVATED"
+    DEACTIVATED = "DEACTIVATED"
+
+
+class OperationStatus(enum.StrEnum):
+    """The state of a SenderPool Operation."""
+
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    CANCELED = "CANCELED"
+
+
+class ItemOutcome(enum.StrEnum):
+    """QUEUED: not applied yet (counts as queued). CREATED, ALREADY_MEMBER: applied (count as created).
+    SENDER_NOT_FOUND: no such sender in the account; CANCELED: the operation was canceled before the item ran
+    (both count as failed)."""
+
+    QUEUED = "QUEUED"  # not applied yet (NULL in storage)
+    CREATED = "CREATED"  # applied: the pool was made or the sender joined it
+    ALREADY_MEMBER = "ALREADY_MEMBER"  # counts as created: the end state holds
+    SENDER_NOT_FOUND = "SENDER_NOT_FOUND"  # failed: no such sender in the account
+    CANCELED = "CANCELED"  # failed: the operation was stopped before this item ran
+
+    @property
+    def succeeded(self) -> bool:
+        return self in (ItemOutcome.CREATED, ItemOutcome.ALREADY_MEMBER)
+
+    def error(self, sender_id: str | None) -> tuple[int, str] | None:
+        """The error ``code`` and ``message`` an item with this outcome reports (None unless it failed)."""
+        if self is ItemOutcome.SENDER_NOT_FOUND:
+            return NotFound.code, f"Sender {sender_id} was not found in the account."
+        if self is ItemOutcome.CANCELED:
+            return Conflict.code, "The operation was canceled before this item was applied."
+        return None
+
+    @staticmethod
+    def for_sender(exists: bool, already_member: bool) -> ItemOutcome:
+        """The rule for adding one sender to a pool (contract section 6)."""
+        if not exists:
+            return ItemOutcome.SENDER_NOT_FOUND
+        return ItemOutcome.ALREADY_MEMBER if already_member else ItemOutcome.CREATED
