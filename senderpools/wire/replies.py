@@ -50,8 +50,6 @@ class OperationItemPage(msgspec.Struct, kw_only=True):
     pagination: Pagination
 
 
-
-
 class OperationReference(msgspec.Struct, rename="camel", kw_only=True):
     """The Operation that tracks work accepted for background processing."""
 
