@@ -77,6 +77,12 @@ class Request:
         return self._query
 
     @property
+    def extended(self) -> bool:
+        """The ``Senderpools-Extensions`` opt-in: ``true`` asks for extension fields (see ``wire.encoding``)."""
+        value = self.header(b"senderpools-extensions")
+        return value is not None and value.strip().lower() == "true"
+
+    @property
     def client_host(self) -> str:
         client = self.scope.get("client")
         return str(client[0]) if client else ""

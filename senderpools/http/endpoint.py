@@ -63,6 +63,11 @@ class Call(Generic[Q, B]):
     def services(self) -> Services:
         return self.edge.services
 
+    @property
+    def extended(self) -> bool:
+        """Whether the client asked for senderpools' extension fields (``Senderpools-Extensions: true``)."""
+        return self.request.extended
+
     def path(self, name: str) -> str:
         return self.request.path_params[name]
 
@@ -113,7 +118,7 @@ class Bound(Generic[Q, B, R]):
             result = await self.handler(call)
         except ApiError as error:
             return error_response(error, call.edge.base_url(call.request), self.endpoint.items, call.single)
-        return reply(self.endpoint.status, result, call.response_headers)
+        return reply(self.endpoint.status, result, call.response_headers, call.extended)
 
     async def _prepare(self, call: Call[Q, B]) -> None:
         endpoint, request, edge = self.endpoint, call.request, call.edge

@@ -17,6 +17,7 @@ import msgspec
 
 from senderpools.errors import CATALOGUE, ApiError
 from senderpools.http.idempotency import KEY_HEADERS, REPLAYED_HEADER
+from senderpools.wire.encoding import EXTENSIONS_HEADER, has_extensions
 from senderpools.wire.endpoints import Endpoint
 from senderpools.wire.fields import OperationId
 from senderpools.wire.queries import DateRange, PageParams
@@ -183,6 +184,17 @@ def _parameters(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, 
                     "schema": schema,
                 }
             )
+    if any(has_extensions(t) for t in _alternatives(endpoint.returns)):
+        params.append(
+            {
+                "name": EXTENSIONS_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "`true` adds senderpools' extension fields to the resources in the answer (the fields "
+                "marked as extensions); without it the answer is exactly what a stock Comms client expects.",
+                "schema": {"type": "string", "enum": ["true", "false"]},
+            }
+        )
     if endpoint.takes_idempotency_key:
         key, twilio = KEY_HEADERS
         schema = {"type": "string", "minLength": 1, "maxLength": 255}

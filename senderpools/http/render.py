@@ -6,17 +6,18 @@ from typing import Any
 
 from senderpools.errors import ApiError, RetryLater, Unauthorized, Where
 from senderpools.http.asgi import Response
-from senderpools.wire.encoding import Rendered, encode
+from senderpools.wire.encoding import Rendered, encode, stock
 from senderpools.wire.replies import ErrorDetail, ErrorEnvelope
 
 
-def reply(status: int, result: Any, headers: list[tuple[str, str]]) -> Response:
-    """A handler's result with its endpoint's status: JSON already rendered, a struct, or no body."""
+def reply(status: int, result: Any, headers: list[tuple[str, str]], extended: bool = False) -> Response:
+    """A handler's result with its endpoint's status: JSON already rendered, a struct (without its
+    extension fields unless the client asked for them), or no body."""
     if isinstance(result, Rendered):
         return Response(result.json, status, headers)
     if result is None:
         return Response(b"", status, headers, media_type=None)
-    return Response(encode(result), status, headers)
+    return Response(encode(result if extended else stock(result)), status, headers)
 
 
 def error_docs_url(base_url: str, code: int) -> str:

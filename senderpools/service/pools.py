@@ -58,14 +58,16 @@ class SenderPoolService:
         if not await self._store.pool_exists(account, pool_id):
             raise _pool_not_found(pool_id)
 
-    async def fetch(self, account: str, pool_id: str) -> Rendered[SenderPool]:
-        doc = await self._store.get_pool(account, pool_id)
+    async def fetch(self, account: str, pool_id: str, extended: bool = False) -> Rendered[SenderPool]:
+        doc = await self._store.get_pool(account, pool_id, extended)
         if doc is None:
             raise _pool_not_found(pool_id)
         return Rendered(doc)
 
-    async def list_pools(self, account: str, page: PageRequest, operation_id: str | None) -> Listed:
-        return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), operation_id)
+    async def list_pools(
+        self, account: str, page: PageRequest, operation_id: str | None, extended: bool = False
+    ) -> Listed:
+        return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), operation_id, extended)
 
     async def update(self, account: str, pool_id: str, name: str | None, tags: Tags | None) -> None:
         """Change the name and/or replace the tags; at least one of them."""
@@ -79,8 +81,11 @@ class SenderPoolService:
             raise _pool_not_found(pool_id)
         self._on_work()  # memberships are purged in the background
 
-    async def list_members(self, account: str, pool_id: str, page: PageRequest, where: SenderFilter) -> Listed:
-        senders = await self._store.list_pool_senders(account, pool_id, page.window(ids.SENDER_PREFIX), where)
+    async def list_members(
+        self, account: str, pool_id: str, page: PageRequest, where: SenderFilter, extended: bool = False
+    ) -> Listed:
+        window = page.window(ids.SENDER_PREFIX)
+        senders = await self._store.list_pool_senders(account, pool_id, window, where, extended)
         if senders is None:
             raise _pool_not_found(pool_id)
         return senders

@@ -113,20 +113,24 @@ class SenderService:
         if not await self._store.sender_exists(account, sender_id):
             raise _sender_not_found(sender_id)
 
-    async def fetch(self, account: str, sender_id: str) -> Rendered[Sender]:
-        doc = await self._store.get_sender(account, sender_id)
+    async def fetch(self, account: str, sender_id: str, extended: bool = False) -> Rendered[Sender]:
+        doc = await self._store.get_sender(account, sender_id, extended)
         if doc is None:
             raise _sender_not_found(sender_id)
         return Rendered(doc)
 
-    async def list_senders(self, account: str, page: PageRequest, where: SenderFilter) -> Listed:
-        return await self._store.list_senders(account, page.window(ids.SENDER_PREFIX), where)
+    async def list_senders(
+        self, account: str, page: PageRequest, where: SenderFilter, extended: bool = False
+    ) -> Listed:
+        return await self._store.list_senders(account, page.window(ids.SENDER_PREFIX), where, extended)
 
-    async def update(self, account: str, sender_id: str, changes: SenderChanges) -> Rendered[Sender]:
+    async def update(
+        self, account: str, sender_id: str, changes: SenderChanges, extended: bool = False
+    ) -> Rendered[Sender]:
         """Change the display name, status and/or tags; at least one of them."""
         if not changes:
             raise InvalidRequest("The request must change at least one of displayName, status and tags.")
-        doc = await self._store.update_sender(account, sender_id, changes, ids.now_ms())
+        doc = await self._store.update_sender(account, sender_id, changes, ids.now_ms(), extended)
         if doc is None:
             raise _sender_not_found(sender_id)
         return Rendered(doc)

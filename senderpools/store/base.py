@@ -60,14 +60,16 @@ class Store(abc.ABC):
         """The pool, its Create operation and one queued item per sender, in one transaction."""
 
     @abc.abstractmethod
-    async def get_pool(self, account: str, pool_id: str) -> bytes | None:
-        """The pool's JSON."""
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
+        """The pool's JSON (with the extension fields when ``extended``)."""
 
     @abc.abstractmethod
     async def pool_exists(self, account: str, pool_id: str) -> bool: ...
 
     @abc.abstractmethod
-    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> Listed: ...
+    async def list_pools(
+        self, account: str, window: Window, operation_id: str | None, extended: bool = False
+    ) -> Listed: ...
 
     @abc.abstractmethod
     async def update_pool(
@@ -79,7 +81,9 @@ class Store(abc.ABC):
         """Hide the pool at once and cancel its running operations; memberships are purged later."""
 
     @abc.abstractmethod
-    async def list_pool_senders(self, account: str, pool_id: str, window: Window, where: SenderFilter) -> Listed | None:
+    async def list_pool_senders(
+        self, account: str, pool_id: str, window: Window, where: SenderFilter, extended: bool = False
+    ) -> Listed | None:
         """None when the pool does not exist."""
 
     @abc.abstractmethod
@@ -181,17 +185,21 @@ class Store(abc.ABC):
         account (nothing is written then); an empty list means every sender was inserted."""
 
     @abc.abstractmethod
-    async def get_sender(self, account: str, sender_id: str) -> bytes | None:
-        """The sender's JSON."""
+    async def get_sender(self, account: str, sender_id: str, extended: bool = False) -> bytes | None:
+        """The sender's JSON (with the extension fields when ``extended``)."""
 
     @abc.abstractmethod
     async def sender_exists(self, account: str, sender_id: str) -> bool: ...
 
     @abc.abstractmethod
-    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> Listed: ...
+    async def list_senders(
+        self, account: str, window: Window, where: SenderFilter, extended: bool = False
+    ) -> Listed: ...
 
     @abc.abstractmethod
-    async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> bytes | None:
+    async def update_sender(
+        self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
+    ) -> bytes | None:
         """The updated sender's JSON; None when the account has no such sender."""
 
     @abc.abstractmethod

@@ -41,8 +41,10 @@ from senderpools.store.rows import (
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
     Args,
+    doc_column,
     encode_tags,
     epoch_ms,
+    insert,
     item_listed,
     item_outcome_filter,
     operation_from_row,
@@ -52,7 +54,7 @@ from senderpools.store.rows import (
     sender_from_row,
     sender_row,
 )
-from senderpools.wire.encoding import Listed, encode
+from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
@@ -122,7 +124,8 @@ class PostgresStore(Store):
             last = ""
             while rows := await db.fetch(f"SELECT {columns} FROM {table} WHERE id > $1 ORDER BY id LIMIT 1000", last):
                 await db.executemany(
-                    f"UPDATE {table} SET doc = $1 WHERE id = $2", [(encode(from_row(row)), row[0]) for row in rows]
+                    f"UPDATE {table} SET doc = $1, xdoc = $2 WHERE id = $3",
+                    [(*views(from_row(row)), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
 
@@ -213,7 +216,7 @@ class PostgresStore(Store):
         pool_conn = await self._connections()
         async with pool_conn.acquire() as db, db.transaction():
             await db.execute(
-                f"INSERT INTO {POOL_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                insert(POOL_INSERT, numbered=True),
                 *pool_row(account, pool, operation.id),
             )
             await self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
@@ -226,9 +229,11 @@ class PostgresStore(Store):
                 created_ms,
             )
 
-    async def get_pool(self, account: str, pool_id: str) -> bytes | None:
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
         row = await self._fetchrow(
-            "SELECT doc FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL", pool_id, account
+            f"SELECT {doc_column(extended)} FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL",
+            pool_id,
+            account,
         )
         return None if row is None else bytes(row[0])
 
@@ -238,9 +243,11 @@ class PostgresStore(Store):
         )
         return row is not None
 
-    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> Listed:
+    async def list_pools(
+        self, account: str, window: Window, operation_id: str | None, extended: bool = False
+    ) -> Listed:
         args = Args(account, numbered=True)
-        sql = "SELECT id, doc FROM pools WHERE account_sid = $1 AND deleted_at IS NULL"
+        sql = f"SELECT id, {doc_column(extended)} FROM pools WHERE account_sid = $1 AND deleted_at IS NULL"
         if operation_id is not None:
             sql += f" AND operation_id = {args.add(operation_id)}"
         sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
@@ -260,7 +267,7 @@ class PostgresStore(Store):
             )
             if row is None:
                 return False
-            await db.execute("UPDATE pools SET doc = $1 WHERE id = $2", encode(pool_from_row(row)), pool_id)
+            await db.execute("UPDATE pools SET doc = $1, xdoc = $2 WHERE id = $3", *views(pool_from_row(row)), pool_id)
             return True
 
     async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
@@ -306,11 +313,14 @@ class PostgresStore(Store):
         )
         return row is not None
 
-    async def list_pool_senders(self, account: str, pool_id: str, window: Window, where: SenderFilter) -> Listed | None:
+    async def list_pool_senders(
+        self, account: str, pool_id: str, window: Window, where: SenderFilter, extended: bool = False
+    ) -> Listed | None:
         pool = await self._connections()
         args = Args(pool_id, numbered=True)
         sql = (
-            "SELECT m.sender_id, s.doc FROM pool_members m JOIN senders s ON s.id = m.sender_id WHERE m.pool_id = $1"
+            f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+            " WHERE m.pool_id = $1"
             + args.window("m.sender_id", window)
             + args.sender_filter(where)
             + f" ORDER BY m.sender_id LIMIT {args.add(window.limit)}"
@@ -495,21 +505,27 @@ class PostgresStore(Store):
         taken = {(row[0], row[1]) for row in rows}
         return [i for i, s in enumerate(senders) if (str(s.channel), s.address) in taken]
 
-    async def get_sender(self, account: str, sender_id: str) -> bytes | None:
-        row = await self._fetchrow("SELECT doc FROM senders WHERE id = $1 AND account_sid = $2", sender_id, account)
+    async def get_sender(self, account: str, sender_id: str, extended: bool = False) -> bytes | None:
+        row = await self._fetchrow(
+            f"SELECT {doc_column(extended)} FROM senders WHERE id = $1 AND account_sid = $2", sender_id, account
+        )
         return None if row is None else bytes(row[0])
 
     async def sender_exists(self, account: str, sender_id: str) -> bool:
         row = await self._fetchrow("SELECT 1 FROM senders WHERE id = $1 AND account_sid = $2", sender_id, account)
         return row is not None
 
-    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> Listed:
+    async def list_senders(self, account: str, window: Window, where: SenderFilter, extended: bool = False) -> Listed:
         args = Args(account, numbered=True)
-        sql = "SELECT s.id, s.doc FROM senders s WHERE s.account_sid = $1" + args.sender_filter(where)
+        sql = f"SELECT s.id, s.{doc_column(extended)} FROM senders s WHERE s.account_sid = $1" + args.sender_filter(
+            where
+        )
         sql += args.window("s.id", window) + f" ORDER BY s.id LIMIT {args.add(window.limit)}"
         return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
 
-    async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> bytes | None:
+    async def update_sender(
+        self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
+    ) -> bytes | None:
         args = Args(now_ms, numbered=True)
         sets = ["updated_at = $1"]
         if changes.set_display_name:
@@ -527,9 +543,9 @@ class PostgresStore(Store):
             )
             if row is None:
                 return None
-            doc = encode(sender_from_row(row))
-            await db.execute("UPDATE senders SET doc = $1 WHERE id = $2", doc, sender_id)
-        return doc
+            docs = views(sender_from_row(row))
+            await db.execute("UPDATE senders SET doc = $1, xdoc = $2 WHERE id = $3", *docs, sender_id)
+        return docs[extended]
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
         row = await self._fetchrow(

@@ -14,7 +14,7 @@ import msgspec
 
 from senderpools.clock import to_datetime
 from senderpools.records import SenderFilter, Window
-from senderpools.wire.encoding import encode
+from senderpools.wire.encoding import encode, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus
 from senderpools.wire.resources import OperationItem, OperationStats, Sender, SenderPool, SenderPoolOperation
 
@@ -23,8 +23,20 @@ _decode_tags = msgspec.json.Decoder(dict[str, str]).decode
 
 POOL_COLUMNS = "id, name, tags, created_at, updated_at"
 SENDER_COLUMNS = "s.id, s.display_name, s.address, s.channel, s.status, s.tags, s.created_at, s.updated_at"
-# The JSON a read sends, rendered when the row is written (``encode`` of the wire struct).
-DOC = "doc"
+
+
+def insert(into: str, numbered: bool = False) -> str:
+    """``INSERT INTO into VALUES (...)`` with one placeholder per column of ``into`` ("table (a, b)")."""
+    count = into.count(",") + 1
+    marks = ", ".join(f"${i}" for i in range(1, count + 1)) if numbered else ", ".join("?" * count)
+    return f"INSERT INTO {into} VALUES ({marks})"
+
+
+def doc_column(extended: bool) -> str:
+    """The column holding a row's JSON as a read sends it: stock, or with the extension fields."""
+    return "xdoc" if extended else "doc"
+
+
 OPERATION_COLUMNS = "id, status, total, queued, created, failed, created_at, updated_at"
 
 
@@ -92,11 +104,11 @@ def pool_row(account: str, pool: SenderPool, operation_id: str | None = None) ->
     """The values of ``POOL_INSERT`` for a new pool."""
     return (
         pool.id, account, pool.name, encode_tags(pool.tags), epoch_ms(pool.created_at), epoch_ms(pool.updated_at),
-        operation_id, encode(pool),
+        operation_id, *views(pool),
     )  # fmt: skip
 
 
-POOL_INSERT = "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, doc)"
+POOL_INSERT = "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, doc, xdoc)"
 POOL_INSERT_COLUMNS = POOL_INSERT.split("(", 1)[1].rstrip(")").split(", ")
 
 
@@ -104,7 +116,7 @@ def sender_row(account: str, s: Sender) -> tuple[Any, ...]:
     """The values of ``SENDER_INSERT`` for a new sender."""
     return (
         s.id, account, s.display_name, s.address, str(s.channel), str(s.status), encode_tags(s.tags),
-        epoch_ms(s.created_at), epoch_ms(s.updated_at), encode(s),
+        epoch_ms(s.created_at), epoch_ms(s.updated_at), *views(s),
     )  # fmt: skip
 
 
@@ -114,7 +126,9 @@ RENDERED_TABLES: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("senders", SENDER_COLUMNS.replace("s.", ""), sender_from_row),
 )
 
-SENDER_INSERT = "senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at, doc)"
+SENDER_INSERT = (
+    "senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at, doc, xdoc)"
+)
 SENDER_INSERT_COLUMNS = SENDER_INSERT.split("(", 1)[1].rstrip(")").split(", ")
 
 

@@ -37,8 +37,10 @@ from senderpools.store.rows import (
     SENDER_COLUMNS,
     SENDER_INSERT,
     Args,
+    doc_column,
     encode_tags,
     epoch_ms,
+    insert,
     item_listed,
     item_outcome_filter,
     operation_from_row,
@@ -48,7 +50,7 @@ from senderpools.store.rows import (
     sender_from_row,
     sender_row,
 )
-from senderpools.wire.encoding import Listed, encode
+from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
@@ -122,7 +124,8 @@ class SQLiteStore(Store):
                 f"SELECT {columns} FROM {table} WHERE id > ? ORDER BY id LIMIT {_RENDER_BATCH}", (last,)
             ).fetchall():
                 db.executemany(
-                    f"UPDATE {table} SET doc = ? WHERE id = ?", [(encode(from_row(row)), row[0]) for row in rows]
+                    f"UPDATE {table} SET doc = ?, xdoc = ? WHERE id = ?",
+                    [(*views(from_row(row)), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
 
@@ -205,9 +208,7 @@ class SQLiteStore(Store):
     ) -> None:
         created_ms = epoch_ms(pool.created_at)
         with self._transaction() as db:
-            db.execute(
-                f"INSERT INTO {POOL_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", pool_row(account, pool, operation.id)
-            )
+            db.execute(insert(POOL_INSERT), pool_row(account, pool, operation.id))
             self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
             db.execute(
@@ -215,18 +216,21 @@ class SQLiteStore(Store):
                 (operation.id, str(ItemOutcome.CREATED), created_ms),
             )
 
-    async def get_pool(self, account: str, pool_id: str) -> bytes | None:
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
         row = self._db.execute(
-            "SELECT doc FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL", (pool_id, account)
+            f"SELECT {doc_column(extended)} FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+            (pool_id, account),
         ).fetchone()
         return None if row is None else bytes(row[0])
 
     async def pool_exists(self, account: str, pool_id: str) -> bool:
         return self._pool_exists(self._db, account, pool_id)
 
-    async def list_pools(self, account: str, window: Window, operation_id: str | None) -> Listed:
+    async def list_pools(
+        self, account: str, window: Window, operation_id: str | None, extended: bool = False
+    ) -> Listed:
         args = Args(account)
-        sql = "SELECT id, doc FROM pools WHERE account_sid = ? AND deleted_at IS NULL"
+        sql = f"SELECT id, {doc_column(extended)} FROM pools WHERE account_sid = ? AND deleted_at IS NULL"
         if operation_id is not None:
             sql += " AND operation_id = ?"
             args.append(operation_id)
@@ -243,7 +247,7 @@ class SQLiteStore(Store):
             ).fetchone()
             if row is None:
                 return False
-            db.execute("UPDATE pools SET doc = ? WHERE id = ?", (encode(pool_from_row(row)), pool_id))
+            db.execute("UPDATE pools SET doc = ?, xdoc = ? WHERE id = ?", (*views(pool_from_row(row)), pool_id))
             return True
 
     async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
@@ -286,12 +290,14 @@ class SQLiteStore(Store):
             is not None
         )
 
-    async def list_pool_senders(self, account: str, pool_id: str, window: Window, where: SenderFilter) -> Listed | None:
+    async def list_pool_senders(
+        self, account: str, pool_id: str, window: Window, where: SenderFilter, extended: bool = False
+    ) -> Listed | None:
         if not self._pool_exists(self._db, account, pool_id):
             return None
         args = Args(pool_id)
         sql = (
-            "SELECT m.sender_id, s.doc FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+            f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
             " WHERE m.pool_id = ?" + args.window("m.sender_id", window) + args.sender_filter(where)
         )
         sql += " ORDER BY m.sender_id LIMIT ?"
@@ -436,7 +442,7 @@ class SQLiteStore(Store):
         rows = [sender_row(account, s) for s in senders]
         try:
             with self._transaction() as db:
-                db.executemany(f"INSERT INTO {SENDER_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                db.executemany(insert(SENDER_INSERT), rows)
             return []
         except sqlite3.IntegrityError:
             return self._taken_positions(account, senders)
@@ -457,9 +463,9 @@ class SQLiteStore(Store):
             taken.update((row[0], row[1]) for row in rows)
         return [i for i, s in enumerate(senders) if (str(s.channel), s.address) in taken]
 
-    async def get_sender(self, account: str, sender_id: str) -> bytes | None:
+    async def get_sender(self, account: str, sender_id: str, extended: bool = False) -> bytes | None:
         row = self._db.execute(
-            "SELECT doc FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
+            f"SELECT {doc_column(extended)} FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
         ).fetchone()
         return None if row is None else bytes(row[0])
 
@@ -467,14 +473,18 @@ class SQLiteStore(Store):
         row = self._db.execute("SELECT 1 FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account))
         return row.fetchone() is not None
 
-    async def list_senders(self, account: str, window: Window, where: SenderFilter) -> Listed:
+    async def list_senders(self, account: str, window: Window, where: SenderFilter, extended: bool = False) -> Listed:
         args = Args(account)
-        sql = "SELECT s.id, s.doc FROM senders s WHERE s.account_sid = ?" + args.sender_filter(where)
+        sql = f"SELECT s.id, s.{doc_column(extended)} FROM senders s WHERE s.account_sid = ?" + args.sender_filter(
+            where
+        )
         sql += args.window("s.id", window) + " ORDER BY s.id LIMIT ?"
         args.append(window.limit)
         return self._db.execute(sql, args).fetchall()
 
-    async def update_sender(self, account: str, sender_id: str, changes: SenderChanges, now_ms: int) -> bytes | None:
+    async def update_sender(
+        self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
+    ) -> bytes | None:
         sets, args = ["updated_at = ?"], [now_ms]
         if changes.set_display_name:
             sets.append("display_name = ?")
@@ -493,9 +503,9 @@ class SQLiteStore(Store):
             ).fetchone()
             if row is None:
                 return None
-            doc = encode(sender_from_row(row))
-            db.execute("UPDATE senders SET doc = ? WHERE id = ?", (doc, sender_id))
-        return doc
+            docs = views(sender_from_row(row))
+            db.execute("UPDATE senders SET doc = ?, xdoc = ? WHERE id = ?", (*docs, sender_id))
+        return docs[extended]
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
         with self._transaction() as db:
@@ -635,13 +645,8 @@ class SQLiteStore(Store):
     ) -> list[int]:
         try:
             with self._transaction() as db:
-                db.executemany(
-                    f"INSERT INTO {SENDER_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [sender_row(account, s) for s in senders],
-                )
-                db.executemany(
-                    f"INSERT INTO {POOL_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [pool_row(account, p) for p in pools]
-                )
+                db.executemany(insert(SENDER_INSERT), [sender_row(account, s) for s in senders])
+                db.executemany(insert(POOL_INSERT), [pool_row(account, p) for p in pools])
                 db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)
             return []
         except sqlite3.IntegrityError:

@@ -17,6 +17,64 @@ T = TypeVar("T")
 encode = msgspec.json.Encoder().encode
 
 
+EXTENSIONS_HEADER = "Senderpools-Extensions"
+"""The request header that opts in to extension fields (``true``); without it answers are the stock ones."""
+
+
+def views(value: Any) -> tuple[bytes, bytes]:
+    """``value``'s JSON as a stock client sees it, and with senderpools' extension fields."""
+    extended = encode(value)
+    return (encode(stock(value)) if has_extensions(type(value)) else extended), extended
+
+
+def stock(value: T) -> T:
+    """``value`` as a stock client sees it: every extension field (the names in a struct type's
+    ``EXTENSIONS``, at any depth) UNSET, so that encoding leaves it out."""
+    if isinstance(value, list):
+        return [stock(item) for item in value]  # type: ignore[return-value]
+    if isinstance(value, msgspec.Struct) and has_extensions(type(value)):
+        changes: dict[str, Any] = dict.fromkeys(getattr(value, "EXTENSIONS", ()), msgspec.UNSET)
+        for name in value.__struct_fields__:
+            member = getattr(value, name)
+            if name not in changes and isinstance(member, list | msgspec.Struct):
+                changes[name] = stock(member)
+        return msgspec.structs.replace(value, **changes)
+    return value
+
+
+_EXTENSIBLE: dict[type[Any], bool] = {}
+
+
+def has_extensions(kind: type[Any]) -> bool:
+    """Whether a struct type has extension fields, itself or in the structs it holds."""
+    found = _EXTENSIBLE.get(kind)
+    if found is None:
+        _EXTENSIBLE[kind] = False  # a type that holds itself is decided by its other members
+        found = bool(getattr(kind, "EXTENSIONS", ())) or any(
+            has_extensions(t) for t in _structs_within(msgspec.inspect.type_info(kind))
+        )
+        _EXTENSIBLE[kind] = found
+    return found
+
+
+def _structs_within(node: msgspec.inspect.Type) -> list[type[Any]]:
+    if isinstance(node, msgspec.inspect.StructType):
+        return [s for f in node.fields for s in _field_structs(f.type)]
+    return []
+
+
+def _field_structs(node: msgspec.inspect.Type) -> list[type[Any]]:
+    if isinstance(node, msgspec.inspect.StructType):
+        return [node.cls]
+    if isinstance(node, msgspec.inspect.Metadata):
+        return _field_structs(node.type)
+    if isinstance(node, msgspec.inspect.UnionType):
+        return [s for t in node.types for s in _field_structs(t)]
+    if isinstance(node, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
+        return _field_structs(node.item_type)
+    return []
+
+
 Listed = list[tuple[Any, bytes]]
 """Rows of a list as stored: each row's keyset cursor (its ID, or an item's seq) and its JSON."""
 

@@ -15,7 +15,7 @@ routes = Routes()
 
 @routes.handles(endpoints.list_sender_pools)
 async def list_sender_pools(call: Call[queries.PoolFilters, None]) -> Rendered[replies.SenderPoolPage]:
-    rows = await call.services.pools.list_pools(call.account, call.page.request, call.query.operation_id)
+    rows = await call.services.pools.list_pools(call.account, call.page.request, call.query.operation_id, call.extended)
     return call.page.render(replies.SenderPoolPage, rows)
 
 
@@ -29,7 +29,7 @@ async def create_sender_pool(call: Call[None, bodies.CreateSenderPoolRequest]) -
 
 @routes.handles(endpoints.fetch_sender_pool)
 async def fetch_sender_pool(call: Call[None, None]) -> Rendered[SenderPool]:
-    return await call.services.pools.fetch(call.account, call.path("senderPoolId"))
+    return await call.services.pools.fetch(call.account, call.path("senderPoolId"), call.extended)
 
 
 @routes.handles(endpoints.update_sender_pool)
@@ -51,7 +51,8 @@ async def delete_sender_pool(call: Call[None, None]) -> replies.ResourceReferenc
 @routes.handles(endpoints.list_pool_senders)
 async def list_pool_senders(call: Call[queries.SenderFilters, None]) -> Rendered[replies.SenderPage]:
     where = SenderFilter.of(call.query.channel, call.query.status)
-    rows = await call.services.pools.list_members(call.account, call.path("senderPoolId"), call.page.request, where)
+    pool_id = call.path("senderPoolId")
+    rows = await call.services.pools.list_members(call.account, pool_id, call.page.request, where, call.extended)
     return call.page.render(replies.SenderPage, rows)
 
 

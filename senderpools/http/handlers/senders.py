@@ -45,7 +45,7 @@ def _raw_recipients(raw: Any) -> list[FieldError]:
 @routes.handles(endpoints.list_senders)
 async def list_senders(call: Call[queries.SenderFilters, None]) -> Rendered[replies.SenderPage]:
     where = SenderFilter.of(call.query.channel, call.query.status)
-    rows = await call.services.senders.list_senders(call.account, call.page.request, where)
+    rows = await call.services.senders.list_senders(call.account, call.page.request, where, call.extended)
     return call.page.render(replies.SenderPage, rows)
 
 
@@ -63,7 +63,7 @@ async def register_senders(
 
 @routes.handles(endpoints.fetch_sender)
 async def fetch_sender(call: Call[None, None]) -> Rendered[Sender]:
-    return await call.services.senders.fetch(call.account, call.path("senderId"))
+    return await call.services.senders.fetch(call.account, call.path("senderId"), call.extended)
 
 
 @routes.handles(endpoints.update_sender)
@@ -75,7 +75,7 @@ async def update_sender(call: Call[None, bodies.UpdateSenderRequest]) -> Rendere
         status=None if body.status is UNSET else body.status,
         tags=None if body.tags is UNSET else body.tags,
     )
-    return await call.services.senders.update(call.account, call.path("senderId"), changes)
+    return await call.services.senders.update(call.account, call.path("senderId"), changes, call.extended)
 
 
 @routes.handles(endpoints.delete_sender)
@@ -87,7 +87,7 @@ async def delete_sender(call: Call[None, None]) -> None:
 async def search_senders(call: Call[None, bodies.SearchSendersRequest]) -> Rendered[replies.SenderPage]:
     body = call.body
     where = SenderFilter(channels=channels_for(body.channel), status=body.status, address=body.address)
-    rows = await call.services.senders.list_senders(call.account, call.page.request, where)
+    rows = await call.services.senders.list_senders(call.account, call.page.request, where, call.extended)
     return call.page.render(replies.SenderPage, rows)
 
 
