@@ -43,3 +43,21 @@ def test_stock_strips_extension_fields_at_any_depth() -> None:
 
 def test_which_types_carry_extensions() -> None:
     assert has_extensions(Inner) and has_extensions(Outer) and not has_extensions(Plain)
+
+
+class Filters(msgspec.Struct, kw_only=True):
+    channel: str | None = None
+    name_prefix: str | None = None
+
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("name_prefix",)
+
+
+def test_an_extension_filter_left_out_binds_page_tokens_as_before_it_existed() -> None:
+    from senderpools.http.pagination import PageTokens, filter_values
+
+    assert filter_values(Filters(channel="SMS")) == ("SMS",)  # what a struct without name_prefix gave
+    assert filter_values(Filters(channel="SMS", name_prefix="a")) == ("SMS", ("name_prefix", "a"))
+    tokens = PageTokens(b"k" * 32)
+    plain = tokens.page(("senders", "AC1", *filter_values(Filters(channel="SMS"))), None, 50)
+    narrowed = tokens.page(("senders", "AC1", *filter_values(Filters(channel="SMS", name_prefix="a"))), None, 50)
+    assert plain.scope == tokens.page(("senders", "AC1", "SMS"), None, 50).scope != narrowed.scope

@@ -148,9 +148,7 @@ class Bound(Generic[Q, B, R]):
             if pages.in_body:
                 body: Any = call.body
                 paging, dates = PageParams(page_token=body.page_token, page_size=body.page_size), DateRange()
-                filters = tuple(
-                    getattr(body, f) for f in body.__struct_fields__ if f not in ("page_token", "page_size")
-                )
+                filters = filter_values(body, leave_out=("page_token", "page_size"))
             else:
                 filters = filter_values(call.query)
             scope = (pages.scope, call.account, *(request.path_params[p.name] for p in endpoint.path_params), *filters)

@@ -108,9 +108,18 @@ class PageTokens:
         return Page(PageRequest(size=size, after=after, start_ms=start_ms, end_ms=end_ms), scope, self)
 
 
-def filter_values(filters: Any) -> tuple[Any, ...]:
-    """A filters struct's values in declaration order (what a token is bound to)."""
-    return () if filters is None else tuple(getattr(filters, name) for name in filters.__struct_fields__)
+def filter_values(filters: Any, leave_out: tuple[str, ...] = ()) -> tuple[Any, ...]:
+    """What a page token is bound to, from a filters struct: the contract's filters in declaration order,
+    then each extension filter (named in the struct's ``EXTENSIONS``) that is set, with its name. An
+    extension filter left out thus binds a token exactly as before it existed: old tokens stay valid."""
+    if filters is None:
+        return ()
+    extensions = getattr(filters, "EXTENSIONS", ())
+    names = [n for n in filters.__struct_fields__ if n not in leave_out]
+    values = tuple(getattr(filters, n) for n in names if n not in extensions)
+    return values + tuple(
+        (n, getattr(filters, n)) for n in names if n in extensions and getattr(filters, n) is not None
+    )
 
 
 def _bound(cache: dict[Any, Any], size: int) -> None:
