@@ -213,9 +213,9 @@ async def template_pool(
     """A pool made by the server's own code (service + worker), captured as a template."""
     operation = await SenderPoolService(store).create(account, name, {"bench": "seed"}, sender_ids)
     await wait_for_worker(store)
-    record = await store.get_operation(account, operation.id)
-    assert record is not None and record.operation.stats.queued == 0, record
-    return await Template.capture(database, record.pool_id, [operation.id], ids.now_ms())
+    done = await store.get_operation(account, operation.id)
+    assert done is not None and done.stats.queued == 0 and isinstance(done.sender_pool_id, str), done
+    return await Template.capture(database, done.sender_pool_id, [operation.id], ids.now_ms())
 
 
 async def register_senders(store: Store, account: str, count: int, first: int = 0) -> list[str]:

@@ -12,15 +12,19 @@ from collections.abc import Sequence
 from senderpools.records import (
     Credential,
     IdempotencyRecord,
-    OperationRecord,
+    IfMatch,
+    OperationFilter,
     Pacing,
+    PoolChanges,
+    PoolFilter,
+    Refused,
     SenderChanges,
     SenderFilter,
     Window,
 )
 from senderpools.wire.encoding import Listed
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.fields import Channel, ItemOutcome
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
 
 
 class Store(abc.ABC):
@@ -57,7 +61,8 @@ class Store(abc.ABC):
     async def create_pool(
         self, account: str, pool: SenderPool, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> None:
-        """The pool, its Create operation and one queued item per sender, in one transaction."""
+        """The pool (with its tags and an empty summary), its Create operation and one queued item per
+        sender, in one transaction."""
 
     @abc.abstractmethod
     async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
@@ -67,18 +72,28 @@ class Store(abc.ABC):
     async def pool_exists(self, account: str, pool_id: str) -> bool: ...
 
     @abc.abstractmethod
-    async def list_pools(
-        self, account: str, window: Window, operation_id: str | None, extended: bool = False
-    ) -> Listed: ...
+    async def list_pools(self, account: str, window: Window, where: PoolFilter, extended: bool = False) -> Listed:
+        """A page of pools: by ID, or with ``where.name_prefix`` in name order (cursors from ``rows.name_cursor``)."""
 
     @abc.abstractmethod
     async def update_pool(
-        self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int
-    ) -> bool: ...
+        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        """Apply the changes and bump ``updatedAt``; None when done. Refused (nothing written) when the pool
+        is not the account's, or ``if_match`` does not hold for it."""
 
     @abc.abstractmethod
-    async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
-        """Hide the pool at once and cancel its running operations; memberships are purged later."""
+    async def delete_pool(
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        """Hide the pool at once and cancel its running operations (memberships are purged later); None
+        when done. Refused (nothing written) when the pool is not the account's, ``if_match`` does not
+        hold, or it has deletion protection."""
+
+    @abc.abstractmethod
+    async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
+        """The pool's member counts and PROCESSING operations, from the counts kept as members change
+        (never counted over the members); None when the account has no such pool."""
 
     @abc.abstractmethod
     async def list_pool_senders(
@@ -87,20 +102,25 @@ class Store(abc.ABC):
         """None when the pool does not exist."""
 
     @abc.abstractmethod
-    async def add_senders(
+    async def queue_operation(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> bool:
-        """Queue an Add Senders operation; False (and nothing written) when the pool does not exist."""
+        """Queue an Add Senders or Remove Senders operation (its ``type``), one item per sender; False
+        (and nothing written) when the pool does not exist."""
 
     @abc.abstractmethod
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool: ...
+    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
+        """Take the sender out of the pool (and off its counts); False when it was not a member."""
 
     # -- operations --------------------------------------------------------------------------------
     @abc.abstractmethod
-    async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None: ...
+    async def get_operation(self, account: str, operation_id: str) -> SenderPoolOperation | None:
+        """The operation with its extension fields (``type``, ``sender_pool_id``)."""
 
     @abc.abstractmethod
-    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed: ...
+    async def list_operations(
+        self, account: str, window: Window, where: OperationFilter, extended: bool = False
+    ) -> Listed: ...
 
     @abc.abstractmethod
     async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
@@ -109,19 +129,21 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
-        """Apply up to ``batch_size`` queued items, record their outcomes and update the stats, all in
-        one transaction: a crash leaves every item either applied and counted or still queued.
-        Returns how many items were applied (0 when there was nothing to do)."""
+        """Apply up to ``batch_size`` queued items (senders joining or leaving the pool), record their
+        outcomes, update the stats and the pool's member counts, all in one transaction: a crash leaves
+        every item either applied and counted or still queued. Returns how many items were applied (0
+        when there was nothing to do)."""
 
     @abc.abstractmethod
     async def purge_deleted_pools(self, batch_size: int) -> int:
-        """Remove up to ``batch_size`` memberships of deleted pools (and the pools once empty)."""
+        """Remove up to ``batch_size`` memberships of deleted pools (and the pools, with their counts, once empty)."""
 
     @abc.abstractmethod
     async def list_operation_items(
-        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+        self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
     ) -> Listed:
-        """Items as (seq, JSON) in ``seq`` order, after ``after_seq``; empty if the operation is not the account's."""
+        """Items as (seq, JSON) in ``seq`` order (the window's ``after`` is a seq); empty if the operation
+        is not the account's."""
 
     @abc.abstractmethod
     async def cancel_operation(
@@ -200,11 +222,12 @@ class Store(abc.ABC):
     async def update_sender(
         self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
     ) -> bytes | None:
-        """The updated sender's JSON; None when the account has no such sender."""
+        """The updated sender's JSON (a status change moves it between its pools' counts); None when the
+        account has no such sender."""
 
     @abc.abstractmethod
-    async def delete_sender(self, account: str, sender_id: str) -> bool:
-        """Delete the sender and its memberships."""
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
+        """Delete the sender and its memberships (and take it off its pools' counts)."""
 
     @abc.abstractmethod
     async def eligible_senders(

@@ -13,6 +13,7 @@ applied by one worker at a time and each of its items exactly once; memberships 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -23,24 +24,32 @@ from senderpools.errors import ServiceUnavailable
 from senderpools.records import (
     Credential,
     IdempotencyRecord,
-    OperationKind,
-    OperationRecord,
+    IfMatch,
+    OperationFilter,
     Pacing,
+    PoolChanges,
+    PoolFilter,
+    Refused,
     SenderChanges,
     SenderFilter,
     Window,
 )
 from senderpools.store.base import Store
 from senderpools.store.rows import (
+    DERIVED,
     ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
     POOL_INSERT_COLUMNS,
-    RENDERED_TABLES,
+    POOL_TAG_INSERT_COLUMNS,
+    RERENDER,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
     Args,
+    CountChanges,
+    count_changes,
+    count_rows,
     doc_column,
     encode_tags,
     epoch_ms,
@@ -49,14 +58,20 @@ from senderpools.store.rows import (
     item_outcome_filter,
     operation_from_row,
     operation_listed,
+    pool_derived,
     pool_from_row,
+    pool_list,
     pool_row,
+    pool_tag_rows,
+    pools_listed,
+    seeded_counts,
     sender_from_row,
     sender_row,
+    summary_from,
 )
 from senderpools.wire.encoding import Listed, views
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
 
 _MIGRATION_LOCK = 0x5E4D_E290  # pg_advisory_xact_lock key: one node migrates, the others wait
 
@@ -103,29 +118,34 @@ class PostgresStore(Store):
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT)"
             )
             done = {row[0] for row in await db.fetch("SELECT version FROM schema_migrations")}
+            applied = set()
             for name, script in scripts:
                 version = name.split("_", 1)[0]
                 if version not in done:
                     await db.execute(script)
-                    if version == "0005":
-                        await self._render_docs(db)
+                    applied.add(version)
                     await db.execute(
                         "INSERT INTO schema_migrations VALUES ($1, (extract(epoch from now()) * 1000)::bigint)",
                         version,
                     )
+            if applied & RERENDER:
+                await self._render_derived(db)
             await db.execute(
                 "INSERT INTO server_settings (name, value) VALUES ('page_token_key', $1) ON CONFLICT DO NOTHING",
                 os.urandom(32),
             )
 
-    async def _render_docs(self, db: asyncpg.Connection) -> None:
-        """Store the JSON of every pool and sender written before docs were kept (migration 0005)."""
-        for table, columns, from_row in RENDERED_TABLES:
+    async def _render_derived(self, db: asyncpg.Connection) -> None:
+        """Derive the kept columns (JSON, search keys) of every row again, after a migration changed them."""
+        for derived in DERIVED:
+            sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(derived.derived, 1))
             last = ""
-            while rows := await db.fetch(f"SELECT {columns} FROM {table} WHERE id > $1 ORDER BY id LIMIT 1000", last):
+            while rows := await db.fetch(
+                f"SELECT {derived.columns} FROM {derived.table} WHERE id > $1 ORDER BY id LIMIT 1000", last
+            ):
                 await db.executemany(
-                    f"UPDATE {table} SET doc = $1, xdoc = $2 WHERE id = $3",
-                    [(*views(from_row(row)), row[0]) for row in rows],
+                    f"UPDATE {derived.table} SET {sets} WHERE id = ${len(derived.derived) + 1}",
+                    [(*derived.derive(row), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
 
@@ -190,7 +210,6 @@ class PostgresStore(Store):
         db: asyncpg.Connection,
         account: str,
         pool_id: str,
-        kind: OperationKind,
         operation: SenderPoolOperation,
         first_queued_seq: int,
         sender_ids: Sequence[str],
@@ -199,7 +218,7 @@ class PostgresStore(Store):
         await db.execute(
             "INSERT INTO operations (id, account_sid, pool_id, kind, status, total, queued, created, failed,"
             " next_seq, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-            operation.id, account, pool_id, str(kind), str(operation.status), stats.total, stats.queued,
+            operation.id, account, pool_id, str(operation.type), str(operation.status), stats.total, stats.queued,
             stats.created, stats.failed, first_queued_seq, created_ms,
         )  # fmt: skip
         if sender_ids:
@@ -215,11 +234,13 @@ class PostgresStore(Store):
         created_ms = epoch_ms(pool.created_at)
         pool_conn = await self._connections()
         async with pool_conn.acquire() as db, db.transaction():
-            await db.execute(
-                insert(POOL_INSERT, numbered=True),
-                *pool_row(account, pool, operation.id),
-            )
-            await self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
+            await db.execute(insert(POOL_INSERT, numbered=True), *pool_row(account, pool, operation.id))
+            if pool.tags:
+                await db.copy_records_to_table(
+                    "pool_tags", columns=POOL_TAG_INSERT_COLUMNS, records=pool_tag_rows(account, pool.id, pool.tags)
+                )
+            await db.execute("INSERT INTO pool_summaries (pool_id, updated_at) VALUES ($1, $2)", pool.id, created_ms)
+            await self._insert_operation(db, account, pool.id, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
             await db.execute(
                 "INSERT INTO operation_items (operation_id, seq, sender_id, outcome, updated_at)"
@@ -243,45 +264,72 @@ class PostgresStore(Store):
         )
         return row is not None
 
-    async def list_pools(
-        self, account: str, window: Window, operation_id: str | None, extended: bool = False
-    ) -> Listed:
-        args = Args(account, numbered=True)
-        sql = f"SELECT id, {doc_column(extended)} FROM pools WHERE account_sid = $1 AND deleted_at IS NULL"
-        if operation_id is not None:
-            sql += f" AND operation_id = {args.add(operation_id)}"
-        sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
-        return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
+    async def list_pools(self, account: str, window: Window, where: PoolFilter, extended: bool = False) -> Listed:
+        args = Args(numbered=True)
+        sql = pool_list(args, account, window, where, extended)
+        return pools_listed(await self._fetch(sql, *args), where)
 
-    async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
+    @staticmethod
+    async def _changeable_pool(
+        db: Any, account: str, pool_id: str, if_match: IfMatch | None
+    ) -> tuple[Refused | None, bool]:
+        """Whether the account's pool (now locked) may be changed under ``if_match``, and its deletion protection."""
+        row = await db.fetchrow(
+            "SELECT doc, xdoc, deletion_protection FROM pools"
+            " WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL FOR UPDATE",
+            pool_id,
+            account,
+        )
+        if row is None:
+            return Refused.NOT_FOUND, False
+        if if_match is not None and not if_match.holds(bytes(row[0]), bytes(row[1])):
+            return Refused.CHANGED, bool(row[2])
+        return None, bool(row[2])
+
+    async def update_pool(
+        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        tags = changes.tags
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
+            refused, _ = await self._changeable_pool(db, account, pool_id, if_match)
+            if refused is not None:
+                return refused
             row = await db.fetchrow(
-                "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags), updated_at = $3"
-                f" WHERE id = $4 AND account_sid = $5 AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
-                name,
+                "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags),"
+                " deletion_protection = coalesce($3, deletion_protection), updated_at = $4"
+                f" WHERE id = $5 RETURNING {POOL_COLUMNS}",
+                changes.name,
                 None if tags is None else encode_tags(tags),
+                changes.deletion_protection,
                 now_ms,
                 pool_id,
-                account,
             )
-            if row is None:
-                return False
-            await db.execute("UPDATE pools SET doc = $1, xdoc = $2 WHERE id = $3", *views(pool_from_row(row)), pool_id)
-            return True
+            await db.execute(
+                "UPDATE pools SET doc = $1, xdoc = $2, name_key = $3 WHERE id = $4",
+                *pool_derived(pool_from_row(row)),
+                pool_id,
+            )
+            if tags is not None:
+                await db.execute("DELETE FROM pool_tags WHERE pool_id = $1", pool_id)
+                if tags:
+                    await db.copy_records_to_table(
+                        "pool_tags", columns=POOL_TAG_INSERT_COLUMNS, records=pool_tag_rows(account, pool_id, tags)
+                    )
+            return None
 
-    async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
+    async def delete_pool(
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            deleted = await db.fetchrow(
-                "UPDATE pools SET deleted_at = $1 WHERE id = $2 AND account_sid = $3 AND deleted_at IS NULL"
-                " RETURNING 1",
-                now_ms,
-                pool_id,
-                account,
-            )
-            if deleted is None:
-                return False
+            refused, protected = await self._changeable_pool(db, account, pool_id, if_match)
+            if refused is not None:
+                return refused
+            if protected:
+                return Refused.PROTECTED
+            await db.execute("UPDATE pools SET deleted_at = $1 WHERE id = $2", now_ms, pool_id)
+            await db.execute("DELETE FROM pool_tags WHERE pool_id = $1", pool_id)
             # Waits for a batch in flight on these operations, then sees where it stopped.
             running = await db.fetch(
                 "SELECT id, next_seq FROM operations WHERE pool_id = $1 AND status = 'PROCESSING' FOR UPDATE",
@@ -289,7 +337,49 @@ class PostgresStore(Store):
             )
             for op_id, next_seq in running:
                 await self._cancel(db, op_id, next_seq, now_ms)
-            return True
+            return None
+
+    async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
+        row = await self._fetchrow(
+            "SELECT coalesce(s.updated_at, p.updated_at),"
+            " (SELECT count(*) FROM operations o WHERE o.pool_id = p.id AND o.status = 'PROCESSING'),"
+            " (SELECT array_agg(c.channel || ' ' || c.status || ' ' || c.members) FROM pool_counts c"
+            "  WHERE c.pool_id = p.id)"
+            " FROM pools p LEFT JOIN pool_summaries s ON s.pool_id = p.id"
+            " WHERE p.id = $1 AND p.account_sid = $2 AND p.deleted_at IS NULL",
+            pool_id,
+            account,
+        )
+        if row is None:
+            return None
+        counts = [(c, s, int(n)) for c, s, n in (entry.split(" ") for entry in row[2] or ())]
+        return summary_from(pool_id, counts, row[1], row[0])
+
+    async def _count(self, db: Any, changes: CountChanges, now_ms: int) -> None:
+        """Apply changes to pools' member counts and mark their summaries changed now. The pools' summary
+        rows are locked first, in ID order: every writer of a pool's counts holds its summary row, so
+        concurrent writers take turns per pool and never deadlock."""
+        rows = count_rows(changes)
+        await self._touch_summaries(db, sorted({row[0] for row in rows}), now_ms)
+        if rows:
+            await db.execute(
+                "INSERT INTO pool_counts AS c (pool_id, channel, status, members)"
+                " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
+                " ON CONFLICT (pool_id, channel, status) DO UPDATE SET members = c.members + EXCLUDED.members",
+                *(list(column) for column in zip(*rows, strict=True)),
+            )
+
+    @staticmethod
+    async def _touch_summaries(db: Any, pool_ids: Sequence[str], now_ms: int) -> None:
+        """A figure of these pools' summaries changed (members, or operations started or finished)."""
+        if pool_ids:
+            await db.execute(
+                "UPDATE pool_summaries AS s SET updated_at = greatest(s.updated_at, $2)"
+                " FROM (SELECT pool_id FROM pool_summaries WHERE pool_id = ANY($1::text[])"
+                " ORDER BY pool_id FOR UPDATE) AS locked WHERE s.pool_id = locked.pool_id",
+                list(pool_ids),
+                now_ms,
+            )
 
     async def _cancel(self, db: Any, operation_id: str, next_seq: int, now_ms: int) -> None:
         """Stop an operation locked FOR UPDATE: its unapplied items fail with outcome CANCELED."""
@@ -323,51 +413,55 @@ class PostgresStore(Store):
             " WHERE m.pool_id = $1"
             + args.window("m.sender_id", window)
             + args.sender_filter(where)
-            + f" ORDER BY m.sender_id LIMIT {args.add(window.limit)}"
+            + args.order(["m.sender_id"], window)
         )
         async with pool.acquire() as db:
             if not await self._pool_exists(db, account, pool_id):
                 return None
             return [(row[0], row[1]) for row in await db.fetch(sql, *args)]
 
-    async def add_senders(
+    async def queue_operation(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> bool:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             if not await self._pool_exists(db, account, pool_id):
                 return False
-            await self._insert_operation(db, account, pool_id, OperationKind.ADD_SENDERS, operation, 0, sender_ids)
+            await self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
+            await self._touch_summaries(db, [pool_id], epoch_ms(operation.created_at))
             return True
 
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool:
-        row = await self._fetchrow(
-            "DELETE FROM pool_members m USING pools p WHERE m.pool_id = $1 AND m.sender_id = $2"
-            " AND p.id = m.pool_id AND p.account_sid = $3 AND p.deleted_at IS NULL RETURNING 1",
-            pool_id,
-            sender_id,
-            account,
-        )
-        return row is not None
+    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            # The sender's status is read under a share lock, so no status change moves its counts meanwhile.
+            sender = await db.fetchrow("SELECT channel, status FROM senders WHERE id = $1 FOR SHARE", sender_id)
+            removed = await db.fetchrow(
+                "DELETE FROM pool_members m USING pools p WHERE m.pool_id = $1 AND m.sender_id = $2"
+                " AND p.id = m.pool_id AND p.account_sid = $3 AND p.deleted_at IS NULL RETURNING 1",
+                pool_id,
+                sender_id,
+                account,
+            )
+            if removed is None:
+                return False
+            await self._count(db, count_changes([pool_id], sender[0], sender[1], -1), now_ms)
+            return True
 
     # -- operations --------------------------------------------------------------------------------
-    async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None:
+    async def get_operation(self, account: str, operation_id: str) -> SenderPoolOperation | None:
         row = await self._fetchrow(
-            f"SELECT {OPERATION_COLUMNS}, kind, pool_id FROM operations WHERE id = $1 AND account_sid = $2",
-            operation_id,
-            account,
+            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1 AND account_sid = $2", operation_id, account
         )
-        if row is None:
-            return None
-        return OperationRecord(operation=operation_from_row(row), kind=OperationKind(row[8]), pool_id=row[9])
+        return None if row is None else operation_from_row(row)
 
-    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed:
+    async def list_operations(
+        self, account: str, window: Window, where: OperationFilter, extended: bool = False
+    ) -> Listed:
         args = Args(account, numbered=True)
-        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = $1"
-        if status is not None:
-            sql += f" AND status = {args.add(str(status))}"
-        sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
-        return [operation_listed(row) for row in await self._fetch(sql, *args)]
+        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = $1" + args.operation_filter(where)
+        sql += args.window("id", window) + args.order(["id"], window)
+        return [operation_listed(row, extended) for row in await self._fetch(sql, *args)]
 
     async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
@@ -380,13 +474,13 @@ class PostgresStore(Store):
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             op = await db.fetchrow(
-                "SELECT account_sid, pool_id, next_seq FROM operations"
+                "SELECT account_sid, pool_id, next_seq, kind, queued FROM operations"
                 " WHERE id = $1 AND status = 'PROCESSING' AND queued > 0 FOR UPDATE SKIP LOCKED",
                 operation_id,
             )
             if op is None:
                 return 0  # finished, canceled, or being applied by another worker right now
-            account, pool_id, next_seq = op
+            account, pool_id, next_seq, kind, queued = op
             items = await db.fetch(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
                 operation_id,
@@ -394,23 +488,32 @@ class PostgresStore(Store):
                 batch_size,
             )
             ids = [row[1] for row in items]
-            existing = {
-                row[0]
+            # Share locks: a sender's status (hence which count it is in) cannot change until this commits.
+            senders = {
+                row[0]: (row[1], row[2])
                 for row in await db.fetch(
-                    "SELECT id FROM senders WHERE account_sid = $1 AND id = ANY($2::text[])", account, ids
+                    "SELECT id, channel, status FROM senders WHERE account_sid = $1 AND id = ANY($2::text[])"
+                    " ORDER BY id FOR SHARE",
+                    account,
+                    ids,
                 )
             }
-            candidates = [sid for sid in ids if sid in existing]
-            inserted = {
-                row[0]
-                for row in await db.fetch(
+            candidates = [sid for sid in ids if sid in senders]
+            removing = kind == OperationType.REMOVE_SENDERS
+            if removing:
+                statement = (
+                    "DELETE FROM pool_members WHERE pool_id = $1 AND sender_id = ANY($2::text[]) RETURNING sender_id"
+                )
+            else:
+                statement = (
                     "INSERT INTO pool_members (pool_id, sender_id) SELECT $1, unnest($2::text[])"
-                    " ON CONFLICT DO NOTHING RETURNING sender_id",
-                    pool_id,
-                    candidates,
+                    " ON CONFLICT DO NOTHING RETURNING sender_id"
                 )
-            }
-            outcomes = [ItemOutcome.for_sender(sid in existing, sid not in inserted) for sid in ids]
+            moved = {row[0] for row in await db.fetch(statement, pool_id, candidates)}
+            if removing:
+                outcomes = [ItemOutcome.for_removal(sid in senders, sid in moved) for sid in ids]
+            else:
+                outcomes = [ItemOutcome.for_addition(sid in senders, sid not in moved) for sid in ids]
             await db.execute(
                 "UPDATE operation_items AS i SET outcome = u.outcome, updated_at = $2"
                 " FROM unnest($3::bigint[], $4::text[]) AS u(seq, outcome)"
@@ -432,6 +535,13 @@ class PostgresStore(Store):
                 now_ms,
                 operation_id,
             )
+            changes: CountChanges = Counter()
+            for sid in moved:
+                changes[(pool_id, *senders[sid])] += -1 if removing else 1
+            if changes:
+                await self._count(db, changes, now_ms)
+            elif queued == len(items):  # finished: one operation fewer in PROCESSING
+                await self._touch_summaries(db, [pool_id], now_ms)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
@@ -447,20 +557,20 @@ class PostgresStore(Store):
                 batch_size,
             )
             if len(removed) < batch_size:
+                for table in ("pool_counts", "pool_summaries"):
+                    await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", row[0])
                 await db.execute("DELETE FROM pools WHERE id = $1", row[0])
             return max(len(removed), 1)
 
     async def list_operation_items(
-        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+        self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
     ) -> Listed:
         args = Args(operation_id, account, numbered=True)
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
             " WHERE i.operation_id = $1 AND o.account_sid = $2" + item_outcome_filter(args, outcome)
         )
-        if after_seq is not None:
-            sql += f" AND i.seq > {args.add(after_seq)}"
-        sql += f" ORDER BY i.seq LIMIT {args.add(limit)}"
+        sql += args.window("i.seq", window) + args.order(["i.seq"], window)
         return [item_listed(row) for row in await self._fetch(sql, *args)]
 
     async def cancel_operation(
@@ -470,7 +580,7 @@ class PostgresStore(Store):
         async with pool.acquire() as db, db.transaction():
             # Waits for a batch in flight on this operation, then sees where it stopped.
             row = await db.fetchrow(
-                "SELECT status, next_seq FROM operations WHERE id = $1 AND account_sid = $2 FOR UPDATE",
+                "SELECT status, next_seq, pool_id FROM operations WHERE id = $1 AND account_sid = $2 FOR UPDATE",
                 operation_id,
                 account,
             )
@@ -479,6 +589,7 @@ class PostgresStore(Store):
             canceled = row[0] == OperationStatus.PROCESSING
             if canceled:
                 await self._cancel(db, operation_id, row[1], now_ms)
+                await self._touch_summaries(db, [row[2]], now_ms)
             op = await db.fetchrow(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1", operation_id)
             return operation_from_row(op), canceled
 
@@ -536,22 +647,51 @@ class PostgresStore(Store):
             sets.append(f"tags = {args.add(encode_tags(changes.tags))}")
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
+            # Locked first: a batch joining the sender to a pool (share lock) commits before, or waits.
+            before = await db.fetchrow(
+                "SELECT status FROM senders WHERE id = $1 AND account_sid = $2 FOR UPDATE", sender_id, account
+            )
+            if before is None:
+                return None
             row = await db.fetchrow(
-                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = {args.add(sender_id)}"
-                f" AND s.account_sid = {args.add(account)} RETURNING {SENDER_COLUMNS}",
+                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = {args.add(sender_id)} RETURNING {SENDER_COLUMNS}",
                 *args,
             )
-            if row is None:
-                return None
-            docs = views(sender_from_row(row))
+            sender = sender_from_row(row)
+            docs = views(sender)
             await db.execute("UPDATE senders SET doc = $1, xdoc = $2 WHERE id = $3", *docs, sender_id)
+            if sender.status != before[0]:  # it moves between its pools' counts
+                pools = [
+                    r[0]
+                    for r in await db.fetch(
+                        "SELECT m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id"
+                        " WHERE m.sender_id = $1 AND p.deleted_at IS NULL",
+                        sender_id,
+                    )
+                ]
+                moved = count_changes(pools, sender.channel, before[0], -1)
+                moved.update(count_changes(pools, sender.channel, sender.status, 1))
+                await self._count(db, moved, now_ms)
         return docs[extended]
 
-    async def delete_sender(self, account: str, sender_id: str) -> bool:
-        row = await self._fetchrow(
-            "DELETE FROM senders WHERE id = $1 AND account_sid = $2 RETURNING 1", sender_id, account
-        )
-        return row is not None
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            # Locked first: a batch joining the sender to a pool (share lock) commits before, or waits and
+            # then finds it gone.
+            row = await db.fetchrow(
+                "SELECT channel, status FROM senders WHERE id = $1 AND account_sid = $2 FOR UPDATE", sender_id, account
+            )
+            if row is None:
+                return False
+            left = await db.fetch(
+                "DELETE FROM pool_members m USING pools p WHERE m.sender_id = $1 AND p.id = m.pool_id"
+                " RETURNING m.pool_id, p.deleted_at IS NULL",
+                sender_id,
+            )
+            await db.execute("DELETE FROM senders WHERE id = $1", sender_id)
+            await self._count(db, count_changes([r[0] for r in left if r[1]], row[0], row[1], -1), now_ms)
+            return True
 
     async def eligible_senders(
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
@@ -691,9 +831,10 @@ class PostgresStore(Store):
                 account,
             )
             operations = len(await db.fetch("DELETE FROM operations WHERE account_sid = $1 RETURNING 1", account))
-            await db.execute(
-                "DELETE FROM pool_members WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = $1)", account
-            )
+            for table in ("pool_members", "pool_tags", "pool_counts", "pool_summaries"):
+                await db.execute(
+                    f"DELETE FROM {table} WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = $1)", account
+                )
             pools = await db.fetchval(
                 "WITH gone AS (DELETE FROM pools WHERE account_sid = $1 RETURNING deleted_at)"
                 " SELECT count(*) FROM gone WHERE deleted_at IS NULL",
@@ -716,7 +857,22 @@ class PostgresStore(Store):
                 await db.copy_records_to_table(
                     "pools", columns=POOL_INSERT_COLUMNS, records=[pool_row(account, p) for p in pools]
                 )
+                await db.copy_records_to_table(
+                    "pool_tags",
+                    columns=POOL_TAG_INSERT_COLUMNS,
+                    records=[r for p in pools for r in pool_tag_rows(account, p.id, p.tags)],
+                )
+                await db.copy_records_to_table(
+                    "pool_summaries",
+                    columns=["pool_id", "updated_at"],
+                    records=[(p.id, epoch_ms(p.updated_at)) for p in pools],
+                )
                 await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
+                await db.copy_records_to_table(
+                    "pool_counts",
+                    columns=["pool_id", "channel", "status", "members"],
+                    records=count_rows(seeded_counts(senders, members)),
+                )
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)

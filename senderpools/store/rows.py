@@ -1,5 +1,5 @@
-"""What both SQL backends share: column lists, rendering rows as wire JSON, and the WHERE clauses
-of list queries.
+"""What both SQL backends share: column lists, rendering rows as wire JSON, the WHERE clauses of list
+queries, and the bookkeeping of pool member counts.
 
 Placeholders differ (SQLite ``?``, PostgreSQL ``$n``), so clause builders take an ``Args`` that
 hands out the right marker as each argument is added.
@@ -7,21 +7,30 @@ hands out the right marker as each argument is added.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from senderpools.clock import to_datetime
-from senderpools.records import SenderFilter, Window
-from senderpools.wire.encoding import encode, views
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus
-from senderpools.wire.resources import OperationItem, OperationStats, Sender, SenderPool, SenderPoolOperation
+from senderpools.records import OperationFilter, PoolFilter, SenderFilter, Window, name_key
+from senderpools.wire.encoding import encode, stock, views
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.resources import (
+    OperationItem,
+    OperationStats,
+    Sender,
+    SenderPool,
+    SenderPoolOperation,
+    SenderPoolSummary,
+)
 
 _encode_tags = msgspec.json.Encoder().encode
 _decode_tags = msgspec.json.Decoder(dict[str, str]).decode
 
-POOL_COLUMNS = "id, name, tags, created_at, updated_at"
+POOL_COLUMNS = "id, name, tags, created_at, updated_at, deletion_protection"
 SENDER_COLUMNS = "s.id, s.display_name, s.address, s.channel, s.status, s.tags, s.created_at, s.updated_at"
 
 
@@ -32,12 +41,17 @@ def insert(into: str, numbered: bool = False) -> str:
     return f"INSERT INTO {into} VALUES ({marks})"
 
 
+def columns_of(into: str) -> list[str]:
+    """The column names of an ``INSERT`` target ("table (a, b)")."""
+    return into.split("(", 1)[1].rstrip(")").split(", ")
+
+
 def doc_column(extended: bool) -> str:
     """The column holding a row's JSON as a read sends it: stock, or with the extension fields."""
     return "xdoc" if extended else "doc"
 
 
-OPERATION_COLUMNS = "id, status, total, queued, created, failed, created_at, updated_at"
+OPERATION_COLUMNS = "id, status, total, queued, created, failed, created_at, updated_at, kind, pool_id"
 
 
 def encode_tags(tags: dict[str, str]) -> str:
@@ -51,6 +65,7 @@ _SENDER_STATUSES = {s.value: s for s in SenderStatus}
 
 
 def pool_from_row(row: Any) -> SenderPool:
+    """From ``POOL_COLUMNS``."""
     created = to_datetime(row[3])
     return SenderPool(
         id=row[0],
@@ -58,6 +73,7 @@ def pool_from_row(row: Any) -> SenderPool:
         tags=_decode_tags(row[2]),
         created_at=created,
         updated_at=created if row[4] == row[3] else to_datetime(row[4]),
+        deletion_protection=bool(row[5]),
     )
 
 
@@ -76,22 +92,25 @@ def sender_from_row(row: Any) -> Sender:
 
 
 def operation_from_row(row: Any) -> SenderPoolOperation:
-    """From ``OPERATION_COLUMNS``."""
+    """From ``OPERATION_COLUMNS``: the operation with its extension fields (what it does, its pool)."""
     return SenderPoolOperation(
         id=row[0],
         status=OperationStatus(row[1]),
         stats=OperationStats(total=row[2], queued=row[3], created=row[4], failed=row[5]),
         created_at=to_datetime(row[6]),
         updated_at=to_datetime(row[7]),
+        type=OperationType(row[8]),
+        sender_pool_id=row[9],
     )
 
 
 ITEM_COLUMNS = "i.seq, i.sender_id, i.outcome, i.updated_at"
 
 
-def operation_listed(row: Any) -> tuple[str, bytes]:
+def operation_listed(row: Any, extended: bool) -> tuple[str, bytes]:
     """(id, JSON) from ``OPERATION_COLUMNS``: operations change with every batch, so they are rendered on read."""
-    return row[0], encode(operation_from_row(row))
+    operation = operation_from_row(row)
+    return row[0], encode(operation if extended else stock(operation))
 
 
 def item_listed(row: Any) -> tuple[int, bytes]:
@@ -100,16 +119,30 @@ def item_listed(row: Any) -> tuple[int, bytes]:
     return int(row[0]), encode(OperationItem.of(row[1], outcome, to_datetime(row[3])))
 
 
+POOL_INSERT = "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, doc, xdoc, name_key, deletion_protection)"
+POOL_INSERT_COLUMNS = columns_of(POOL_INSERT)
+
+
 def pool_row(account: str, pool: SenderPool, operation_id: str | None = None) -> tuple[Any, ...]:
     """The values of ``POOL_INSERT`` for a new pool."""
     return (
         pool.id, account, pool.name, encode_tags(pool.tags), epoch_ms(pool.created_at), epoch_ms(pool.updated_at),
-        operation_id, *views(pool),
+        operation_id, *pool_derived(pool), pool.deletion_protection is True,
     )  # fmt: skip
 
 
-POOL_INSERT = "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, doc, xdoc)"
-POOL_INSERT_COLUMNS = POOL_INSERT.split("(", 1)[1].rstrip(")").split(", ")
+def pool_derived(pool: SenderPool) -> tuple[bytes, bytes, str]:
+    """The columns kept from a pool's fields: its JSON (stock, extended) and its name as searched."""
+    return (*views(pool), name_key(pool.name))
+
+
+POOL_TAG_INSERT = "pool_tags (pool_id, key, value, account_sid)"
+POOL_TAG_INSERT_COLUMNS = columns_of(POOL_TAG_INSERT)
+
+
+def pool_tag_rows(account: str, pool_id: str, tags: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """The values of ``POOL_TAG_INSERT`` for a pool's tags."""
+    return [(pool_id, key, value, account) for key, value in tags.items()]
 
 
 def sender_row(account: str, s: Sender) -> tuple[Any, ...]:
@@ -120,16 +153,27 @@ def sender_row(account: str, s: Sender) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-# Tables whose rows keep their JSON, with the columns to render it from (migration 0005 renders old rows).
-RENDERED_TABLES: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
-    ("pools", POOL_COLUMNS, pool_from_row),
-    ("senders", SENDER_COLUMNS.replace("s.", ""), sender_from_row),
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """Columns of ``table`` kept from others (its JSON, a search key), from ``columns`` by ``derive``."""
+
+    table: str
+    columns: str
+    derived: tuple[str, ...]
+    derive: Callable[[Any], tuple[Any, ...]]
+
+
+# Tables with derived columns, rendered again for every row by migrations that change them (``RERENDER``).
+DERIVED: tuple[Derived, ...] = (
+    Derived("pools", POOL_COLUMNS, ("doc", "xdoc", "name_key"), lambda row: pool_derived(pool_from_row(row))),
+    Derived("senders", SENDER_COLUMNS.replace("s.", ""), ("doc", "xdoc"), lambda row: views(sender_from_row(row))),
 )
+RERENDER = frozenset({"0005", "0007"})  # 0005 kept the JSON; 0007 added deletionProtection and name_key
 
 SENDER_INSERT = (
     "senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at, doc, xdoc)"
 )
-SENDER_INSERT_COLUMNS = SENDER_INSERT.split("(", 1)[1].rstrip(")").split(", ")
+SENDER_INSERT_COLUMNS = columns_of(SENDER_INSERT)
 
 
 def item_outcome_filter(args: Args, outcome: ItemOutcome | None) -> str:
@@ -157,12 +201,22 @@ class Args(list[Any]):
         return f"${len(self)}" if self.numbered else "?"
 
     def window(self, column: str, window: Window) -> str:
-        """The keyset conditions of a page: ``lower <= column < upper`` and ``column > after``."""
+        """The keyset conditions of a page: ``lower <= column < upper`` and past ``after`` in the
+        window's direction."""
         sql = ""
-        for op, bound in ((">", window.after), (">=", window.lower), ("<", window.upper)):
+        for op, bound in (
+            ("<" if window.newest_first else ">", window.after),
+            (">=", window.lower),
+            ("<", window.upper),
+        ):
             if bound is not None:
                 sql += f" AND {column} {op} {self.add(bound)}"
         return sql
+
+    def order(self, columns: Sequence[str], window: Window) -> str:
+        """``ORDER BY`` the columns in the window's direction, and its ``LIMIT``."""
+        direction = " DESC" if window.newest_first else ""
+        return f" ORDER BY {', '.join(c + direction for c in columns)} LIMIT {self.add(window.limit)}"
 
     def sender_filter(self, where: SenderFilter) -> str:
         """Conditions on the senders table aliased ``s``."""
@@ -174,3 +228,143 @@ class Args(list[Any]):
         if where.address is not None:
             sql += f" AND s.address = {self.add(where.address)}"
         return sql
+
+    def operation_filter(self, where: OperationFilter) -> str:
+        """Conditions on the operations table."""
+        sql = ""
+        for column, value in (("status", where.status), ("pool_id", where.pool_id), ("kind", where.type)):
+            if value is not None:
+                sql += f" AND {column} = {self.add(str(value))}"
+        return sql
+
+
+# -- lists of pools ----------------------------------------------------------------------------------
+def name_cursor(key: str, pool_id: str) -> str:
+    """The keyset cursor of a pool in name order: its name key and ID (names never hold U+0000)."""
+    return f"{key}\x00{pool_id}"
+
+
+def _after_name(cursor: str) -> tuple[str, str]:
+    key, _, pool_id = cursor.rpartition("\x00")
+    return key, pool_id
+
+
+def prefix_end(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with ``prefix`` (None: there is none), in
+    code point order, which is how both backends compare text here (UTF-8 bytes, SQLite's BINARY and
+    PostgreSQL's "C" collation)."""
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if 0xD800 <= last <= 0xDFFF:  # surrogates are not characters: skip them
+            last = 0xE000
+        if last <= 0x10FFFF:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return None
+
+
+def pool_list(args: Args, account: str, window: Window, where: PoolFilter, extended: bool) -> str:
+    """One page of the account's pools: rows of (cursor columns..., JSON), read as ``pools_listed`` says.
+
+    Each shape is one index range scan whatever the depth: by ID (``pools_by_account``), by tag
+    (``pool_tags_by_tag``), or by name (``pools_by_name``). A name-order page after (key, id) is the
+    rest of the pools named ``key`` after ``id`` and then the pools with later names, two range scans."""
+    doc = doc_column(extended)
+    if where.name_prefix is not None:
+        return _pools_by_name(args, account, window, where, doc)
+    if where.tag is not None:
+        key, value = where.tag
+        sql = (
+            f"SELECT t.pool_id, p.{doc} FROM pool_tags t JOIN pools p ON p.id = t.pool_id"
+            f" WHERE t.account_sid = {args.add(account)} AND t.key = {args.add(key)} AND t.value = {args.add(value)}"
+            " AND p.deleted_at IS NULL"
+        )
+        return sql + _operation_of(args, where) + args.window("t.pool_id", window) + args.order(["t.pool_id"], window)
+    sql = f"SELECT p.id, p.{doc} FROM pools p WHERE p.account_sid = {args.add(account)} AND p.deleted_at IS NULL"
+    return sql + _operation_of(args, where) + args.window("p.id", window) + args.order(["p.id"], window)
+
+
+def _operation_of(args: Args, where: PoolFilter) -> str:
+    return "" if where.operation_id is None else f" AND p.operation_id = {args.add(where.operation_id)}"
+
+
+def _pools_by_name(args: Args, account: str, window: Window, where: PoolFilter, doc: str) -> str:
+    assert where.name_prefix is not None
+    prefix = name_key(where.name_prefix)
+    end = prefix_end(prefix)
+    dates = Window(window.limit, lower=window.lower, upper=window.upper, newest_first=window.newest_first)
+
+    def part(condition: Callable[[], str], order: list[str]) -> str:
+        sql = (
+            f"SELECT p.name_key, p.id, p.{doc} FROM pools p WHERE p.account_sid = {args.add(account)}"
+            f" AND p.deleted_at IS NULL AND p.name_key >= {args.add(prefix)}"
+        )
+        if end is not None:
+            sql += f" AND p.name_key < {args.add(end)}"
+        if where.tag is not None:
+            key, value = where.tag
+            sql += (
+                " AND EXISTS (SELECT 1 FROM pool_tags t WHERE t.pool_id = p.id"
+                f" AND t.key = {args.add(key)} AND t.value = {args.add(value)})"
+            )
+        return sql + _operation_of(args, where) + args.window("p.id", dates) + condition() + args.order(order, window)
+
+    by_name = ["p.name_key", "p.id"]
+    if window.after is None:
+        return part(lambda: "", by_name)
+    key, pool_id = _after_name(str(window.after))
+    beyond = "<" if window.newest_first else ">"
+    same_name = part(lambda: f" AND p.name_key = {args.add(key)} AND p.id {beyond} {args.add(pool_id)}", ["p.id"])
+    later_names = part(lambda: f" AND p.name_key {beyond} {args.add(key)}", by_name)
+    outer = "name_key DESC, id DESC" if window.newest_first else "name_key, id"
+    return (
+        f"SELECT name_key, id, {doc} FROM (SELECT * FROM ({same_name}) AS a UNION ALL SELECT * FROM ({later_names}) AS b)"
+        f" AS pages ORDER BY {outer} LIMIT {args.add(window.limit)}"
+    )
+
+
+def pools_listed(rows: Iterable[Any], where: PoolFilter) -> list[tuple[str, bytes]]:
+    """``Listed`` rows from the rows of ``pool_list``."""
+    if where.name_prefix is None:
+        return [(row[0], row[1]) for row in rows]
+    return [(name_cursor(row[0], row[1]), row[2]) for row in rows]
+
+
+# -- member counts ---------------------------------------------------------------------------------------
+CountChanges = Counter[tuple[str, str, str]]
+"""Changes to pool member counts: (pool_id, channel, status) -> members gained (negative: lost)."""
+
+
+def count_changes(pool_ids: Iterable[str], channel: str, status: str, by: int) -> CountChanges:
+    """``by`` members of one channel and status, in each of ``pool_ids``."""
+    return Counter({(pool_id, channel, status): by for pool_id in pool_ids})
+
+
+def count_rows(changes: CountChanges) -> list[tuple[str, str, str, int]]:
+    """The changes as (pool_id, channel, status, by) rows, in key order (the order rows are locked in)."""
+    return [(*key, by) for key, by in sorted(changes.items()) if by]
+
+
+def summary_from(
+    pool_id: str, counts: Iterable[tuple[str, str, int]], processing: int, updated_ms: int
+) -> SenderPoolSummary:
+    """A pool's summary from its (channel, status, members) counts."""
+    by_channel = dict.fromkeys(Channel, 0)
+    by_status = dict.fromkeys(SenderStatus, 0)
+    for channel, status, members in counts:
+        by_channel[_CHANNELS[channel]] += members
+        by_status[_SENDER_STATUSES[status]] += members
+    return SenderPoolSummary(
+        sender_pool_id=pool_id,
+        sender_count=sum(by_status.values()),
+        by_channel=by_channel,
+        by_status=by_status,
+        processing_operations=processing,
+        updated_at=to_datetime(updated_ms),
+    )
+
+
+def seeded_counts(senders: Sequence[Sender], members: Sequence[tuple[str, str]]) -> CountChanges:
+    """The counts of seeded (pool_id, sender_id) memberships of ``senders``."""
+    by_id = {s.id: (str(s.channel), str(s.status)) for s in senders}
+    return Counter((pool_id, *by_id[sender_id]) for pool_id, sender_id in members)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -20,23 +21,31 @@ from senderpools.errors import ServiceUnavailable
 from senderpools.records import (
     Credential,
     IdempotencyRecord,
-    OperationKind,
-    OperationRecord,
+    IfMatch,
+    OperationFilter,
     Pacing,
+    PoolChanges,
+    PoolFilter,
+    Refused,
     SenderChanges,
     SenderFilter,
     Window,
 )
 from senderpools.store.base import Store
 from senderpools.store.rows import (
+    DERIVED,
     ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
-    RENDERED_TABLES,
+    POOL_TAG_INSERT,
+    RERENDER,
     SENDER_COLUMNS,
     SENDER_INSERT,
     Args,
+    CountChanges,
+    count_changes,
+    count_rows,
     doc_column,
     encode_tags,
     epoch_ms,
@@ -45,14 +54,20 @@ from senderpools.store.rows import (
     item_outcome_filter,
     operation_from_row,
     operation_listed,
+    pool_derived,
     pool_from_row,
+    pool_list,
     pool_row,
+    pool_tag_rows,
+    pools_listed,
+    seeded_counts,
     sender_from_row,
     sender_row,
+    summary_from,
 )
 from senderpools.wire.encoding import Listed, views
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
 
 _RENDER_BATCH = 1000
 
@@ -94,6 +109,7 @@ class SQLiteStore(Store):
         try:
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER)")
             done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            applied = set()
             for name, script in scripts:
                 version = name.split("_", 1)[0]
                 if version in done:
@@ -101,12 +117,13 @@ class SQLiteStore(Store):
                 for statement in script.split(";\n"):
                     if statement.strip():
                         db.execute(statement)
-                if version == "0005":
-                    self._render_docs(db)
+                applied.add(version)
                 db.execute(
                     "INSERT INTO schema_migrations VALUES (?, CAST(unixepoch('subsec') * 1000 AS INTEGER))",
                     (version,),
                 )
+            if applied & RERENDER:
+                self._render_derived(db)
             db.execute(
                 "INSERT OR IGNORE INTO server_settings (name, value) VALUES ('page_token_key', ?)",
                 (os.urandom(32),),
@@ -116,16 +133,17 @@ class SQLiteStore(Store):
             raise
         db.execute("COMMIT")
 
-    def _render_docs(self, db: sqlite3.Connection) -> None:
-        """Store the JSON of every pool and sender written before docs were kept (migration 0005)."""
-        for table, columns, from_row in RENDERED_TABLES:
+    def _render_derived(self, db: sqlite3.Connection) -> None:
+        """Derive the kept columns (JSON, search keys) of every row again, after a migration changed them."""
+        for derived in DERIVED:
+            sets = ", ".join(f"{column} = ?" for column in derived.derived)
             last = ""
             while rows := db.execute(
-                f"SELECT {columns} FROM {table} WHERE id > ? ORDER BY id LIMIT {_RENDER_BATCH}", (last,)
+                f"SELECT {derived.columns} FROM {derived.table} WHERE id > ? ORDER BY id LIMIT {_RENDER_BATCH}",
+                (last,),
             ).fetchall():
                 db.executemany(
-                    f"UPDATE {table} SET doc = ?, xdoc = ? WHERE id = ?",
-                    [(*views(from_row(row)), row[0]) for row in rows],
+                    f"UPDATE {derived.table} SET {sets} WHERE id = ?", [(*derived.derive(row), row[0]) for row in rows]
                 )
                 last = rows[-1][0]
 
@@ -183,7 +201,6 @@ class SQLiteStore(Store):
         db: sqlite3.Connection,
         account: str,
         pool_id: str,
-        kind: OperationKind,
         operation: SenderPoolOperation,
         first_queued_seq: int,
         sender_ids: Sequence[str],
@@ -193,7 +210,7 @@ class SQLiteStore(Store):
             "INSERT INTO operations (id, account_sid, pool_id, kind, status, total, queued, created, failed,"
             " next_seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                operation.id, account, pool_id, str(kind), str(operation.status), stats.total, stats.queued,
+                operation.id, account, pool_id, str(operation.type), str(operation.status), stats.total, stats.queued,
                 stats.created, stats.failed, first_queued_seq, created_ms, updated_ms,
             ),
         )  # fmt: skip
@@ -209,7 +226,9 @@ class SQLiteStore(Store):
         created_ms = epoch_ms(pool.created_at)
         with self._transaction() as db:
             db.execute(insert(POOL_INSERT), pool_row(account, pool, operation.id))
-            self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
+            db.executemany(insert(POOL_TAG_INSERT), pool_tag_rows(account, pool.id, pool.tags))
+            db.execute("INSERT INTO pool_summaries (pool_id, updated_at) VALUES (?, ?)", (pool.id, created_ms))
+            self._insert_operation(db, account, pool.id, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
             db.execute(
                 "INSERT INTO operation_items (operation_id, seq, sender_id, outcome, updated_at) VALUES (?, 0, NULL, ?, ?)",
@@ -226,38 +245,65 @@ class SQLiteStore(Store):
     async def pool_exists(self, account: str, pool_id: str) -> bool:
         return self._pool_exists(self._db, account, pool_id)
 
-    async def list_pools(
-        self, account: str, window: Window, operation_id: str | None, extended: bool = False
-    ) -> Listed:
-        args = Args(account)
-        sql = f"SELECT id, {doc_column(extended)} FROM pools WHERE account_sid = ? AND deleted_at IS NULL"
-        if operation_id is not None:
-            sql += " AND operation_id = ?"
-            args.append(operation_id)
-        sql += args.window("id", window) + " ORDER BY id LIMIT ?"
-        args.append(window.limit)
-        return self._db.execute(sql, args).fetchall()
+    async def list_pools(self, account: str, window: Window, where: PoolFilter, extended: bool = False) -> Listed:
+        args = Args()
+        sql = pool_list(args, account, window, where, extended)
+        return pools_listed(self._db.execute(sql, args), where)
 
-    async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
+    def _changeable_pool(
+        self, db: sqlite3.Connection, account: str, pool_id: str, if_match: IfMatch | None
+    ) -> tuple[Refused | None, bool]:
+        """Whether the account's pool may be changed under ``if_match``, and its deletion protection."""
+        row = db.execute(
+            "SELECT doc, xdoc, deletion_protection FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+            (pool_id, account),
+        ).fetchone()
+        if row is None:
+            return Refused.NOT_FOUND, False
+        if if_match is not None and not if_match.holds(bytes(row[0]), bytes(row[1])):
+            return Refused.CHANGED, bool(row[2])
+        return None, bool(row[2])
+
+    async def update_pool(
+        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        tags = changes.tags
         with self._transaction() as db:
+            refused, _ = self._changeable_pool(db, account, pool_id, if_match)
+            if refused is not None:
+                return refused
             row = db.execute(
-                "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags), updated_at = ?"
-                f" WHERE id = ? AND account_sid = ? AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
-                (name, None if tags is None else encode_tags(tags), now_ms, pool_id, account),
+                "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags),"
+                " deletion_protection = coalesce(?, deletion_protection), updated_at = ?"
+                f" WHERE id = ? RETURNING {POOL_COLUMNS}",
+                (
+                    changes.name,
+                    None if tags is None else encode_tags(tags),
+                    changes.deletion_protection,
+                    now_ms,
+                    pool_id,
+                ),
             ).fetchone()
-            if row is None:
-                return False
-            db.execute("UPDATE pools SET doc = ?, xdoc = ? WHERE id = ?", (*views(pool_from_row(row)), pool_id))
-            return True
-
-    async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
-        with self._transaction() as db:
-            cursor = db.execute(
-                "UPDATE pools SET deleted_at = ? WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
-                (now_ms, pool_id, account),
+            db.execute(
+                "UPDATE pools SET doc = ?, xdoc = ?, name_key = ? WHERE id = ?",
+                (*pool_derived(pool_from_row(row)), pool_id),
             )
-            if cursor.rowcount == 0:
-                return False
+            if tags is not None:
+                db.execute("DELETE FROM pool_tags WHERE pool_id = ?", (pool_id,))
+                db.executemany(insert(POOL_TAG_INSERT), pool_tag_rows(account, pool_id, tags))
+            return None
+
+    async def delete_pool(
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        with self._transaction() as db:
+            refused, protected = self._changeable_pool(db, account, pool_id, if_match)
+            if refused is not None:
+                return refused
+            if protected:
+                return Refused.PROTECTED
+            db.execute("UPDATE pools SET deleted_at = ? WHERE id = ?", (now_ms, pool_id))
+            db.execute("DELETE FROM pool_tags WHERE pool_id = ?", (pool_id,))
             running = [
                 row[0]
                 for row in db.execute(
@@ -266,7 +312,39 @@ class SQLiteStore(Store):
             ]
             for op_id in running:
                 self._cancel(db, op_id, now_ms)
-            return True
+            return None
+
+    async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
+        db = self._db
+        row = db.execute(
+            "SELECT coalesce(s.updated_at, p.updated_at),"
+            " (SELECT count(*) FROM operations o WHERE o.pool_id = p.id AND o.status = 'PROCESSING')"
+            " FROM pools p LEFT JOIN pool_summaries s ON s.pool_id = p.id"
+            " WHERE p.id = ? AND p.account_sid = ? AND p.deleted_at IS NULL",
+            (pool_id, account),
+        ).fetchone()
+        if row is None:
+            return None
+        counts = db.execute("SELECT channel, status, members FROM pool_counts WHERE pool_id = ?", (pool_id,))
+        return summary_from(pool_id, counts, row[1], row[0])
+
+    def _count(self, db: sqlite3.Connection, changes: CountChanges, now_ms: int) -> None:
+        """Apply changes to pools' member counts, and mark their summaries changed now."""
+        rows = count_rows(changes)
+        db.executemany(
+            "INSERT INTO pool_counts (pool_id, channel, status, members) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (pool_id, channel, status) DO UPDATE SET members = members + excluded.members",
+            rows,
+        )
+        self._touch_summaries(db, sorted({row[0] for row in rows}), now_ms)
+
+    @staticmethod
+    def _touch_summaries(db: sqlite3.Connection, pool_ids: Sequence[str], now_ms: int) -> None:
+        """A figure of these pools' summaries changed (members, or operations started or finished)."""
+        db.executemany(
+            "UPDATE pool_summaries SET updated_at = max(updated_at, ?) WHERE pool_id = ?",
+            [(now_ms, pool_id) for pool_id in pool_ids],
+        )
 
     def _cancel(self, db: sqlite3.Connection, operation_id: str, now_ms: int) -> None:
         """Stop an operation: its unapplied items fail with outcome CANCELED."""
@@ -300,45 +378,43 @@ class SQLiteStore(Store):
             f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
             " WHERE m.pool_id = ?" + args.window("m.sender_id", window) + args.sender_filter(where)
         )
-        sql += " ORDER BY m.sender_id LIMIT ?"
-        args.append(window.limit)
-        return self._db.execute(sql, args).fetchall()
+        return self._db.execute(sql + args.order(["m.sender_id"], window), args).fetchall()
 
-    async def add_senders(
+    async def queue_operation(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> bool:
         with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
-            self._insert_operation(db, account, pool_id, OperationKind.ADD_SENDERS, operation, 0, sender_ids)
+            self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
+            self._touch_summaries(db, [pool_id], epoch_ms(operation.created_at))
             return True
 
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool:
+    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
         with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
+            sender = db.execute("SELECT channel, status FROM senders WHERE id = ?", (sender_id,)).fetchone()
             cursor = db.execute("DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", (pool_id, sender_id))
-            return cursor.rowcount == 1
+            if cursor.rowcount == 0:
+                return False
+            self._count(db, count_changes([pool_id], sender[0], sender[1], -1), now_ms)
+            return True
 
     # -- operations --------------------------------------------------------------------------------
-    async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None:
+    async def get_operation(self, account: str, operation_id: str) -> SenderPoolOperation | None:
         row = self._db.execute(
-            f"SELECT {OPERATION_COLUMNS}, kind, pool_id FROM operations WHERE id = ? AND account_sid = ?",
-            (operation_id, account),
+            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
         ).fetchone()
-        if row is None:
-            return None
-        return OperationRecord(operation=operation_from_row(row), kind=OperationKind(row[8]), pool_id=row[9])
+        return None if row is None else operation_from_row(row)
 
-    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed:
+    async def list_operations(
+        self, account: str, window: Window, where: OperationFilter, extended: bool = False
+    ) -> Listed:
         args = Args(account)
-        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = ?"
-        if status is not None:
-            sql += " AND status = ?"
-            args.append(str(status))
-        sql += args.window("id", window) + " ORDER BY id LIMIT ?"
-        args.append(window.limit)
-        return [operation_listed(row) for row in self._db.execute(sql, args)]
+        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = ?" + args.operation_filter(where)
+        sql += args.window("id", window) + args.order(["id"], window)
+        return [operation_listed(row, extended) for row in self._db.execute(sql, args)]
 
     async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
@@ -351,23 +427,24 @@ class SQLiteStore(Store):
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
         with self._transaction() as db:
             op = db.execute(
-                "SELECT account_sid, pool_id, next_seq FROM operations"
+                "SELECT account_sid, pool_id, next_seq, kind, queued FROM operations"
                 " WHERE id = ? AND status = 'PROCESSING' AND queued > 0",
                 (operation_id,),
             ).fetchone()
             if op is None:
                 return 0  # finished, canceled, or applied by another process meanwhile
-            account, pool_id, next_seq = op
+            account, pool_id, next_seq, kind, queued = op
             items = db.execute(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
                 (operation_id, next_seq, batch_size),
             ).fetchall()
             ids = [sender_id for _, sender_id in items]
             marks = ",".join("?" * len(ids))
-            existing = {
-                row[0]
+            senders = {
+                row[0]: (row[1], row[2])
                 for row in db.execute(
-                    f"SELECT id FROM senders WHERE account_sid = ? AND id IN ({marks})", [account, *ids]
+                    f"SELECT id, channel, status FROM senders WHERE account_sid = ? AND id IN ({marks})",
+                    [account, *ids],
                 )
             }
             members = {
@@ -377,11 +454,22 @@ class SQLiteStore(Store):
                     [pool_id, *ids],
                 )
             }
-            outcomes = [(seq, ItemOutcome.for_sender(sid in existing, sid in members)) for seq, sid in items]
-            joined = [
-                (pool_id, sid) for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.CREATED
-            ]
-            db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", joined)
+            changes: CountChanges = Counter()
+            if kind == OperationType.REMOVE_SENDERS:
+                outcomes = [(seq, ItemOutcome.for_removal(sid in senders, sid in members)) for seq, sid in items]
+                moved = [sid for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.REMOVED]
+                db.executemany(
+                    "DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", [(pool_id, sid) for sid in moved]
+                )
+            else:
+                outcomes = [(seq, ItemOutcome.for_addition(sid in senders, sid in members)) for seq, sid in items]
+                moved = [sid for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.CREATED]
+                db.executemany(
+                    "INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", [(pool_id, sid) for sid in moved]
+                )
+            by = -1 if kind == OperationType.REMOVE_SENDERS else 1
+            for sid in moved:
+                changes[(pool_id, *senders[sid])] += by
             db.executemany(
                 "UPDATE operation_items SET outcome = ?, updated_at = ? WHERE operation_id = ? AND seq = ?",
                 [(str(o), now_ms, operation_id, seq) for seq, o in outcomes],
@@ -393,6 +481,10 @@ class SQLiteStore(Store):
                 " status = CASE WHEN queued - ? = 0 THEN 'COMPLETED' ELSE status END, updated_at = ? WHERE id = ?",
                 (items[-1][0] + 1, len(items), succeeded, failed, len(items), now_ms, operation_id),
             )
+            if changes:
+                self._count(db, changes, now_ms)
+            elif queued == len(items):  # finished: one operation fewer in PROCESSING
+                self._touch_summaries(db, [pool_id], now_ms)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
@@ -406,20 +498,20 @@ class SQLiteStore(Store):
                 (row[0], batch_size),
             )
             if cursor.rowcount < batch_size:
+                for table in ("pool_counts", "pool_summaries"):
+                    db.execute(f"DELETE FROM {table} WHERE pool_id = ?", (row[0],))
                 db.execute("DELETE FROM pools WHERE id = ?", (row[0],))
             return max(cursor.rowcount, 1)
 
     async def list_operation_items(
-        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+        self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
     ) -> Listed:
         args = Args(operation_id, account)
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
             " WHERE i.operation_id = ? AND o.account_sid = ?" + item_outcome_filter(args, outcome)
         )
-        if after_seq is not None:
-            sql += f" AND i.seq > {args.add(after_seq)}"
-        sql += f" ORDER BY i.seq LIMIT {args.add(limit)}"
+        sql += args.window("i.seq", window) + args.order(["i.seq"], window)
         return [item_listed(row) for row in self._db.execute(sql, args)]
 
     async def cancel_operation(
@@ -427,13 +519,14 @@ class SQLiteStore(Store):
     ) -> tuple[SenderPoolOperation, bool] | None:
         with self._transaction() as db:  # writers are serialized: no batch is in flight meanwhile
             row = db.execute(
-                "SELECT status FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
+                "SELECT status, pool_id FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
             ).fetchone()
             if row is None:
                 return None
             canceled = row[0] == OperationStatus.PROCESSING
             if canceled:
                 self._cancel(db, operation_id, now_ms)
+                self._touch_summaries(db, [row[1]], now_ms)
             op = db.execute(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?", (operation_id,)).fetchone()
             return operation_from_row(op), canceled
 
@@ -496,21 +589,49 @@ class SQLiteStore(Store):
             sets.append("tags = ?")
             args.append(encode_tags(changes.tags))  # type: ignore[arg-type]
         with self._transaction() as db:
-            row = db.execute(
-                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = ? AND s.account_sid = ?"
-                f" RETURNING {SENDER_COLUMNS.replace('s.', '')}",  # SQLite: RETURNING takes no table alias
-                [*args, sender_id, account],
+            before = db.execute(
+                "SELECT status FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
             ).fetchone()
-            if row is None:
+            if before is None:
                 return None
-            docs = views(sender_from_row(row))
+            row = db.execute(
+                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = ?"
+                f" RETURNING {SENDER_COLUMNS.replace('s.', '')}",  # SQLite: RETURNING takes no table alias
+                [*args, sender_id],
+            ).fetchone()
+            sender = sender_from_row(row)
+            docs = views(sender)
             db.execute("UPDATE senders SET doc = ?, xdoc = ? WHERE id = ?", (*docs, sender_id))
+            if sender.status != before[0]:  # it moves between its pools' counts
+                pools = self._live_pools_of(db, sender_id)
+                moved = count_changes(pools, sender.channel, before[0], -1)
+                moved.update(count_changes(pools, sender.channel, sender.status, 1))
+                self._count(db, moved, now_ms)
         return docs[extended]
 
-    async def delete_sender(self, account: str, sender_id: str) -> bool:
+    @staticmethod
+    def _live_pools_of(db: sqlite3.Connection, sender_id: str) -> list[str]:
+        """The pools (not deleted) the sender is a member of."""
+        return [
+            row[0]
+            for row in db.execute(
+                "SELECT m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id"
+                " WHERE m.sender_id = ? AND p.deleted_at IS NULL",
+                (sender_id,),
+            )
+        ]
+
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
         with self._transaction() as db:
-            cursor = db.execute("DELETE FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account))
-            return cursor.rowcount == 1
+            row = db.execute(
+                "SELECT channel, status FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
+            ).fetchone()
+            if row is None:
+                return False
+            pools = self._live_pools_of(db, sender_id)
+            db.execute("DELETE FROM senders WHERE id = ?", (sender_id,))  # its memberships go with it
+            self._count(db, count_changes(pools, row[0], row[1], -1), now_ms)
+            return True
 
     async def eligible_senders(
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
@@ -631,9 +752,10 @@ class SQLiteStore(Store):
                 (account,),
             )
             operations = db.execute("DELETE FROM operations WHERE account_sid = ?", (account,)).rowcount
-            db.execute(
-                "DELETE FROM pool_members WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = ?)", (account,)
-            )
+            for table in ("pool_members", "pool_tags", "pool_counts", "pool_summaries"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = ?)", (account,)
+                )
             db.execute("DELETE FROM pools WHERE account_sid = ?", (account,))
             senders = db.execute("DELETE FROM senders WHERE account_sid = ?", (account,)).rowcount
             db.execute("DELETE FROM idempotency_keys WHERE account_sid = ?", (account,))
@@ -647,7 +769,18 @@ class SQLiteStore(Store):
             with self._transaction() as db:
                 db.executemany(insert(SENDER_INSERT), [sender_row(account, s) for s in senders])
                 db.executemany(insert(POOL_INSERT), [pool_row(account, p) for p in pools])
+                db.executemany(
+                    insert(POOL_TAG_INSERT), [r for p in pools for r in pool_tag_rows(account, p.id, p.tags)]
+                )
+                db.executemany(
+                    "INSERT INTO pool_summaries (pool_id, updated_at) VALUES (?, ?)",
+                    [(p.id, epoch_ms(p.updated_at)) for p in pools],
+                )
                 db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)
+                db.executemany(
+                    "INSERT INTO pool_counts (pool_id, channel, status, members) VALUES (?, ?, ?, ?)",
+                    count_rows(seeded_counts(senders, members)),
+                )
             return []
         except sqlite3.IntegrityError:
             taken = self._taken_positions(account, senders)

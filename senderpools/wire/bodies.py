@@ -3,7 +3,7 @@ document its schemas and the error report its rules (``http/validation.py``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -13,6 +13,7 @@ from senderpools.wire.fields import (
     Address,
     Channel,
     DisplayName,
+    ListOrder,
     PageSize,
     PoolId,
     PoolName,
@@ -21,6 +22,8 @@ from senderpools.wire.fields import (
     SenderStatus,
     TagMap,
 )
+
+_PROTECTION = "Extension: while `true`, deleting the pool is refused (409) until it is set back to `false`."
 
 
 class SenderRef(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -38,6 +41,7 @@ class CreateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
         list[SenderRef],
         Meta(max_length=MAX_SENDERS_PER_REQUEST, description="Senders to add to the pool in the background."),
     ] = msgspec.field(default_factory=list)
+    deletion_protection: Annotated[bool, Meta(description=_PROTECTION)] = False
 
 
 class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -45,10 +49,13 @@ class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
 
     name: PoolName | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
+    deletion_protection: Annotated[bool, Meta(description=_PROTECTION)] | UnsetType = UNSET
 
 
+SenderRefs = Annotated[list[SenderRef], Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST)]
 # A JSON array of references; a single object is accepted as a one-item array (older guides).
-AddSendersRequest = Annotated[list[SenderRef], Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST)] | SenderRef
+AddSendersRequest = SenderRefs | SenderRef
+RemoveSendersRequest = SenderRefs
 
 
 class RegisterSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -83,6 +90,11 @@ class SearchSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_de
     status: SenderStatus | None = None
     page_token: str | None = None
     page_size: PageSize = 50
+    order: Annotated[
+        ListOrder | None, Meta(description="Extension: `oldest` first (the default) or `newest` first.")
+    ] = None
+
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("order",)
 
 
 class RecipientAddress(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):

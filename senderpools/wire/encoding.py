@@ -7,6 +7,7 @@ such bytes with the type they encode, so a handler's declared reply type still h
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
@@ -73,6 +74,12 @@ def _field_structs(node: msgspec.inspect.Type) -> list[type[Any]]:
     if isinstance(node, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
         return _field_structs(node.item_type)
     return []
+
+
+def entity_tag(json: bytes) -> str:
+    """The strong ``ETag`` of a representation: a digest of its JSON, so each view (stock, extended) of a
+    resource has its own, and any change to what a client sees changes it."""
+    return '"' + hashlib.blake2b(json, digest_size=12).hexdigest() + '"'
 
 
 Listed = list[tuple[Any, bytes]]

@@ -1,0 +1,52 @@
+"""Conditional requests (an extension): entity tags on reads, ``If-None-Match`` (304), ``If-Match`` (412).
+
+An endpoint declared with ``etag`` answers with the ``ETag`` of the very bytes it sends
+(``wire.encoding.entity_tag``: the stock and the extended view of a resource have different tags),
+and answers 304 with no body when ``If-None-Match`` names that tag (weak comparison, or ``*``). An
+endpoint declared with ``if_match`` hands the ``If-Match`` tags to its service as an ``IfMatch``
+precondition: the store checks it against the stored views in the transaction that makes the
+change, and a pool that no longer has any of the tags is a 412 (``errors.PreconditionFailed``).
+A weak tag never satisfies ``If-Match`` (strong comparison).
+"""
+
+from __future__ import annotations
+
+from senderpools.http.asgi import Request, Response
+from senderpools.records import IfMatch
+from senderpools.wire.encoding import entity_tag
+
+ETAG = "ETag"
+
+
+def _tags(request: Request, header: str) -> list[str]:
+    """The entity tags listed in every ``header`` of the request, as sent (``W/`` kept), unquoted ones quoted."""
+    found = []
+    for value in request.headers.get(header, ()):
+        for part in value.split(","):
+            tag = part.strip()
+            if not tag:
+                continue
+            weak = tag.startswith("W/")
+            opaque = tag[2:] if weak else tag
+            if opaque != "*" and not (len(opaque) >= 2 and opaque[0] == opaque[-1] == '"'):
+                opaque = f'"{opaque}"'  # lenient: a tag sent without its quotes
+            found.append(("W/" if weak else "") + opaque)
+    return found
+
+
+def if_match(request: Request) -> IfMatch | None:
+    """The request's ``If-Match`` precondition, or None without one."""
+    tags = _tags(request, "if-match")
+    if not tags and "if-match" not in request.headers:
+        return None
+    return IfMatch(frozenset(tag for tag in tags if not tag.startswith("W/")))
+
+
+def tagged(request: Request, response: Response) -> Response:
+    """A successful read with its ``ETag``; 304 without a body when ``If-None-Match`` names it."""
+    tag = entity_tag(response.body)
+    wanted = {t.removeprefix("W/") for t in _tags(request, "if-none-match")}
+    if tag in wanted or "*" in wanted:
+        return Response(b"", 304, [*response.headers, (ETAG, tag)], media_type=None)
+    response.headers.append((ETAG, tag))
+    return response
