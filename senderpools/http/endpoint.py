@@ -161,7 +161,7 @@ class Bound(Generic[Q, B, R]):
                 filters = filter_values(call.query)
             # Oldest first is the default: asked for or not, a page token is bound to it as before `order` existed.
             newest = paging.order is ListOrder.NEWEST
-            ordering = filter_values(PageParams(order=paging.order if newest else None), leave_out=_PAGING)
+            ordering = filter_values(PageParams(order=paging.order if newest else None), leave_out=_PAGING[:2])
             path_ids = (request.path_params[p.name] for p in endpoint.path_params)
             scope = (pages.scope, call.account, *path_ids, *filters, *ordering)
             call.page = edge.tokens.page(

@@ -37,7 +37,6 @@ from senderpools.records import (
 from senderpools.store.base import Store
 from senderpools.store.rows import (
     DERIVED,
-    ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
@@ -54,9 +53,11 @@ from senderpools.store.rows import (
     encode_tags,
     epoch_ms,
     insert,
+    item_list,
     item_listed,
-    item_outcome_filter,
+    member_list,
     operation_from_row,
+    operation_list,
     operation_listed,
     pool_derived,
     pool_from_row,
@@ -66,6 +67,7 @@ from senderpools.store.rows import (
     pools_listed,
     seeded_counts,
     sender_from_row,
+    sender_list,
     sender_row,
     summary_from,
 )
@@ -407,14 +409,8 @@ class PostgresStore(Store):
         self, account: str, pool_id: str, window: Window, where: SenderFilter, extended: bool = False
     ) -> Listed | None:
         pool = await self._connections()
-        args = Args(pool_id, numbered=True)
-        sql = (
-            f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
-            " WHERE m.pool_id = $1"
-            + args.window("m.sender_id", window)
-            + args.sender_filter(where)
-            + args.order(["m.sender_id"], window)
-        )
+        args = Args(numbered=True)
+        sql = member_list(args, pool_id, window, where, extended)
         async with pool.acquire() as db:
             if not await self._pool_exists(db, account, pool_id):
                 return None
@@ -458,10 +454,9 @@ class PostgresStore(Store):
     async def list_operations(
         self, account: str, window: Window, where: OperationFilter, extended: bool = False
     ) -> Listed:
-        args = Args(account, numbered=True)
-        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = $1" + args.operation_filter(where)
-        sql += args.window("id", window) + args.order(["id"], window)
-        return [operation_listed(row, extended) for row in await self._fetch(sql, *args)]
+        args = Args(numbered=True)
+        rows = await self._fetch(operation_list(args, account, window, where), *args)
+        return [operation_listed(row, extended) for row in rows]
 
     async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
@@ -565,13 +560,9 @@ class PostgresStore(Store):
     async def list_operation_items(
         self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
     ) -> Listed:
-        args = Args(operation_id, account, numbered=True)
-        sql = (
-            f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
-            " WHERE i.operation_id = $1 AND o.account_sid = $2" + item_outcome_filter(args, outcome)
-        )
-        sql += args.window("i.seq", window) + args.order(["i.seq"], window)
-        return [item_listed(row) for row in await self._fetch(sql, *args)]
+        args = Args(numbered=True)
+        rows = await self._fetch(item_list(args, account, operation_id, window, outcome), *args)
+        return [item_listed(row) for row in rows]
 
     async def cancel_operation(
         self, account: str, operation_id: str, now_ms: int
@@ -627,11 +618,8 @@ class PostgresStore(Store):
         return row is not None
 
     async def list_senders(self, account: str, window: Window, where: SenderFilter, extended: bool = False) -> Listed:
-        args = Args(account, numbered=True)
-        sql = f"SELECT s.id, s.{doc_column(extended)} FROM senders s WHERE s.account_sid = $1" + args.sender_filter(
-            where
-        )
-        sql += args.window("s.id", window) + f" ORDER BY s.id LIMIT {args.add(window.limit)}"
+        args = Args(numbered=True)
+        sql = sender_list(args, account, window, where, extended)
         return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
 
     async def update_sender(

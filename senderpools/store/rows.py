@@ -238,6 +238,37 @@ class Args(list[Any]):
         return sql
 
 
+# -- lists ------------------------------------------------------------------------------------------
+def sender_list(args: Args, account: str, window: Window, where: SenderFilter, extended: bool) -> str:
+    """One page of the account's senders: rows of (id, JSON)."""
+    sql = f"SELECT s.id, s.{doc_column(extended)} FROM senders s WHERE s.account_sid = {args.add(account)}"
+    return sql + args.sender_filter(where) + args.window("s.id", window) + args.order(["s.id"], window)
+
+
+def member_list(args: Args, pool_id: str, window: Window, where: SenderFilter, extended: bool) -> str:
+    """One page of a pool's members: rows of (id, JSON)."""
+    sql = (
+        f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+        f" WHERE m.pool_id = {args.add(pool_id)}"
+    )
+    return sql + args.window("m.sender_id", window) + args.sender_filter(where) + args.order(["m.sender_id"], window)
+
+
+def operation_list(args: Args, account: str, window: Window, where: OperationFilter) -> str:
+    """One page of the account's operations: rows of ``OPERATION_COLUMNS``."""
+    sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = {args.add(account)}"
+    return sql + args.operation_filter(where) + args.window("id", window) + args.order(["id"], window)
+
+
+def item_list(args: Args, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None) -> str:
+    """One page of an operation's items: rows of ``ITEM_COLUMNS``."""
+    sql = (
+        f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
+        f" WHERE i.operation_id = {args.add(operation_id)} AND o.account_sid = {args.add(account)}"
+    )
+    return sql + item_outcome_filter(args, outcome) + args.window("i.seq", window) + args.order(["i.seq"], window)
+
+
 # -- lists of pools ----------------------------------------------------------------------------------
 def name_cursor(key: str, pool_id: str) -> str:
     """The keyset cursor of a pool in name order: its name key and ID (names never hold U+0000)."""

@@ -34,7 +34,6 @@ from senderpools.records import (
 from senderpools.store.base import Store
 from senderpools.store.rows import (
     DERIVED,
-    ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
@@ -50,9 +49,11 @@ from senderpools.store.rows import (
     encode_tags,
     epoch_ms,
     insert,
+    item_list,
     item_listed,
-    item_outcome_filter,
+    member_list,
     operation_from_row,
+    operation_list,
     operation_listed,
     pool_derived,
     pool_from_row,
@@ -62,6 +63,7 @@ from senderpools.store.rows import (
     pools_listed,
     seeded_counts,
     sender_from_row,
+    sender_list,
     sender_row,
     summary_from,
 )
@@ -373,12 +375,8 @@ class SQLiteStore(Store):
     ) -> Listed | None:
         if not self._pool_exists(self._db, account, pool_id):
             return None
-        args = Args(pool_id)
-        sql = (
-            f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
-            " WHERE m.pool_id = ?" + args.window("m.sender_id", window) + args.sender_filter(where)
-        )
-        return self._db.execute(sql + args.order(["m.sender_id"], window), args).fetchall()
+        args = Args()
+        return self._db.execute(member_list(args, pool_id, window, where, extended), args).fetchall()
 
     async def queue_operation(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
@@ -411,10 +409,9 @@ class SQLiteStore(Store):
     async def list_operations(
         self, account: str, window: Window, where: OperationFilter, extended: bool = False
     ) -> Listed:
-        args = Args(account)
-        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = ?" + args.operation_filter(where)
-        sql += args.window("id", window) + args.order(["id"], window)
-        return [operation_listed(row, extended) for row in self._db.execute(sql, args)]
+        args = Args()
+        rows = self._db.execute(operation_list(args, account, window, where), args)
+        return [operation_listed(row, extended) for row in rows]
 
     async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
@@ -506,13 +503,9 @@ class SQLiteStore(Store):
     async def list_operation_items(
         self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
     ) -> Listed:
-        args = Args(operation_id, account)
-        sql = (
-            f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
-            " WHERE i.operation_id = ? AND o.account_sid = ?" + item_outcome_filter(args, outcome)
-        )
-        sql += args.window("i.seq", window) + args.order(["i.seq"], window)
-        return [item_listed(row) for row in self._db.execute(sql, args)]
+        args = Args()
+        rows = self._db.execute(item_list(args, account, operation_id, window, outcome), args)
+        return [item_listed(row) for row in rows]
 
     async def cancel_operation(
         self, account: str, operation_id: str, now_ms: int
@@ -567,13 +560,8 @@ class SQLiteStore(Store):
         return row.fetchone() is not None
 
     async def list_senders(self, account: str, window: Window, where: SenderFilter, extended: bool = False) -> Listed:
-        args = Args(account)
-        sql = f"SELECT s.id, s.{doc_column(extended)} FROM senders s WHERE s.account_sid = ?" + args.sender_filter(
-            where
-        )
-        sql += args.window("s.id", window) + " ORDER BY s.id LIMIT ?"
-        args.append(window.limit)
-        return self._db.execute(sql, args).fetchall()
+        args = Args()
+        return self._db.execute(sender_list(args, account, window, where, extended), args).fetchall()
 
     async def update_sender(
         self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
