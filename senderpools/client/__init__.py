@@ -44,8 +44,15 @@ from senderpools.client.types import (
     ResolvedSender,
     ResourceReference,
 )
-from senderpools.wire.fields import Channel, OperationStatus, SenderStatus
-from senderpools.wire.resources import OperationStats, Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.fields import Channel, ItemOutcome, ListOrder, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.resources import (
+    OperationItem,
+    OperationStats,
+    Sender,
+    SenderPool,
+    SenderPoolOperation,
+    SenderPoolSummary,
+)
 
 __all__ = [
     "NO_RETRY",
@@ -61,13 +68,17 @@ __all__ = [
     "CreatedPool",
     "ErrorDetail",
     "InvalidRequestError",
+    "ItemOutcome",
+    "ListOrder",
     "MethodNotAllowedError",
     "NewSender",
     "NotFoundError",
+    "OperationItem",
     "OperationReference",
     "OperationStats",
     "OperationStatus",
     "OperationTimeoutError",
+    "OperationType",
     "Page",
     "Pager",
     "PayloadTooLargeError",
@@ -81,6 +92,7 @@ __all__ = [
     "Sender",
     "SenderPool",
     "SenderPoolOperation",
+    "SenderPoolSummary",
     "SenderPoolsError",
     "SenderStatus",
     "ServerError",
