@@ -89,15 +89,24 @@ def new_sender(row: Row) -> NewSender:
     )
 
 
-def summary(session: Session, what: str, total: int, failed: list[Row], header: list[str], failed_file: Path) -> None:
-    """Write the failed rows (if any), print the summary, and exit 1 if any row failed."""
+def summary(
+    session: Session,
+    what: str,
+    total: int,
+    failed: list[Row],
+    header: list[str],
+    failed_file: Path,
+    done: str = "created",
+) -> None:
+    """Write the failed rows (if any), print the summary (``done``: what happened to the others), and exit
+    1 if any row failed."""
     if failed:
         write_failed(failed_file, header, failed)
-    created = total - len(failed)
+    succeeded = total - len(failed)
     where = f" (written to {failed_file})" if failed else ""
     session.say(
-        f"{what}: {created} created, {len(failed)} failed{where}.",
-        {"total": total, "created": created, "failed": len(failed), "failedFile": str(failed_file) if failed else None},
+        f"{what}: {succeeded} {done}, {len(failed)} failed{where}.",
+        {"total": total, done: succeeded, "failed": len(failed), "failedFile": str(failed_file) if failed else None},
     )
     if failed:
         raise typer.Exit(1)
