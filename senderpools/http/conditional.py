@@ -18,10 +18,10 @@ from senderpools.wire.encoding import entity_tag
 ETAG = "ETag"
 
 
-def _tags(request: Request, header: str) -> list[str]:
-    """The entity tags listed in every ``header`` of the request, as sent (``W/`` kept), unquoted ones quoted."""
+def _tags(values: list[str]) -> list[str]:
+    """The entity tags listed in these header values, as sent (``W/`` kept), unquoted ones quoted."""
     found = []
-    for value in request.headers.get(header, ()):
+    for value in values:
         for part in value.split(","):
             tag = part.strip()
             if not tag:
@@ -36,17 +36,17 @@ def _tags(request: Request, header: str) -> list[str]:
 
 def if_match(request: Request) -> IfMatch | None:
     """The request's ``If-Match`` precondition, or None without one."""
-    tags = _tags(request, "if-match")
-    if not tags and "if-match" not in request.headers:
+    values = request.header_values(b"if-match")
+    if not values:
         return None
-    return IfMatch(frozenset(tag for tag in tags if not tag.startswith("W/")))
+    return IfMatch(frozenset(tag for tag in _tags(values) if not tag.startswith("W/")))
 
 
 def tagged(request: Request, response: Response) -> Response:
     """A successful read with its ``ETag``; 304 without a body when ``If-None-Match`` names it."""
     tag = entity_tag(response.body)
-    wanted = {t.removeprefix("W/") for t in _tags(request, "if-none-match")}
-    if tag in wanted or "*" in wanted:
+    wanted = request.header_values(b"if-none-match")
+    if wanted and (tag in (tags := {t.removeprefix("W/") for t in _tags(wanted)}) or "*" in tags):
         return Response(b"", 304, [*response.headers, (ETAG, tag)], media_type=None)
     response.headers.append((ETAG, tag))
     return response

@@ -70,6 +70,7 @@ from senderpools.store.rows import (
     sender_list,
     sender_row,
     summary_from,
+    summary_of,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
@@ -342,20 +343,10 @@ class PostgresStore(Store):
             return None
 
     async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
-        row = await self._fetchrow(
-            "SELECT coalesce(s.updated_at, p.updated_at),"
-            " (SELECT count(*) FROM operations o WHERE o.pool_id = p.id AND o.status = 'PROCESSING'),"
-            " (SELECT array_agg(c.channel || ' ' || c.status || ' ' || c.members) FROM pool_counts c"
-            "  WHERE c.pool_id = p.id)"
-            " FROM pools p LEFT JOIN pool_summaries s ON s.pool_id = p.id"
-            " WHERE p.id = $1 AND p.account_sid = $2 AND p.deleted_at IS NULL",
-            pool_id,
-            account,
-        )
-        if row is None:
-            return None
-        counts = [(c, s, int(n)) for c, s, n in (entry.split(" ") for entry in row[2] or ())]
-        return summary_from(pool_id, counts, row[1], row[0])
+        args = Args(numbered=True)
+        sql = summary_of(args, account, pool_id, "string_agg(c.channel || ' ' || c.status || ' ' || c.members, ',')")
+        row = await self._fetchrow(sql, *args)
+        return None if row is None else summary_from(pool_id, row[2], row[1], row[0])
 
     async def _count(self, db: Any, changes: CountChanges, now_ms: int) -> None:
         """Apply changes to pools' member counts and mark their summaries changed now. The pools' summary

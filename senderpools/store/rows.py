@@ -325,31 +325,38 @@ def _pools_by_name(args: Args, account: str, window: Window, where: PoolFilter, 
     end = prefix_end(prefix)
     dates = Window(window.limit, lower=window.lower, upper=window.upper, newest_first=window.newest_first)
 
-    def part(condition: Callable[[], str], order: list[str]) -> str:
+    def part(names: Callable[[], str], order: list[str]) -> str:
+        """Pools whose name key meets the ``names`` conditions (each part names only the range it scans,
+        so that the planner seeks in ``pools_by_name`` on exactly that), and the other filters."""
         sql = (
             f"SELECT p.name_key, p.id, p.{doc} FROM pools p WHERE p.account_sid = {args.add(account)}"
-            f" AND p.deleted_at IS NULL AND p.name_key >= {args.add(prefix)}"
+            f" AND p.deleted_at IS NULL{names()}"
         )
-        if end is not None:
-            sql += f" AND p.name_key < {args.add(end)}"
         if where.tag is not None:
             key, value = where.tag
             sql += (
                 " AND EXISTS (SELECT 1 FROM pool_tags t WHERE t.pool_id = p.id"
                 f" AND t.key = {args.add(key)} AND t.value = {args.add(value)})"
             )
-        return sql + _operation_of(args, where) + args.window("p.id", dates) + condition() + args.order(order, window)
+        return sql + _operation_of(args, where) + args.window("p.id", dates) + args.order(order, window)
+
+    def starting(low: str, low_op: str, high: str | None, high_op: str) -> str:
+        sql = f" AND p.name_key {low_op} {args.add(low)}"
+        return sql if high is None else sql + f" AND p.name_key {high_op} {args.add(high)}"
 
     by_name = ["p.name_key", "p.id"]
     if window.after is None:
-        return part(lambda: "", by_name)
+        return part(lambda: starting(prefix, ">=", end, "<"), by_name)
     key, pool_id = _after_name(str(window.after))
-    beyond = "<" if window.newest_first else ">"
-    same_name = part(lambda: f" AND p.name_key = {args.add(key)} AND p.id {beyond} {args.add(pool_id)}", ["p.id"])
-    later_names = part(lambda: f" AND p.name_key {beyond} {args.add(key)}", by_name)
+    if window.newest_first:  # the rest of this name (lower IDs), then the names before it, down to the prefix
+        same_name = part(lambda: f" AND p.name_key = {args.add(key)} AND p.id < {args.add(pool_id)}", ["p.id"])
+        other_names = part(lambda: starting(prefix, ">=", key, "<"), by_name)
+    else:  # the rest of this name (higher IDs), then the names after it, up to the prefix's end
+        same_name = part(lambda: f" AND p.name_key = {args.add(key)} AND p.id > {args.add(pool_id)}", ["p.id"])
+        other_names = part(lambda: starting(key, ">", end, "<"), by_name)
     outer = "name_key DESC, id DESC" if window.newest_first else "name_key, id"
     return (
-        f"SELECT name_key, id, {doc} FROM (SELECT * FROM ({same_name}) AS a UNION ALL SELECT * FROM ({later_names}) AS b)"
+        f"SELECT name_key, id, {doc} FROM (SELECT * FROM ({same_name}) AS a UNION ALL SELECT * FROM ({other_names}) AS b)"
         f" AS pages ORDER BY {outer} LIMIT {args.add(window.limit)}"
     )
 
@@ -376,15 +383,17 @@ def count_rows(changes: CountChanges) -> list[tuple[str, str, str, int]]:
     return [(*key, by) for key, by in sorted(changes.items()) if by]
 
 
-def summary_from(
-    pool_id: str, counts: Iterable[tuple[str, str, int]], processing: int, updated_ms: int
-) -> SenderPoolSummary:
-    """A pool's summary from its (channel, status, members) counts."""
-    by_channel = dict.fromkeys(Channel, 0)
-    by_status = dict.fromkeys(SenderStatus, 0)
-    for channel, status, members in counts:
-        by_channel[_CHANNELS[channel]] += members
-        by_status[_SENDER_STATUSES[status]] += members
+_NO_CHANNELS = dict.fromkeys(Channel, 0)
+_NO_STATUSES = dict.fromkeys(SenderStatus, 0)
+
+
+def summary_from(pool_id: str, counts: str | None, processing: int, updated_ms: int) -> SenderPoolSummary:
+    """A pool's summary from its counts as ``SUMMARY_COUNTS`` gives them: "channel status members" entries."""
+    by_channel, by_status = dict(_NO_CHANNELS), dict(_NO_STATUSES)
+    for entry in counts.split(",") if counts else ():
+        channel, status, members = entry.split(" ")
+        by_channel[_CHANNELS[channel]] += int(members)
+        by_status[_SENDER_STATUSES[status]] += int(members)
     return SenderPoolSummary(
         sender_pool_id=pool_id,
         sender_count=sum(by_status.values()),
@@ -392,6 +401,18 @@ def summary_from(
         by_status=by_status,
         processing_operations=processing,
         updated_at=to_datetime(updated_ms),
+    )
+
+
+def summary_of(args: Args, account: str, pool_id: str, counts: str) -> str:
+    """One row: (updatedAt, PROCESSING operations, counts as ``counts`` (an aggregate of its rows ``c``)
+    renders them) of the account's pool, if it exists: everything ``summary_from`` needs, in one statement."""
+    return (
+        "SELECT coalesce(s.updated_at, p.updated_at),"
+        " (SELECT count(*) FROM operations o WHERE o.pool_id = p.id AND o.status = 'PROCESSING'),"
+        f" (SELECT {counts} FROM pool_counts c WHERE c.pool_id = p.id)"
+        " FROM pools p LEFT JOIN pool_summaries s ON s.pool_id = p.id"
+        f" WHERE p.id = {args.add(pool_id)} AND p.account_sid = {args.add(account)} AND p.deleted_at IS NULL"
     )
 
 

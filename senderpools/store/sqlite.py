@@ -66,6 +66,7 @@ from senderpools.store.rows import (
     sender_list,
     sender_row,
     summary_from,
+    summary_of,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
@@ -317,18 +318,10 @@ class SQLiteStore(Store):
             return None
 
     async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
-        db = self._db
-        row = db.execute(
-            "SELECT coalesce(s.updated_at, p.updated_at),"
-            " (SELECT count(*) FROM operations o WHERE o.pool_id = p.id AND o.status = 'PROCESSING')"
-            " FROM pools p LEFT JOIN pool_summaries s ON s.pool_id = p.id"
-            " WHERE p.id = ? AND p.account_sid = ? AND p.deleted_at IS NULL",
-            (pool_id, account),
-        ).fetchone()
-        if row is None:
-            return None
-        counts = db.execute("SELECT channel, status, members FROM pool_counts WHERE pool_id = ?", (pool_id,))
-        return summary_from(pool_id, counts, row[1], row[0])
+        args = Args()
+        sql = summary_of(args, account, pool_id, "group_concat(c.channel || ' ' || c.status || ' ' || c.members)")
+        row = self._db.execute(sql, args).fetchone()
+        return None if row is None else summary_from(pool_id, row[2], row[1], row[0])
 
     def _count(self, db: sqlite3.Connection, changes: CountChanges, now_ms: int) -> None:
         """Apply changes to pools' member counts, and mark their summaries changed now."""
