@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from senderpools.wire.encoding import entity_tag
+from senderpools.wire.encoding import view_tag
 from senderpools.wire.fields import Channel, OperationStatus, OperationType, SenderStatus, Tags
 
 
@@ -74,9 +74,9 @@ class IfMatch:
 
     tags: frozenset[str]
 
-    def holds(self, *representations: bytes) -> bool:
-        """Whether one of the stored representations (stock, extended) still has one of the tags."""
-        return "*" in self.tags or any(entity_tag(r) in self.tags for r in representations)
+    def holds(self, extended_json: bytes) -> bool:
+        """Whether the resource, kept as ``extended_json``, still has one of the tags (either view's)."""
+        return "*" in self.tags or any(view_tag(extended_json, extended) in self.tags for extended in (False, True))
 
 
 class Refused(enum.Enum):

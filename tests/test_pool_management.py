@@ -485,6 +485,18 @@ def test_if_match_makes_patch_and_delete_conditional(account: Account) -> None:
     assert_error(account.patch(f"{POOLS}/{pool_id}", json={"name": "x"}, headers={"If-Match": "*"}), 404)
 
 
+def test_a_change_the_stock_view_does_not_show_still_makes_its_tag_stale(account: Account) -> None:
+    pool_id = create(account, name="quiet")
+    stock = account.get(f"{POOLS}/{pool_id}")
+    assert account.patch(f"{POOLS}/{pool_id}", json={"deletionProtection": True}).status_code == 202
+    after = account.get(f"{POOLS}/{pool_id}")
+    assert after.json()["name"] == stock.json()["name"] and after.headers["ETag"] != stock.headers["ETag"]
+    stale = account.patch(f"{POOLS}/{pool_id}", json={"name": "loud"}, headers={"If-Match": stock.headers["ETag"]})
+    assert_error(stale, 412)
+    fresh = account.patch(f"{POOLS}/{pool_id}", json={"name": "loud"}, headers={"If-Match": after.headers["ETag"]})
+    assert fresh.status_code == 202
+
+
 def test_if_match_on_a_protected_pool_checks_the_tag_first(account: Account) -> None:
     pool_id = create(account, deletionProtection=True)
     tag = account.get(f"{POOLS}/{pool_id}").headers["ETag"]

@@ -126,7 +126,9 @@ class Bound(Generic[Q, B, R]):
         except ApiError as error:
             return error_response(error, call.edge.base_url(call.request), self.endpoint.items, call.single)
         response = reply(self.endpoint.status, result, call.response_headers, call.extended)
-        return conditional.tagged(call.request, response) if self.endpoint.etag else response
+        if not self.endpoint.etag:
+            return response
+        return conditional.tagged(call.request, response, result.etag if isinstance(result, Rendered) else None)
 
     async def _prepare(self, call: Call[Q, B]) -> None:
         endpoint, request, edge = self.endpoint, call.request, call.edge

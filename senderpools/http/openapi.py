@@ -53,8 +53,9 @@ HEADERS: dict[str, dict[str, Any]] = {
     "WWW-Authenticate": {"description": 'Always `Basic realm="senderpools"`.', "schema": {"type": "string"}},
     "Allow": {"description": "The methods the path accepts.", "schema": {"type": "string"}},
     ETAG: {
-        "description": "Extension: the entity tag of this representation (a digest of the body). Send it back as "
-        "`If-None-Match` to get a 304 while nothing changed, or as `If-Match` to make a change conditional.",
+        "description": "Extension: the entity tag of this representation (it changes with any change to the "
+        "resource). Send it back as `If-None-Match` to get a 304 while nothing changed, or as `If-Match` to make "
+        "a change conditional.",
         "schema": {"type": "string"},
     },
     REPLAYED_HEADER: {

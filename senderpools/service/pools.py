@@ -11,7 +11,7 @@ from senderpools.records import IfMatch, OperationFilter, PoolChanges, PoolFilte
 from senderpools.service.paging import PageRequest
 from senderpools.service.rules import unique_sender_ids
 from senderpools.store import Store
-from senderpools.wire.encoding import Listed, Rendered
+from senderpools.wire.encoding import Listed, Rendered, view_tag
 from senderpools.wire.fields import ItemOutcome, OperationStatus, OperationType, Tags
 from senderpools.wire.resources import OperationStats, SenderPool, SenderPoolOperation, SenderPoolSummary
 
@@ -78,10 +78,11 @@ class SenderPoolService:
             raise _pool_not_found(pool_id)
 
     async def fetch(self, account: str, pool_id: str, extended: bool = False) -> Rendered[SenderPool]:
-        doc = await self._store.get_pool(account, pool_id, extended)
-        if doc is None:
+        found = await self._store.get_pool(account, pool_id, extended)
+        if found is None:
             raise _pool_not_found(pool_id)
-        return Rendered(doc)
+        doc, extended_doc = found
+        return Rendered(doc, view_tag(extended_doc, extended))
 
     async def summary(self, account: str, pool_id: str) -> SenderPoolSummary:
         found = await self._store.pool_summary(account, pool_id)
@@ -116,14 +117,12 @@ class SenderPoolService:
         return senders
 
     async def add_senders(self, account: str, pool_id: str, sender_ids: Sequence[str]) -> SenderPoolOperation:
-        return await self._queue(account, pool_id, OperationType.ADD_SENDERS, sender_ids)
+        return await self.queue(account, pool_id, OperationType.ADD_SENDERS, sender_ids)
 
-    async def remove_senders(self, account: str, pool_id: str, sender_ids: Sequence[str]) -> SenderPoolOperation:
-        return await self._queue(account, pool_id, OperationType.REMOVE_SENDERS, sender_ids)
-
-    async def _queue(
+    async def queue(
         self, account: str, pool_id: str, kind: OperationType, sender_ids: Sequence[str]
     ) -> SenderPoolOperation:
+        """An Add Senders or Remove Senders operation, one queued item per (unique) sender."""
         unique_sender_ids(sender_ids)
         operation = _new_operation(ids.now_ms(), pool_id, kind, total=len(sender_ids), applied=0)
         if not await self._store.queue_operation(account, pool_id, operation, sender_ids):

@@ -65,8 +65,8 @@ class Store(abc.ABC):
         sender, in one transaction."""
 
     @abc.abstractmethod
-    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
-        """The pool's JSON (with the extension fields when ``extended``)."""
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
+        """The pool's JSON (with the extension fields when ``extended``), and its extended JSON (its ETag's basis)."""
 
     @abc.abstractmethod
     async def pool_exists(self, account: str, pool_id: str) -> bool: ...

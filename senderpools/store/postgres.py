@@ -253,13 +253,13 @@ class PostgresStore(Store):
                 created_ms,
             )
 
-    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
         row = await self._fetchrow(
-            f"SELECT {doc_column(extended)} FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL",
+            f"SELECT {doc_column(extended)}, xdoc FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL",
             pool_id,
             account,
         )
-        return None if row is None else bytes(row[0])
+        return None if row is None else (bytes(row[0]), bytes(row[1]))
 
     async def pool_exists(self, account: str, pool_id: str) -> bool:
         row = await self._fetchrow(
@@ -268,9 +268,12 @@ class PostgresStore(Store):
         return row is not None
 
     async def list_pools(self, account: str, window: Window, where: PoolFilter, extended: bool = False) -> Listed:
-        args = Args(numbered=True)
-        sql = pool_list(args, account, window, where, extended)
-        return pools_listed(await self._fetch(sql, *args), where)
+        rows: list[Any] = []
+        for sql, args in pool_list(True, account, window, where, extended):
+            rows += await self._fetch(sql, *args)
+            if len(rows) >= window.limit:
+                break
+        return pools_listed(rows[: window.limit], where)
 
     @staticmethod
     async def _changeable_pool(
@@ -278,16 +281,16 @@ class PostgresStore(Store):
     ) -> tuple[Refused | None, bool]:
         """Whether the account's pool (now locked) may be changed under ``if_match``, and its deletion protection."""
         row = await db.fetchrow(
-            "SELECT doc, xdoc, deletion_protection FROM pools"
+            "SELECT xdoc, deletion_protection FROM pools"
             " WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL FOR UPDATE",
             pool_id,
             account,
         )
         if row is None:
             return Refused.NOT_FOUND, False
-        if if_match is not None and not if_match.holds(bytes(row[0]), bytes(row[1])):
-            return Refused.CHANGED, bool(row[2])
-        return None, bool(row[2])
+        if if_match is not None and not if_match.holds(bytes(row[0])):
+            return Refused.CHANGED, bool(row[1])
+        return None, bool(row[1])
 
     async def update_pool(
         self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None

@@ -294,15 +294,20 @@ def prefix_end(prefix: str) -> str | None:
     return None
 
 
-def pool_list(args: Args, account: str, window: Window, where: PoolFilter, extended: bool) -> str:
-    """One page of the account's pools: rows of (cursor columns..., JSON), read as ``pools_listed`` says.
+def pool_list(
+    numbered: bool, account: str, window: Window, where: PoolFilter, extended: bool
+) -> list[tuple[str, Args]]:
+    """The statements of one page of the account's pools, each with its arguments: run them in order until
+    ``window.limit`` rows are in, and read the rows as ``pools_listed`` says.
 
-    Each shape is one index range scan whatever the depth: by ID (``pools_by_account``), by tag
-    (``pool_tags_by_tag``), or by name (``pools_by_name``). A name-order page after (key, id) is the
-    rest of the pools named ``key`` after ``id`` and then the pools with later names, two range scans."""
+    Each statement is one index range scan whatever the depth: by ID (``pools_by_account``), by tag
+    (``pool_tags_by_tag``), or by name (``pools_by_name``). A name-order page after (key, id) is the rest
+    of the pools named ``key`` after ``id``, then (when the page is not full yet) the pools with the next
+    names: two range scans, as one compound statement would not seek past the ID within the name."""
     doc = doc_column(extended)
     if where.name_prefix is not None:
-        return _pools_by_name(args, account, window, where, doc)
+        return _pools_by_name(numbered, account, window, where, doc)
+    args = Args(numbered=numbered)
     if where.tag is not None:
         key, value = where.tag
         sql = (
@@ -310,27 +315,29 @@ def pool_list(args: Args, account: str, window: Window, where: PoolFilter, exten
             f" WHERE t.account_sid = {args.add(account)} AND t.key = {args.add(key)} AND t.value = {args.add(value)}"
             " AND p.deleted_at IS NULL"
         )
-        return sql + _operation_of(args, where) + args.window("t.pool_id", window) + args.order(["t.pool_id"], window)
+        sql += _operation_of(args, where) + args.window("t.pool_id", window) + args.order(["t.pool_id"], window)
+        return [(sql, args)]
     sql = f"SELECT p.id, p.{doc} FROM pools p WHERE p.account_sid = {args.add(account)} AND p.deleted_at IS NULL"
-    return sql + _operation_of(args, where) + args.window("p.id", window) + args.order(["p.id"], window)
+    return [(sql + _operation_of(args, where) + args.window("p.id", window) + args.order(["p.id"], window), args)]
 
 
 def _operation_of(args: Args, where: PoolFilter) -> str:
     return "" if where.operation_id is None else f" AND p.operation_id = {args.add(where.operation_id)}"
 
 
-def _pools_by_name(args: Args, account: str, window: Window, where: PoolFilter, doc: str) -> str:
+def _pools_by_name(numbered: bool, account: str, window: Window, where: PoolFilter, doc: str) -> list[tuple[str, Args]]:
     assert where.name_prefix is not None
     prefix = name_key(where.name_prefix)
     end = prefix_end(prefix)
     dates = Window(window.limit, lower=window.lower, upper=window.upper, newest_first=window.newest_first)
 
-    def part(names: Callable[[], str], order: list[str]) -> str:
+    def part(names: Callable[[Args], str], order: list[str]) -> tuple[str, Args]:
         """Pools whose name key meets the ``names`` conditions (each part names only the range it scans,
         so that the planner seeks in ``pools_by_name`` on exactly that), and the other filters."""
+        args = Args(numbered=numbered)
         sql = (
             f"SELECT p.name_key, p.id, p.{doc} FROM pools p WHERE p.account_sid = {args.add(account)}"
-            f" AND p.deleted_at IS NULL{names()}"
+            f" AND p.deleted_at IS NULL{names(args)}"
         )
         if where.tag is not None:
             key, value = where.tag
@@ -338,27 +345,24 @@ def _pools_by_name(args: Args, account: str, window: Window, where: PoolFilter, 
                 " AND EXISTS (SELECT 1 FROM pool_tags t WHERE t.pool_id = p.id"
                 f" AND t.key = {args.add(key)} AND t.value = {args.add(value)})"
             )
-        return sql + _operation_of(args, where) + args.window("p.id", dates) + args.order(order, window)
+        return sql + _operation_of(args, where) + args.window("p.id", dates) + args.order(order, window), args
 
-    def starting(low: str, low_op: str, high: str | None, high_op: str) -> str:
-        sql = f" AND p.name_key {low_op} {args.add(low)}"
-        return sql if high is None else sql + f" AND p.name_key {high_op} {args.add(high)}"
+    def between(low: str, low_op: str, high: str | None) -> Callable[[Args], str]:
+        def names(args: Args) -> str:
+            sql = f" AND p.name_key {low_op} {args.add(low)}"
+            return sql if high is None else sql + f" AND p.name_key < {args.add(high)}"
+
+        return names
 
     by_name = ["p.name_key", "p.id"]
     if window.after is None:
-        return part(lambda: starting(prefix, ">=", end, "<"), by_name)
+        return [part(between(prefix, ">=", end), by_name)]
     key, pool_id = _after_name(str(window.after))
-    if window.newest_first:  # the rest of this name (lower IDs), then the names before it, down to the prefix
-        same_name = part(lambda: f" AND p.name_key = {args.add(key)} AND p.id < {args.add(pool_id)}", ["p.id"])
-        other_names = part(lambda: starting(prefix, ">=", key, "<"), by_name)
-    else:  # the rest of this name (higher IDs), then the names after it, up to the prefix's end
-        same_name = part(lambda: f" AND p.name_key = {args.add(key)} AND p.id > {args.add(pool_id)}", ["p.id"])
-        other_names = part(lambda: starting(key, ">", end, "<"), by_name)
-    outer = "name_key DESC, id DESC" if window.newest_first else "name_key, id"
-    return (
-        f"SELECT name_key, id, {doc} FROM (SELECT * FROM ({same_name}) AS a UNION ALL SELECT * FROM ({other_names}) AS b)"
-        f" AS pages ORDER BY {outer} LIMIT {args.add(window.limit)}"
-    )
+    beyond = "<" if window.newest_first else ">"
+    same_name = part(lambda args: f" AND p.name_key = {args.add(key)} AND p.id {beyond} {args.add(pool_id)}", ["p.id"])
+    if window.newest_first:  # then the names before it, down to the prefix
+        return [same_name, part(between(prefix, ">=", key), by_name)]
+    return [same_name, part(between(key, ">", end), by_name)]  # then the names after it, up to the prefix's end
 
 
 def pools_listed(rows: Iterable[Any], where: PoolFilter) -> list[tuple[str, bytes]]:

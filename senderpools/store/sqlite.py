@@ -238,34 +238,37 @@ class SQLiteStore(Store):
                 (operation.id, str(ItemOutcome.CREATED), created_ms),
             )
 
-    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
         row = self._db.execute(
-            f"SELECT {doc_column(extended)} FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+            f"SELECT {doc_column(extended)}, xdoc FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
             (pool_id, account),
         ).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None else (bytes(row[0]), bytes(row[1]))
 
     async def pool_exists(self, account: str, pool_id: str) -> bool:
         return self._pool_exists(self._db, account, pool_id)
 
     async def list_pools(self, account: str, window: Window, where: PoolFilter, extended: bool = False) -> Listed:
-        args = Args()
-        sql = pool_list(args, account, window, where, extended)
-        return pools_listed(self._db.execute(sql, args), where)
+        rows: list[Any] = []
+        for sql, args in pool_list(False, account, window, where, extended):
+            rows += self._db.execute(sql, args).fetchall()
+            if len(rows) >= window.limit:
+                break
+        return pools_listed(rows[: window.limit], where)
 
     def _changeable_pool(
         self, db: sqlite3.Connection, account: str, pool_id: str, if_match: IfMatch | None
     ) -> tuple[Refused | None, bool]:
         """Whether the account's pool may be changed under ``if_match``, and its deletion protection."""
         row = db.execute(
-            "SELECT doc, xdoc, deletion_protection FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+            "SELECT xdoc, deletion_protection FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
             (pool_id, account),
         ).fetchone()
         if row is None:
             return Refused.NOT_FOUND, False
-        if if_match is not None and not if_match.holds(bytes(row[0]), bytes(row[1])):
-            return Refused.CHANGED, bool(row[2])
-        return None, bool(row[2])
+        if if_match is not None and not if_match.holds(bytes(row[0])):
+            return Refused.CHANGED, bool(row[1])
+        return None, bool(row[1])
 
     async def update_pool(
         self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -36,7 +36,7 @@ from senderpools.cli.remote.session import (
     take,
 )
 from senderpools.client import NotFoundError
-from senderpools.client.resources import PendingOperation
+from senderpools.client.resources import PendingOperation, SenderPools
 from senderpools.wire.fields import MAX_SENDERS_PER_REQUEST, Channel, ItemOutcome, SenderStatus
 from senderpools.wire.resources import SenderPool, SenderPoolSummary
 
@@ -229,7 +229,7 @@ class Bulk:
     progress: str  # the progress bar's label
     done: str  # what happened to a row that did not fail
     summary: str  # "Added to", "Removed from"
-    queue: Callable[[Session, str, Sequence[str]], PendingOperation]
+    queue: Callable[[SenderPools], Callable[..., PendingOperation]]  # the SDK method that starts one operation
     failures: Callable[[Session, str, list[PendingOperation], list[Row]], None]  # marks rows that failed
 
 
@@ -258,7 +258,8 @@ def _bulk(
     _sender_ids_for(session, rows)
     usable = [r for r in rows if r.error is None]
     unique = list(dict.fromkeys(r.cells["senderId"] for r in usable))  # each sender once, in file order
-    pending = [bulk.queue(session, pool_id, chunk) for chunk in chunks(unique, chunk_size)]
+    start = bulk.queue(session.client.sender_pools)
+    pending = [start(pool_id, chunk, idempotency_key=uuid.uuid4().hex) for chunk in chunks(unique, chunk_size)]
     failed_rows = failed_path(from_csv or Path("senders.csv"), failed_file, bulk.step)
     if not wait:
         failed = [r for r in rows if r.error is not None]
@@ -305,25 +306,9 @@ def _not_removed(session: Session, pool_id: str, pending: list[PendingOperation]
             row.error = f"not removed: {failed[row.cells['senderId']]}"
 
 
-ADDING = Bulk(
-    "add",
-    "Adding senders",
-    "created",
-    "Added to",
-    lambda session, pool_id, chunk: session.client.sender_pools.add_senders(
-        pool_id, chunk, idempotency_key=uuid.uuid4().hex
-    ),
-    _not_added,
-)
+ADDING = Bulk("add", "Adding senders", "created", "Added to", lambda pools: pools.add_senders, _not_added)
 REMOVING = Bulk(
-    "remove",
-    "Removing senders",
-    "removed",
-    "Removed from",
-    lambda session, pool_id, chunk: session.client.sender_pools.remove_senders(
-        pool_id, chunk, idempotency_key=uuid.uuid4().hex
-    ),
-    _not_removed,
+    "remove", "Removing senders", "removed", "Removed from", lambda pools: pools.remove_senders, _not_removed
 )
 
 

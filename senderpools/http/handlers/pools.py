@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import UNSET
 
 from senderpools.http.endpoint import Call, Routes
 from senderpools.records import OperationFilter, PoolChanges, PoolFilter, SenderFilter
 from senderpools.wire import bodies, endpoints, queries, replies
 from senderpools.wire.encoding import Rendered
+from senderpools.wire.fields import OperationType
 from senderpools.wire.resources import SenderPool, SenderPoolOperation, SenderPoolSummary
 
 routes = Routes()
@@ -73,17 +76,19 @@ async def list_pool_senders(call: Call[queries.SenderFilters, None]) -> Rendered
 
 @routes.handles(endpoints.add_senders)
 async def add_senders(call: Call[None, bodies.AddSendersRequest]) -> replies.OperationReference:
-    pool_id = call.path("senderPoolId")
-    sender_ids = [ref.sender_id for ref in call.items()]
-    operation = await call.services.pools.add_senders(call.account, pool_id, sender_ids)
-    return call.operation_accepted(operation.id, f"/v1/SenderPools/{pool_id}/Senders/Operations/{operation.id}")
+    return await _queued(call, OperationType.ADD_SENDERS)
 
 
 @routes.handles(endpoints.remove_senders)
 async def remove_senders(call: Call[None, bodies.RemoveSendersRequest]) -> replies.OperationReference:
+    return await _queued(call, OperationType.REMOVE_SENDERS)
+
+
+async def _queued(call: Call[None, Any], kind: OperationType) -> replies.OperationReference:
+    """Senders joining or leaving the pool in the background: the 202 of the operation, at its pool-scoped URL."""
     pool_id = call.path("senderPoolId")
     sender_ids = [ref.sender_id for ref in call.items()]
-    operation = await call.services.pools.remove_senders(call.account, pool_id, sender_ids)
+    operation = await call.services.pools.queue(call.account, pool_id, kind, sender_ids)
     return call.operation_accepted(operation.id, f"/v1/SenderPools/{pool_id}/Senders/Operations/{operation.id}")
 
 

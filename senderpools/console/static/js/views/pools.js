@@ -174,9 +174,9 @@ export async function poolsPage(ctx) {
       const [poolId, show] = countQueue.shift();
       counting++;
       summary(poolId, ctx.signal)
+        .then((found) => fmt.number(found.senderCount)) // a failure here (the view left meanwhile) shows "—" too
         .then(
-          (found) => {
-            const text = fmt.number(found.senderCount);
+          (text) => {
             counts.set(poolId, text);
             show(text);
           },
