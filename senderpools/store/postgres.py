@@ -36,17 +36,16 @@ from senderpools.records import (
 )
 from senderpools.store.base import Store
 from senderpools.store.rows import (
-    DERIVED,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
     POOL_INSERT_COLUMNS,
     POOL_TAG_INSERT_COLUMNS,
-    RERENDER,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
     Args,
     CountChanges,
+    Derived,
     count_changes,
     count_rows,
     doc_column,
@@ -65,6 +64,7 @@ from senderpools.store.rows import (
     pool_row,
     pool_tag_rows,
     pools_listed,
+    rerendered,
     seeded_counts,
     sender_from_row,
     sender_list,
@@ -131,16 +131,15 @@ class PostgresStore(Store):
                         "INSERT INTO schema_migrations VALUES ($1, (extract(epoch from now()) * 1000)::bigint)",
                         version,
                     )
-            if applied & RERENDER:
-                await self._render_derived(db)
+            await self._render_derived(db, rerendered(applied))
             await db.execute(
                 "INSERT INTO server_settings (name, value) VALUES ('page_token_key', $1) ON CONFLICT DO NOTHING",
                 os.urandom(32),
             )
 
-    async def _render_derived(self, db: asyncpg.Connection) -> None:
-        """Derive the kept columns (JSON, search keys) of every row again, after a migration changed them."""
-        for derived in DERIVED:
+    async def _render_derived(self, db: asyncpg.Connection, tables: list[Derived]) -> None:
+        """Derive the kept columns (JSON, search keys) of every row of ``tables`` again (after a migration)."""
+        for derived in tables:
             sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(derived.derived, 1))
             last = ""
             while rows := await db.fetch(

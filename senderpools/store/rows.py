@@ -163,12 +163,20 @@ class Derived:
     derive: Callable[[Any], tuple[Any, ...]]
 
 
-# Tables with derived columns, rendered again for every row by migrations that change them (``RERENDER``).
+# Tables with derived columns, derived again for every row by the migrations that change them.
 DERIVED: tuple[Derived, ...] = (
     Derived("pools", POOL_COLUMNS, ("doc", "xdoc", "name_key"), lambda row: pool_derived(pool_from_row(row))),
     Derived("senders", SENDER_COLUMNS.replace("s.", ""), ("doc", "xdoc"), lambda row: views(sender_from_row(row))),
 )
-RERENDER = frozenset({"0005", "0007"})  # 0005 kept the JSON; 0007 added deletionProtection and name_key
+# 0005 kept the JSON of pools and senders; 0007 added a pool's deletionProtection and name_key.
+RERENDER: dict[str, tuple[str, ...]] = {"0005": ("pools", "senders"), "0007": ("pools",)}
+
+
+def rerendered(versions: set[str]) -> list[Derived]:
+    """The tables whose derived columns must be derived again after these migrations ran."""
+    tables = {table for version in versions for table in RERENDER.get(version, ())}
+    return [derived for derived in DERIVED if derived.table in tables]
+
 
 SENDER_INSERT = (
     "senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at, doc, xdoc)"

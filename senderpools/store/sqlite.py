@@ -33,16 +33,15 @@ from senderpools.records import (
 )
 from senderpools.store.base import Store
 from senderpools.store.rows import (
-    DERIVED,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
     POOL_TAG_INSERT,
-    RERENDER,
     SENDER_COLUMNS,
     SENDER_INSERT,
     Args,
     CountChanges,
+    Derived,
     count_changes,
     count_rows,
     doc_column,
@@ -61,6 +60,7 @@ from senderpools.store.rows import (
     pool_row,
     pool_tag_rows,
     pools_listed,
+    rerendered,
     seeded_counts,
     sender_from_row,
     sender_list,
@@ -125,8 +125,7 @@ class SQLiteStore(Store):
                     "INSERT INTO schema_migrations VALUES (?, CAST(unixepoch('subsec') * 1000 AS INTEGER))",
                     (version,),
                 )
-            if applied & RERENDER:
-                self._render_derived(db)
+            self._render_derived(db, rerendered(applied))
             db.execute(
                 "INSERT OR IGNORE INTO server_settings (name, value) VALUES ('page_token_key', ?)",
                 (os.urandom(32),),
@@ -136,9 +135,9 @@ class SQLiteStore(Store):
             raise
         db.execute("COMMIT")
 
-    def _render_derived(self, db: sqlite3.Connection) -> None:
-        """Derive the kept columns (JSON, search keys) of every row again, after a migration changed them."""
-        for derived in DERIVED:
+    def _render_derived(self, db: sqlite3.Connection, tables: list[Derived]) -> None:
+        """Derive the kept columns (JSON, search keys) of every row of ``tables`` again (after a migration)."""
+        for derived in tables:
             sets = ", ".join(f"{column} = ?" for column in derived.derived)
             last = ""
             while rows := db.execute(
