@@ -16,26 +16,34 @@ from typing import Any
 import httpx
 
 from senderpools import ids
+from senderpools.store.rows import parse_counts
 from tests.nodes import Nodes, create_accounts, query
 from tests.procs import ServerProcess, bootstrap_credentials, clean_env, free_port, wait_operation, walk
 
 CHANNELS = ["SMS", "RCS", "EMAIL", "WHATSAPP", "PUSH"]
 STATUSES = ["ACTIVATED", "DEACTIVATED"]
-LIVE_COUNTS = (
-    "SELECT c.pool_id, c.channel, c.status, c.members FROM pool_counts c JOIN pools p ON p.id = c.pool_id"
-    " WHERE p.deleted_at IS NULL AND c.members <> 0"
-)
 LIVE_MEMBERS = (
     "SELECT m.pool_id, s.channel, s.status, count(*) FROM pool_members m JOIN senders s ON s.id = m.sender_id"
     " JOIN pools p ON p.id = m.pool_id WHERE p.deleted_at IS NULL GROUP BY m.pool_id, s.channel, s.status"
 )
+LIVE_PROCESSING = (
+    "SELECT o.pool_id, count(*) FROM operations o JOIN pools p ON p.id = o.pool_id"
+    " WHERE p.deleted_at IS NULL AND o.status = 'PROCESSING' GROUP BY o.pool_id"
+)
 
 
 def stored_counts_agree(url: str) -> None:
-    """Every live pool's stored counts are exactly its memberships, counted (read straight from the database)."""
-    kept = {(row[0], row[1], row[2]): row[3] for row in query(url, LIVE_COUNTS)}
-    counted = {(row[0], row[1], row[2]): row[3] for row in query(url, LIVE_MEMBERS)}
-    assert kept == counted
+    """Every live pool's summary row holds exactly its memberships and PROCESSING operations, counted
+    (read straight from the database)."""
+    kept, processing = {}, {}
+    for pool_id, counts, running in query(url, "SELECT pool_id, counts, processing FROM pool_summaries"):
+        kept.update({(pool_id, *kind): n for kind, n in parse_counts(counts).items()})
+        if running:
+            processing[pool_id] = running
+    assert kept == {(row[0], row[1], row[2]): row[3] for row in query(url, LIVE_MEMBERS)}
+    assert processing == {row[0]: row[1] for row in query(url, LIVE_PROCESSING)}
+    live = {row[0] for row in query(url, "SELECT id FROM pools WHERE deleted_at IS NULL")}
+    assert {row[0] for row in query(url, "SELECT pool_id FROM pool_summaries")} == live
 
 
 def summary_agrees(client: httpx.Client, pool_id: str) -> dict[str, Any]:

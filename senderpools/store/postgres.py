@@ -43,11 +43,11 @@ from senderpools.store.rows import (
     POOL_TAG_INSERT_COLUMNS,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
+    SUMMARY_INSERT,
+    SUMMARY_INSERT_COLUMNS,
     Args,
-    CountChanges,
     Derived,
-    count_changes,
-    count_rows,
+    SummaryChanges,
     doc_column,
     encode_tags,
     epoch_ms,
@@ -70,7 +70,8 @@ from senderpools.store.rows import (
     sender_list,
     sender_row,
     summary_from,
-    summary_of,
+    summary_row,
+    summary_updates,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
@@ -241,7 +242,10 @@ class PostgresStore(Store):
                 await db.copy_records_to_table(
                     "pool_tags", columns=POOL_TAG_INSERT_COLUMNS, records=pool_tag_rows(account, pool.id, pool.tags)
                 )
-            await db.execute("INSERT INTO pool_summaries (pool_id, updated_at) VALUES ($1, $2)", pool.id, created_ms)
+            processing = int(operation.status is OperationStatus.PROCESSING)
+            await db.execute(
+                insert(SUMMARY_INSERT, numbered=True), *summary_row(account, pool.id, created_ms, processing=processing)
+            )
             await self._insert_operation(db, account, pool.id, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
             await db.execute(
@@ -334,7 +338,8 @@ class PostgresStore(Store):
             if protected:
                 return Refused.PROTECTED
             await db.execute("UPDATE pools SET deleted_at = $1 WHERE id = $2", now_ms, pool_id)
-            await db.execute("DELETE FROM pool_tags WHERE pool_id = $1", pool_id)
+            for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
+                await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", pool_id)
             # Waits for a batch in flight on these operations, then sees where it stopped.
             running = await db.fetch(
                 "SELECT id, next_seq FROM operations WHERE pool_id = $1 AND status = 'PROCESSING' FOR UPDATE",
@@ -345,34 +350,36 @@ class PostgresStore(Store):
             return None
 
     async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
-        args = Args(numbered=True)
-        sql = summary_of(args, account, pool_id, "string_agg(c.channel || ' ' || c.status || ' ' || c.members, ',')")
-        row = await self._fetchrow(sql, *args)
-        return None if row is None else summary_from(pool_id, row[2], row[1], row[0])
-
-    async def _count(self, db: Any, changes: CountChanges, now_ms: int) -> None:
-        """Apply changes to pools' member counts and mark their summaries changed now. The pools' summary
-        rows are locked first, in ID order: every writer of a pool's counts holds its summary row, so
-        concurrent writers take turns per pool and never deadlock."""
-        rows = count_rows(changes)
-        await self._touch_summaries(db, sorted({row[0] for row in rows}), now_ms)
-        if rows:
-            await db.execute(
-                "INSERT INTO pool_counts AS c (pool_id, channel, status, members)"
-                " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
-                " ON CONFLICT (pool_id, channel, status) DO UPDATE SET members = c.members + EXCLUDED.members",
-                *(list(column) for column in zip(*rows, strict=True)),
-            )
+        row = await self._fetchrow(
+            "SELECT counts, processing, updated_at FROM pool_summaries WHERE pool_id = $1 AND account_sid = $2",
+            pool_id,
+            account,
+        )
+        return None if row is None else summary_from(pool_id, row[0], row[1], row[2])
 
     @staticmethod
-    async def _touch_summaries(db: Any, pool_ids: Sequence[str], now_ms: int) -> None:
-        """A figure of these pools' summaries changed (members, or operations started or finished)."""
-        if pool_ids:
+    async def _summarize(db: Any, changes: SummaryChanges, now_ms: int) -> None:
+        """Apply changes to pools' summaries (pools without one, deleted ones, are left alone). The rows are
+        locked in ID order first: every writer of a pool's figures holds its row, so concurrent writers
+        take turns per pool and never deadlock."""
+        pools = changes.pools()
+        if not pools:
+            return
+        rows = await db.fetch(
+            "SELECT pool_id, counts, processing FROM pool_summaries WHERE pool_id = ANY($1::text[])"
+            " ORDER BY pool_id FOR UPDATE",
+            pools,
+        )
+        updates = summary_updates(rows, changes)
+        if updates:
+            counts, processing, pool_ids = (list(column) for column in zip(*updates, strict=True))
             await db.execute(
-                "UPDATE pool_summaries AS s SET updated_at = greatest(s.updated_at, $2)"
-                " FROM (SELECT pool_id FROM pool_summaries WHERE pool_id = ANY($1::text[])"
-                " ORDER BY pool_id FOR UPDATE) AS locked WHERE s.pool_id = locked.pool_id",
-                list(pool_ids),
+                "UPDATE pool_summaries AS s SET counts = u.counts, processing = u.processing,"
+                " updated_at = greatest(s.updated_at, $4) FROM unnest($1::text[], $2::bigint[], $3::text[])"
+                " AS u(counts, processing, pool_id) WHERE s.pool_id = u.pool_id",
+                counts,
+                processing,
+                pool_ids,
                 now_ms,
             )
 
@@ -417,7 +424,8 @@ class PostgresStore(Store):
             if not await self._pool_exists(db, account, pool_id):
                 return False
             await self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
-            await self._touch_summaries(db, [pool_id], epoch_ms(operation.created_at))
+            opened = SummaryChanges(processing=Counter({pool_id: 1}))
+            await self._summarize(db, opened, epoch_ms(operation.created_at))
             return True
 
     async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
@@ -434,7 +442,7 @@ class PostgresStore(Store):
             )
             if removed is None:
                 return False
-            await self._count(db, count_changes([pool_id], sender[0], sender[1], -1), now_ms)
+            await self._summarize(db, SummaryChanges().move([pool_id], sender[0], sender[1], -1), now_ms)
             return True
 
     # -- operations --------------------------------------------------------------------------------
@@ -523,13 +531,12 @@ class PostgresStore(Store):
                 now_ms,
                 operation_id,
             )
-            changes: CountChanges = Counter()
+            changes = SummaryChanges()
             for sid in moved:
-                changes[(pool_id, *senders[sid])] += -1 if removing else 1
-            if changes:
-                await self._count(db, changes, now_ms)
-            elif queued == len(items):  # finished: one operation fewer in PROCESSING
-                await self._touch_summaries(db, [pool_id], now_ms)
+                changes.move([pool_id], *senders[sid], -1 if removing else 1)
+            if queued == len(items):  # finished: one operation fewer in PROCESSING
+                changes.processing[pool_id] -= 1
+            await self._summarize(db, changes, now_ms)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
@@ -545,8 +552,6 @@ class PostgresStore(Store):
                 batch_size,
             )
             if len(removed) < batch_size:
-                for table in ("pool_counts", "pool_summaries"):
-                    await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", row[0])
                 await db.execute("DELETE FROM pools WHERE id = $1", row[0])
             return max(len(removed), 1)
 
@@ -573,7 +578,7 @@ class PostgresStore(Store):
             canceled = row[0] == OperationStatus.PROCESSING
             if canceled:
                 await self._cancel(db, operation_id, row[1], now_ms)
-                await self._touch_summaries(db, [row[2]], now_ms)
+                await self._summarize(db, SummaryChanges(processing=Counter({row[2]: -1})), now_ms)
             op = await db.fetchrow(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1", operation_id)
             return operation_from_row(op), canceled
 
@@ -641,18 +646,12 @@ class PostgresStore(Store):
             sender = sender_from_row(row)
             docs = views(sender)
             await db.execute("UPDATE senders SET doc = $1, xdoc = $2 WHERE id = $3", *docs, sender_id)
-            if sender.status != before[0]:  # it moves between its pools' counts
+            if sender.status != before[0]:  # it moves between its pools' counts (deleted pools have none)
                 pools = [
-                    r[0]
-                    for r in await db.fetch(
-                        "SELECT m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id"
-                        " WHERE m.sender_id = $1 AND p.deleted_at IS NULL",
-                        sender_id,
-                    )
+                    r[0] for r in await db.fetch("SELECT pool_id FROM pool_members WHERE sender_id = $1", sender_id)
                 ]
-                moved = count_changes(pools, sender.channel, before[0], -1)
-                moved.update(count_changes(pools, sender.channel, sender.status, 1))
-                await self._count(db, moved, now_ms)
+                moved = SummaryChanges().move(pools, sender.channel, before[0], -1)
+                await self._summarize(db, moved.move(pools, sender.channel, sender.status, 1), now_ms)
         return docs[extended]
 
     async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
@@ -665,13 +664,9 @@ class PostgresStore(Store):
             )
             if row is None:
                 return False
-            left = await db.fetch(
-                "DELETE FROM pool_members m USING pools p WHERE m.sender_id = $1 AND p.id = m.pool_id"
-                " RETURNING m.pool_id, p.deleted_at IS NULL",
-                sender_id,
-            )
+            left = await db.fetch("DELETE FROM pool_members WHERE sender_id = $1 RETURNING pool_id", sender_id)
             await db.execute("DELETE FROM senders WHERE id = $1", sender_id)
-            await self._count(db, count_changes([r[0] for r in left if r[1]], row[0], row[1], -1), now_ms)
+            await self._summarize(db, SummaryChanges().move([r[0] for r in left], row[0], row[1], -1), now_ms)
             return True
 
     async def eligible_senders(
@@ -812,7 +807,7 @@ class PostgresStore(Store):
                 account,
             )
             operations = len(await db.fetch("DELETE FROM operations WHERE account_sid = $1 RETURNING 1", account))
-            for table in ("pool_members", "pool_tags", "pool_counts", "pool_summaries"):
+            for table in ("pool_members", "pool_tags", "pool_summaries"):
                 await db.execute(
                     f"DELETE FROM {table} WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = $1)", account
                 )
@@ -843,17 +838,13 @@ class PostgresStore(Store):
                     columns=POOL_TAG_INSERT_COLUMNS,
                     records=[r for p in pools for r in pool_tag_rows(account, p.id, p.tags)],
                 )
+                counts = seeded_counts(senders, members)
                 await db.copy_records_to_table(
                     "pool_summaries",
-                    columns=["pool_id", "updated_at"],
-                    records=[(p.id, epoch_ms(p.updated_at)) for p in pools],
+                    columns=SUMMARY_INSERT_COLUMNS,
+                    records=[summary_row(account, p.id, epoch_ms(p.updated_at), counts.get(p.id, "")) for p in pools],
                 )
                 await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
-                await db.copy_records_to_table(
-                    "pool_counts",
-                    columns=["pool_id", "channel", "status", "members"],
-                    records=count_rows(seeded_counts(senders, members)),
-                )
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -380,32 +380,66 @@ def pools_listed(rows: Iterable[Any], where: PoolFilter) -> list[tuple[str, byte
     return [(name_cursor(row[0], row[1]), row[2]) for row in rows]
 
 
-# -- member counts ---------------------------------------------------------------------------------------
-CountChanges = Counter[tuple[str, str, str]]
-"""Changes to pool member counts: (pool_id, channel, status) -> members gained (negative: lost)."""
+# -- summaries ------------------------------------------------------------------------------------------
+# A pool's summary row keeps its member counts as text, "CHANNEL STATUS n" entries joined by commas
+# (non-zero ones, in key order), and the number of its PROCESSING operations: reading a summary is
+# one primary-key lookup, and every writer of a pool's figures rewrites that one row (on PostgreSQL,
+# locked first: writers of one pool take turns).
 
 
-def count_changes(pool_ids: Iterable[str], channel: str, status: str, by: int) -> CountChanges:
-    """``by`` members of one channel and status, in each of ``pool_ids``."""
-    return Counter({(pool_id, channel, status): by for pool_id in pool_ids})
+@dataclass
+class SummaryChanges:
+    """Changes to pools' summaries: members gained (negative: lost) per (pool, channel, status), and
+    operations entering (+1) or leaving (-1) PROCESSING per pool."""
+
+    members: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    processing: Counter[str] = field(default_factory=Counter)
+
+    def move(self, pool_ids: Iterable[str], channel: str, status: str, by: int) -> SummaryChanges:
+        """``by`` members of one channel and status, in each of ``pool_ids``."""
+        for pool_id in pool_ids:
+            self.members[(pool_id, str(channel), str(status))] += by
+        return self
+
+    def pools(self) -> list[str]:
+        """The pools these change, in ID order (the order their rows are locked in)."""
+        return sorted({pool_id for pool_id, _, _ in self.members} | set(self.processing))
 
 
-def count_rows(changes: CountChanges) -> list[tuple[str, str, str, int]]:
-    """The changes as (pool_id, channel, status, by) rows, in key order (the order rows are locked in)."""
-    return [(*key, by) for key, by in sorted(changes.items()) if by]
+def parse_counts(text: str) -> Counter[tuple[str, str]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for entry in text.split(",") if text else ():
+        channel, status, members = entry.split(" ")
+        counts[(channel, status)] += int(members)
+    return counts
+
+
+def format_counts(counts: Counter[tuple[str, str]]) -> str:
+    return ",".join(f"{channel} {status} {n}" for (channel, status), n in sorted(counts.items()) if n)
+
+
+def summary_updates(rows: Iterable[Any], changes: SummaryChanges) -> list[tuple[str, int, str]]:
+    """(counts, processing, pool_id) of each summary row (pool_id, counts, processing) after ``changes``."""
+    updates = []
+    for pool_id, text, processing in rows:
+        counts = parse_counts(text)
+        for (pool, channel, status), by in changes.members.items():
+            if pool == pool_id:
+                counts[(channel, status)] += by
+        updates.append((format_counts(counts), processing + changes.processing[pool_id], pool_id))
+    return updates
 
 
 _NO_CHANNELS = dict.fromkeys(Channel, 0)
 _NO_STATUSES = dict.fromkeys(SenderStatus, 0)
 
 
-def summary_from(pool_id: str, counts: str | None, processing: int, updated_ms: int) -> SenderPoolSummary:
-    """A pool's summary from its counts as ``SUMMARY_COUNTS`` gives them: "channel status members" entries."""
+def summary_from(pool_id: str, counts: str, processing: int, updated_ms: int) -> SenderPoolSummary:
+    """A pool's summary from its summary row."""
     by_channel, by_status = dict(_NO_CHANNELS), dict(_NO_STATUSES)
-    for entry in counts.split(",") if counts else ():
-        channel, status, members = entry.split(" ")
-        by_channel[_CHANNELS[channel]] += int(members)
-        by_status[_SENDER_STATUSES[status]] += int(members)
+    for (channel, status), members in parse_counts(counts).items():
+        by_channel[_CHANNELS[channel]] += members
+        by_status[_SENDER_STATUSES[status]] += members
     return SenderPoolSummary(
         sender_pool_id=pool_id,
         sender_count=sum(by_status.values()),
@@ -416,19 +450,19 @@ def summary_from(pool_id: str, counts: str | None, processing: int, updated_ms: 
     )
 
 
-def summary_of(args: Args, account: str, pool_id: str, counts: str) -> str:
-    """One row: (updatedAt, PROCESSING operations, counts as ``counts`` (an aggregate of its rows ``c``)
-    renders them) of the account's pool, if it exists: everything ``summary_from`` needs, in one statement."""
-    return (
-        "SELECT coalesce(s.updated_at, p.updated_at),"
-        " (SELECT count(*) FROM operations o WHERE o.pool_id = p.id AND o.status = 'PROCESSING'),"
-        f" (SELECT {counts} FROM pool_counts c WHERE c.pool_id = p.id)"
-        " FROM pools p LEFT JOIN pool_summaries s ON s.pool_id = p.id"
-        f" WHERE p.id = {args.add(pool_id)} AND p.account_sid = {args.add(account)} AND p.deleted_at IS NULL"
-    )
+SUMMARY_INSERT = "pool_summaries (pool_id, account_sid, counts, processing, updated_at)"
+SUMMARY_INSERT_COLUMNS = columns_of(SUMMARY_INSERT)
 
 
-def seeded_counts(senders: Sequence[Sender], members: Sequence[tuple[str, str]]) -> CountChanges:
-    """The counts of seeded (pool_id, sender_id) memberships of ``senders``."""
+def summary_row(account: str, pool_id: str, updated_ms: int, counts: str = "", processing: int = 0) -> tuple[Any, ...]:
+    """The values of ``SUMMARY_INSERT`` for a pool."""
+    return (pool_id, account, counts, processing, updated_ms)
+
+
+def seeded_counts(senders: Sequence[Sender], members: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The counts (as summaries keep them) of seeded (pool_id, sender_id) memberships of ``senders``."""
     by_id = {s.id: (str(s.channel), str(s.status)) for s in senders}
-    return Counter((pool_id, *by_id[sender_id]) for pool_id, sender_id in members)
+    counts: dict[str, Counter[tuple[str, str]]] = {}
+    for pool_id, sender_id in members:
+        counts.setdefault(pool_id, Counter())[by_id[sender_id]] += 1
+    return {pool_id: format_counts(c) for pool_id, c in counts.items()}

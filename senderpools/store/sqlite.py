@@ -39,11 +39,10 @@ from senderpools.store.rows import (
     POOL_TAG_INSERT,
     SENDER_COLUMNS,
     SENDER_INSERT,
+    SUMMARY_INSERT,
     Args,
-    CountChanges,
     Derived,
-    count_changes,
-    count_rows,
+    SummaryChanges,
     doc_column,
     encode_tags,
     epoch_ms,
@@ -66,7 +65,8 @@ from senderpools.store.rows import (
     sender_list,
     sender_row,
     summary_from,
-    summary_of,
+    summary_row,
+    summary_updates,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
@@ -229,7 +229,8 @@ class SQLiteStore(Store):
         with self._transaction() as db:
             db.execute(insert(POOL_INSERT), pool_row(account, pool, operation.id))
             db.executemany(insert(POOL_TAG_INSERT), pool_tag_rows(account, pool.id, pool.tags))
-            db.execute("INSERT INTO pool_summaries (pool_id, updated_at) VALUES (?, ?)", (pool.id, created_ms))
+            processing = int(operation.status is OperationStatus.PROCESSING)
+            db.execute(insert(SUMMARY_INSERT), summary_row(account, pool.id, created_ms, processing=processing))
             self._insert_operation(db, account, pool.id, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
             db.execute(
@@ -308,7 +309,8 @@ class SQLiteStore(Store):
             if protected:
                 return Refused.PROTECTED
             db.execute("UPDATE pools SET deleted_at = ? WHERE id = ?", (now_ms, pool_id))
-            db.execute("DELETE FROM pool_tags WHERE pool_id = ?", (pool_id,))
+            for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
+                db.execute(f"DELETE FROM {table} WHERE pool_id = ?", (pool_id,))
             running = [
                 row[0]
                 for row in db.execute(
@@ -320,28 +322,29 @@ class SQLiteStore(Store):
             return None
 
     async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
-        args = Args()
-        sql = summary_of(args, account, pool_id, "group_concat(c.channel || ' ' || c.status || ' ' || c.members)")
-        row = self._db.execute(sql, args).fetchone()
-        return None if row is None else summary_from(pool_id, row[2], row[1], row[0])
-
-    def _count(self, db: sqlite3.Connection, changes: CountChanges, now_ms: int) -> None:
-        """Apply changes to pools' member counts, and mark their summaries changed now."""
-        rows = count_rows(changes)
-        db.executemany(
-            "INSERT INTO pool_counts (pool_id, channel, status, members) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (pool_id, channel, status) DO UPDATE SET members = members + excluded.members",
-            rows,
-        )
-        self._touch_summaries(db, sorted({row[0] for row in rows}), now_ms)
+        row = self._db.execute(
+            "SELECT counts, processing, updated_at FROM pool_summaries WHERE pool_id = ? AND account_sid = ?",
+            (pool_id, account),
+        ).fetchone()
+        return None if row is None else summary_from(pool_id, *row)
 
     @staticmethod
-    def _touch_summaries(db: sqlite3.Connection, pool_ids: Sequence[str], now_ms: int) -> None:
-        """A figure of these pools' summaries changed (members, or operations started or finished)."""
-        db.executemany(
-            "UPDATE pool_summaries SET updated_at = max(updated_at, ?) WHERE pool_id = ?",
-            [(now_ms, pool_id) for pool_id in pool_ids],
-        )
+    def _summarize(db: sqlite3.Connection, changes: SummaryChanges, now_ms: int) -> None:
+        """Apply changes to pools' summaries (pools without one, deleted ones, are left alone)."""
+        pools = changes.pools()
+        for start in range(0, len(pools), 500):
+            chunk = pools[start : start + 500]
+            rows = db.execute(
+                f"SELECT pool_id, counts, processing FROM pool_summaries WHERE pool_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            db.executemany(
+                "UPDATE pool_summaries SET counts = ?, processing = ?, updated_at = max(updated_at, ?) WHERE pool_id = ?",
+                [
+                    (counts, processing, now_ms, pool_id)
+                    for counts, processing, pool_id in summary_updates(rows, changes)
+                ],
+            )
 
     def _cancel(self, db: sqlite3.Connection, operation_id: str, now_ms: int) -> None:
         """Stop an operation: its unapplied items fail with outcome CANCELED."""
@@ -380,7 +383,7 @@ class SQLiteStore(Store):
             if not self._pool_exists(db, account, pool_id):
                 return False
             self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
-            self._touch_summaries(db, [pool_id], epoch_ms(operation.created_at))
+            self._summarize(db, SummaryChanges(processing=Counter({pool_id: 1})), epoch_ms(operation.created_at))
             return True
 
     async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
@@ -391,7 +394,7 @@ class SQLiteStore(Store):
             cursor = db.execute("DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", (pool_id, sender_id))
             if cursor.rowcount == 0:
                 return False
-            self._count(db, count_changes([pool_id], sender[0], sender[1], -1), now_ms)
+            self._summarize(db, SummaryChanges().move([pool_id], sender[0], sender[1], -1), now_ms)
             return True
 
     # -- operations --------------------------------------------------------------------------------
@@ -446,7 +449,6 @@ class SQLiteStore(Store):
                     [pool_id, *ids],
                 )
             }
-            changes: CountChanges = Counter()
             if kind == OperationType.REMOVE_SENDERS:
                 outcomes = [(seq, ItemOutcome.for_removal(sid in senders, sid in members)) for seq, sid in items]
                 moved = [sid for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.REMOVED]
@@ -459,9 +461,9 @@ class SQLiteStore(Store):
                 db.executemany(
                     "INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", [(pool_id, sid) for sid in moved]
                 )
-            by = -1 if kind == OperationType.REMOVE_SENDERS else 1
+            by, changes = -1 if kind == OperationType.REMOVE_SENDERS else 1, SummaryChanges()
             for sid in moved:
-                changes[(pool_id, *senders[sid])] += by
+                changes.move([pool_id], *senders[sid], by)
             db.executemany(
                 "UPDATE operation_items SET outcome = ?, updated_at = ? WHERE operation_id = ? AND seq = ?",
                 [(str(o), now_ms, operation_id, seq) for seq, o in outcomes],
@@ -473,10 +475,9 @@ class SQLiteStore(Store):
                 " status = CASE WHEN queued - ? = 0 THEN 'COMPLETED' ELSE status END, updated_at = ? WHERE id = ?",
                 (items[-1][0] + 1, len(items), succeeded, failed, len(items), now_ms, operation_id),
             )
-            if changes:
-                self._count(db, changes, now_ms)
-            elif queued == len(items):  # finished: one operation fewer in PROCESSING
-                self._touch_summaries(db, [pool_id], now_ms)
+            if queued == len(items):  # finished: one operation fewer in PROCESSING
+                changes.processing[pool_id] -= 1
+            self._summarize(db, changes, now_ms)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
@@ -490,8 +491,6 @@ class SQLiteStore(Store):
                 (row[0], batch_size),
             )
             if cursor.rowcount < batch_size:
-                for table in ("pool_counts", "pool_summaries"):
-                    db.execute(f"DELETE FROM {table} WHERE pool_id = ?", (row[0],))
                 db.execute("DELETE FROM pools WHERE id = ?", (row[0],))
             return max(cursor.rowcount, 1)
 
@@ -514,7 +513,7 @@ class SQLiteStore(Store):
             canceled = row[0] == OperationStatus.PROCESSING
             if canceled:
                 self._cancel(db, operation_id, now_ms)
-                self._touch_summaries(db, [row[1]], now_ms)
+                self._summarize(db, SummaryChanges(processing=Counter({row[1]: -1})), now_ms)
             op = db.execute(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?", (operation_id,)).fetchone()
             return operation_from_row(op), canceled
 
@@ -586,23 +585,15 @@ class SQLiteStore(Store):
             docs = views(sender)
             db.execute("UPDATE senders SET doc = ?, xdoc = ? WHERE id = ?", (*docs, sender_id))
             if sender.status != before[0]:  # it moves between its pools' counts
-                pools = self._live_pools_of(db, sender_id)
-                moved = count_changes(pools, sender.channel, before[0], -1)
-                moved.update(count_changes(pools, sender.channel, sender.status, 1))
-                self._count(db, moved, now_ms)
+                pools = self._pools_of(db, sender_id)
+                moved = SummaryChanges().move(pools, sender.channel, before[0], -1)
+                self._summarize(db, moved.move(pools, sender.channel, sender.status, 1), now_ms)
         return docs[extended]
 
     @staticmethod
-    def _live_pools_of(db: sqlite3.Connection, sender_id: str) -> list[str]:
-        """The pools (not deleted) the sender is a member of."""
-        return [
-            row[0]
-            for row in db.execute(
-                "SELECT m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id"
-                " WHERE m.sender_id = ? AND p.deleted_at IS NULL",
-                (sender_id,),
-            )
-        ]
+    def _pools_of(db: sqlite3.Connection, sender_id: str) -> list[str]:
+        """The pools the sender is a member of (deleted ones being purged included: they have no summary)."""
+        return [row[0] for row in db.execute("SELECT pool_id FROM pool_members WHERE sender_id = ?", (sender_id,))]
 
     async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
         with self._transaction() as db:
@@ -611,9 +602,9 @@ class SQLiteStore(Store):
             ).fetchone()
             if row is None:
                 return False
-            pools = self._live_pools_of(db, sender_id)
+            pools = self._pools_of(db, sender_id)
             db.execute("DELETE FROM senders WHERE id = ?", (sender_id,))  # its memberships go with it
-            self._count(db, count_changes(pools, row[0], row[1], -1), now_ms)
+            self._summarize(db, SummaryChanges().move(pools, row[0], row[1], -1), now_ms)
             return True
 
     async def eligible_senders(
@@ -735,7 +726,7 @@ class SQLiteStore(Store):
                 (account,),
             )
             operations = db.execute("DELETE FROM operations WHERE account_sid = ?", (account,)).rowcount
-            for table in ("pool_members", "pool_tags", "pool_counts", "pool_summaries"):
+            for table in ("pool_members", "pool_tags", "pool_summaries"):
                 db.execute(
                     f"DELETE FROM {table} WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = ?)", (account,)
                 )
@@ -755,15 +746,12 @@ class SQLiteStore(Store):
                 db.executemany(
                     insert(POOL_TAG_INSERT), [r for p in pools for r in pool_tag_rows(account, p.id, p.tags)]
                 )
+                counts = seeded_counts(senders, members)
                 db.executemany(
-                    "INSERT INTO pool_summaries (pool_id, updated_at) VALUES (?, ?)",
-                    [(p.id, epoch_ms(p.updated_at)) for p in pools],
+                    insert(SUMMARY_INSERT),
+                    [summary_row(account, p.id, epoch_ms(p.updated_at), counts.get(p.id, "")) for p in pools],
                 )
                 db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)
-                db.executemany(
-                    "INSERT INTO pool_counts (pool_id, channel, status, members) VALUES (?, ?, ?, ?)",
-                    count_rows(seeded_counts(senders, members)),
-                )
             return []
         except sqlite3.IntegrityError:
             taken = self._taken_positions(account, senders)

@@ -17,25 +17,23 @@ INSERT INTO pool_tags (pool_id, key, value, account_sid)
     SELECT p.id, t.key, t.value, p.account_sid FROM pools p, jsonb_each_text(p.tags::jsonb) t
     WHERE p.deleted_at IS NULL;
 
-CREATE TABLE pool_counts (
-    pool_id TEXT COLLATE "C" NOT NULL,
-    channel TEXT COLLATE "C" NOT NULL,
-    status  TEXT COLLATE "C" NOT NULL,
-    members BIGINT NOT NULL,
-    PRIMARY KEY (pool_id, channel, status)
-);
-INSERT INTO pool_counts (pool_id, channel, status, members)
-    SELECT m.pool_id, s.channel, s.status, count(*) FROM pool_members m JOIN senders s ON s.id = m.sender_id
-    GROUP BY m.pool_id, s.channel, s.status;
-
 CREATE TABLE pool_summaries (
-    pool_id    TEXT COLLATE "C" PRIMARY KEY,
-    updated_at BIGINT NOT NULL
+    pool_id     TEXT COLLATE "C" PRIMARY KEY,
+    account_sid TEXT COLLATE "C" NOT NULL,
+    counts      TEXT COLLATE "C" NOT NULL,
+    processing  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
 );
-INSERT INTO pool_summaries (pool_id, updated_at) SELECT id, updated_at FROM pools;
+INSERT INTO pool_summaries (pool_id, account_sid, counts, processing, updated_at)
+    SELECT p.id, p.account_sid,
+        coalesce((SELECT string_agg(c.channel || ' ' || c.status || ' ' || c.n, ',') FROM (
+            SELECT s.channel, s.status, count(*) AS n FROM pool_members m JOIN senders s ON s.id = m.sender_id
+            WHERE m.pool_id = p.id GROUP BY s.channel, s.status) c), ''),
+        (SELECT count(*) FROM operations o WHERE o.pool_id = p.id AND o.status = 'PROCESSING'),
+        p.updated_at
+    FROM pools p WHERE p.deleted_at IS NULL;
 
 UPDATE operations SET kind = 'CREATE' WHERE kind = 'CREATE_POOL';
 DROP INDEX operations_by_pool;
 CREATE INDEX operations_by_pool ON operations (pool_id, id);
 CREATE INDEX operations_by_type ON operations (account_sid, kind, id);
-CREATE INDEX operations_processing ON operations (pool_id) WHERE status = 'PROCESSING';

@@ -20,30 +20,28 @@ CREATE INDEX pool_tags_by_tag ON pool_tags (account_sid, key, value, pool_id);
 INSERT INTO pool_tags (pool_id, key, value, account_sid)
     SELECT p.id, t.key, t.value, p.account_sid FROM pools p, json_each(p.tags) t WHERE p.deleted_at IS NULL;
 
--- Members of a pool per channel and status, changed in the transaction that changes the memberships
--- (worker batches, Remove Sender, sender deletes and status changes). No row: 0.
-CREATE TABLE pool_counts (
-    pool_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    status  TEXT NOT NULL,
-    members INTEGER NOT NULL,
-    PRIMARY KEY (pool_id, channel, status)
-) WITHOUT ROWID;
-INSERT INTO pool_counts (pool_id, channel, status, members)
-    SELECT m.pool_id, s.channel, s.status, count(*) FROM pool_members m JOIN senders s ON s.id = m.sender_id
-    GROUP BY m.pool_id, s.channel, s.status;
-
--- One row per pool: when a figure of its summary last changed. Writers of a pool's counts update this row
--- first, so on PostgreSQL it is also the lock that orders them.
+-- One row per live pool (gone with the pool): its member counts per channel and status, as "CHANNEL
+-- STATUS n" entries joined by commas, and how many of its operations are PROCESSING. Changed in the
+-- transactions that change memberships (worker batches, Remove Sender, sender deletes and status
+-- changes) or operations, so that a Summary is one primary-key lookup. updated_at: a figure's last change.
 CREATE TABLE pool_summaries (
-    pool_id    TEXT PRIMARY KEY,
-    updated_at INTEGER NOT NULL
+    pool_id     TEXT PRIMARY KEY,
+    account_sid TEXT NOT NULL,
+    counts      TEXT NOT NULL,
+    processing  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT INTO pool_summaries (pool_id, updated_at) SELECT id, updated_at FROM pools;
+INSERT INTO pool_summaries (pool_id, account_sid, counts, processing, updated_at)
+    SELECT p.id, p.account_sid,
+        coalesce((SELECT group_concat(c.channel || ' ' || c.status || ' ' || c.n, ',') FROM (
+            SELECT s.channel, s.status, count(*) AS n FROM pool_members m JOIN senders s ON s.id = m.sender_id
+            WHERE m.pool_id = p.id GROUP BY s.channel, s.status) c), ''),
+        (SELECT count(*) FROM operations o WHERE o.pool_id = p.id AND o.status = 'PROCESSING'),
+        p.updated_at
+    FROM pools p WHERE p.deleted_at IS NULL;
 
 -- Operation kinds are the wire's operation types now.
 UPDATE operations SET kind = 'CREATE' WHERE kind = 'CREATE_POOL';
 DROP INDEX operations_by_pool;
 CREATE INDEX operations_by_pool ON operations (pool_id, id);
 CREATE INDEX operations_by_type ON operations (account_sid, kind, id);
-CREATE INDEX operations_processing ON operations (pool_id) WHERE status = 'PROCESSING';
