@@ -75,6 +75,7 @@ QUICK = Scale(duration=2, reps=1, connections=64, senders=1_000, deep_pools=20_0
 # name prefix or a tag matches a tenth of them, spread over the whole list (workload 10).
 DEEP_NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett")
 SEARCHED_NAME, SEARCHED_PREFIX, SEARCHED_TAG = "charlie", "CHARL", ("tier", "2")
+RATE_REFILL_SECONDS = 2.5  # the default rate limit's bucket (burst 20,000 at 10,000/s) refills in 2 s
 
 
 def log(message: str) -> None:
@@ -610,8 +611,11 @@ class Bench:
             if counted["senderCount"] != scale.big_members:
                 raise RuntimeError(f"the big pool's summary: {counted}")
         for _ in range(scale.reps):
-            self.load("w9_fetch", big_account, pool_path, scale.page_seconds, connections=4)
-            self.load("w9_summary", big_account, f"{pool_path}/Summary", scale.page_seconds, connections=4)
+            for key, path in (("w9_fetch", pool_path), ("w9_summary", f"{pool_path}/Summary")):
+                # The account's rate limit (10,000/s, burst 20,000) refills first: these 4 connections can
+                # outrun it, and a 429 is no measure of either.
+                time.sleep(RATE_REFILL_SECONDS)
+                self.load(key, big_account, path, scale.page_seconds, connections=4)
 
         log(f"workload 11: remove {scale.removed:,} senders from it, then add them back (the baseline)")
         with big.client(base) as client:
@@ -831,11 +835,11 @@ def summarize(results: Results) -> dict[str, Any]:
         },
         {
             "id": "9", "workload": f"Summary of a pool of {r.meta['scale']['big_members']:,} members vs fetching it (4 connections)",
-            "ours": f"{fmt(m('w9_summary', 'mean_ms'), '.2f')} ms mean (p99 {fmt(m('w9_summary', 'p99_ms'), '.1f')}), {fmt(m('w9_summary', 'cpu_us'))} us CPU/request",
+            "ours": f"{fmt(m('w9_summary', 'mean_ms'), '.2f')} ms mean (p99 {fmt(m('w9_summary', 'p99_ms'), '.1f')}), {fmt(m('w9_summary', 'cpu_us'))} us CPU/request, {r.errors('w9_summary')} errors",
             "baseline": f"fetch {fmt(m('w9_fetch', 'mean_ms'), '.2f')} ms mean (p99 {fmt(m('w9_fetch', 'p99_ms'), '.1f')}), {fmt(m('w9_fetch', 'cpu_us'))} us CPU/request",
             "ratio": f"{fmt(w9, '.2f')} (CPU {fmt(r.ratio('w9_summary', 'w9_fetch', 'cpu_us'), '.2f')})",
             "target": "<= 5 ms; ratio <= 1.2",
-            "met": None if w9 is None else w9 <= 1.2 and (m("w9_summary", "mean_ms") or 1e9) <= 5,
+            "met": None if w9 is None else w9 <= 1.2 and (m("w9_summary", "mean_ms") or 1e9) <= 5 and not r.errors("w9_summary", "w9_fetch"),
         },
         {
             "id": "10", "workload": f"Search at depth in {r.meta['scale']['deep_pools']:,} pools: last page of namePrefix={SEARCHED_PREFIX} / tag={':'.join(SEARCHED_TAG)} (a tenth each) vs the first page",
