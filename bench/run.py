@@ -611,11 +611,11 @@ class Bench:
             if counted["senderCount"] != scale.big_members:
                 raise RuntimeError(f"the big pool's summary: {counted}")
         for _ in range(scale.reps):
-            for key, path in (("w9_fetch", pool_path), ("w9_summary", f"{pool_path}/Summary")):
+            for key, read in (("w9_fetch", pool_path), ("w9_summary", f"{pool_path}/Summary")):
                 # The account's rate limit (10,000/s, burst 20,000) refills first: these 4 connections can
                 # outrun it, and a 429 is no measure of either.
                 time.sleep(RATE_REFILL_SECONDS)
-                self.load(key, big_account, path, scale.page_seconds, connections=4)
+                self.load(key, big_account, read, scale.page_seconds, connections=4)
 
         log(f"workload 11: remove {scale.removed:,} senders from it, then add them back (the baseline)")
         with big.client(base) as client:
