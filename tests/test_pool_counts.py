@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from senderpools import ids
-from senderpools.store.rows import parse_counts
+from senderpools.store.rows import SUMMARY_COLUMNS, parse_counts, summary_doc
 from tests.nodes import Nodes, create_accounts, query
 from tests.procs import ServerProcess, bootstrap_credentials, clean_env, free_port, wait_operation, walk
 
@@ -34,12 +34,13 @@ LIVE_PROCESSING = (
 
 def stored_counts_agree(url: str) -> None:
     """Every live pool's summary row holds exactly its memberships and PROCESSING operations, counted
-    (read straight from the database)."""
+    (read straight from the database), and the JSON rendered from them."""
     kept, processing = {}, {}
-    for pool_id, counts, running in query(url, "SELECT pool_id, counts, processing FROM pool_summaries"):
+    for pool_id, counts, running, updated_ms, doc in query(url, f"SELECT {SUMMARY_COLUMNS}, doc FROM pool_summaries"):
         kept.update({(pool_id, *kind): n for kind, n in parse_counts(counts).items()})
         if running:
             processing[pool_id] = running
+        assert bytes(doc) == summary_doc(pool_id, counts, running, updated_ms)  # the JSON a Summary sends
     assert kept == {(row[0], row[1], row[2]): row[3] for row in query(url, LIVE_MEMBERS)}
     assert processing == {row[0]: row[1] for row in query(url, LIVE_PROCESSING)}
     live = {row[0] for row in query(url, "SELECT id FROM pools WHERE deleted_at IS NULL")}

@@ -84,11 +84,11 @@ class SenderPoolService:
         doc, extended_doc = found
         return Rendered(doc, view_tag(extended_doc, extended))
 
-    async def summary(self, account: str, pool_id: str) -> SenderPoolSummary:
-        found = await self._store.pool_summary(account, pool_id)
-        if found is None:
+    async def summary(self, account: str, pool_id: str) -> Rendered[SenderPoolSummary]:
+        doc = await self._store.pool_summary(account, pool_id)
+        if doc is None:
             raise _pool_not_found(pool_id)
-        return found
+        return Rendered(doc)
 
     async def list_pools(self, account: str, page: PageRequest, where: PoolFilter, extended: bool = False) -> Listed:
         return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), where, extended)

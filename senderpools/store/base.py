@@ -24,7 +24,7 @@ from senderpools.records import (
 )
 from senderpools.wire.encoding import Listed
 from senderpools.wire.fields import Channel, ItemOutcome
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 
 class Store(abc.ABC):
@@ -91,9 +91,9 @@ class Store(abc.ABC):
         hold, or it has deletion protection."""
 
     @abc.abstractmethod
-    async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
-        """The pool's member counts and PROCESSING operations, from the counts kept as members change
-        (never counted over the members); None when the account has no such pool."""
+    async def pool_summary(self, account: str, pool_id: str) -> bytes | None:
+        """The pool's Summary JSON (member counts and PROCESSING operations), kept as members and operations
+        change (never counted over the members); None when the account has no such pool."""
 
     @abc.abstractmethod
     async def list_pool_senders(

@@ -43,6 +43,7 @@ from senderpools.store.rows import (
     POOL_TAG_INSERT_COLUMNS,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
+    SUMMARY_COLUMNS,
     SUMMARY_INSERT,
     SUMMARY_INSERT_COLUMNS,
     Args,
@@ -69,13 +70,12 @@ from senderpools.store.rows import (
     sender_from_row,
     sender_list,
     sender_row,
-    summary_from,
     summary_row,
     summary_updates,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 _MIGRATION_LOCK = 0x5E4D_E290  # pg_advisory_xact_lock key: one node migrates, the others wait
 
@@ -144,10 +144,11 @@ class PostgresStore(Store):
             sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(derived.derived, 1))
             last = ""
             while rows := await db.fetch(
-                f"SELECT {derived.columns} FROM {derived.table} WHERE id > $1 ORDER BY id LIMIT 1000", last
+                f"SELECT {derived.columns} FROM {derived.table} WHERE {derived.key} > $1 ORDER BY {derived.key} LIMIT 1000",
+                last,
             ):
                 await db.executemany(
-                    f"UPDATE {derived.table} SET {sets} WHERE id = ${len(derived.derived) + 1}",
+                    f"UPDATE {derived.table} SET {sets} WHERE {derived.key} = ${len(derived.derived) + 1}",
                     [(*derived.derive(row), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
@@ -349,13 +350,11 @@ class PostgresStore(Store):
                 await self._cancel(db, op_id, next_seq, now_ms)
             return None
 
-    async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
+    async def pool_summary(self, account: str, pool_id: str) -> bytes | None:
         row = await self._fetchrow(
-            "SELECT counts, processing, updated_at FROM pool_summaries WHERE pool_id = $1 AND account_sid = $2",
-            pool_id,
-            account,
+            "SELECT doc FROM pool_summaries WHERE pool_id = $1 AND account_sid = $2", pool_id, account
         )
-        return None if row is None else summary_from(pool_id, row[0], row[1], row[2])
+        return None if row is None else bytes(row[0])
 
     @staticmethod
     async def _summarize(db: Any, changes: SummaryChanges, now_ms: int) -> None:
@@ -366,21 +365,16 @@ class PostgresStore(Store):
         if not pools:
             return
         rows = await db.fetch(
-            "SELECT pool_id, counts, processing FROM pool_summaries WHERE pool_id = ANY($1::text[])"
-            " ORDER BY pool_id FOR UPDATE",
+            f"SELECT {SUMMARY_COLUMNS} FROM pool_summaries WHERE pool_id = ANY($1::text[]) ORDER BY pool_id FOR UPDATE",
             pools,
         )
-        updates = summary_updates(rows, changes)
+        updates = summary_updates(rows, changes, now_ms)
         if updates:
-            counts, processing, pool_ids = (list(column) for column in zip(*updates, strict=True))
             await db.execute(
-                "UPDATE pool_summaries AS s SET counts = u.counts, processing = u.processing,"
-                " updated_at = greatest(s.updated_at, $4) FROM unnest($1::text[], $2::bigint[], $3::text[])"
-                " AS u(counts, processing, pool_id) WHERE s.pool_id = u.pool_id",
-                counts,
-                processing,
-                pool_ids,
-                now_ms,
+                "UPDATE pool_summaries AS s SET counts = u.counts, processing = u.processing, updated_at = u.updated_at,"
+                " doc = u.doc FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::text[])"
+                " AS u(counts, processing, updated_at, doc, pool_id) WHERE s.pool_id = u.pool_id",
+                *(list(column) for column in zip(*updates, strict=True)),
             )
 
     async def _cancel(self, db: Any, operation_id: str, next_seq: int, now_ms: int) -> None:

@@ -155,21 +155,30 @@ def sender_row(account: str, s: Sender) -> tuple[Any, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """Columns of ``table`` kept from others (its JSON, a search key), from ``columns`` by ``derive``."""
+    """Columns of ``table`` kept from others (its JSON, a search key), from ``columns`` (the first of which
+    is its key ``key``) by ``derive``."""
 
     table: str
     columns: str
     derived: tuple[str, ...]
     derive: Callable[[Any], tuple[Any, ...]]
+    key: str = "id"
 
 
 # Tables with derived columns, derived again for every row by the migrations that change them.
 DERIVED: tuple[Derived, ...] = (
     Derived("pools", POOL_COLUMNS, ("doc", "xdoc", "name_key"), lambda row: pool_derived(pool_from_row(row))),
     Derived("senders", SENDER_COLUMNS.replace("s.", ""), ("doc", "xdoc"), lambda row: views(sender_from_row(row))),
+    Derived(
+        "pool_summaries",
+        "pool_id, counts, processing, updated_at",
+        ("doc",),
+        lambda row: (summary_doc(*row),),
+        "pool_id",
+    ),
 )
-# 0005 kept the JSON of pools and senders; 0007 added a pool's deletionProtection and name_key.
-RERENDER: dict[str, tuple[str, ...]] = {"0005": ("pools", "senders"), "0007": ("pools",)}
+# 0005 kept the JSON of pools and senders; 0007 added a pool's deletionProtection, name_key and summary.
+RERENDER: dict[str, tuple[str, ...]] = {"0005": ("pools", "senders"), "0007": ("pools", "pool_summaries")}
 
 
 def rerendered(versions: set[str]) -> list[Derived]:
@@ -382,9 +391,10 @@ def pools_listed(rows: Iterable[Any], where: PoolFilter) -> list[tuple[str, byte
 
 # -- summaries ------------------------------------------------------------------------------------------
 # A pool's summary row keeps its member counts as text, "CHANNEL STATUS n" entries joined by commas
-# (non-zero ones, in key order), and the number of its PROCESSING operations: reading a summary is
-# one primary-key lookup, and every writer of a pool's figures rewrites that one row (on PostgreSQL,
-# locked first: writers of one pool take turns).
+# (non-zero ones, in key order), the number of its PROCESSING operations, and the Summary's JSON
+# rendered from them: reading a summary is one primary-key lookup of bytes ready to send, and every
+# writer of a pool's figures rewrites that one row (on PostgreSQL, locked first: writers of one pool
+# take turns).
 
 
 @dataclass
@@ -418,15 +428,25 @@ def format_counts(counts: Counter[tuple[str, str]]) -> str:
     return ",".join(f"{channel} {status} {n}" for (channel, status), n in sorted(counts.items()) if n)
 
 
-def summary_updates(rows: Iterable[Any], changes: SummaryChanges) -> list[tuple[str, int, str]]:
-    """(counts, processing, pool_id) of each summary row (pool_id, counts, processing) after ``changes``."""
+SUMMARY_COLUMNS = "pool_id, counts, processing, updated_at"
+
+
+def summary_updates(
+    rows: Iterable[Any], changes: SummaryChanges, now_ms: int
+) -> list[tuple[str, int, int, bytes, str]]:
+    """(counts, processing, updated_at, doc, pool_id) of each summary row (``SUMMARY_COLUMNS``) after ``changes``."""
     updates = []
-    for pool_id, text, processing in rows:
+    for pool_id, text, processing, updated_ms in rows:
         counts = parse_counts(text)
         for (pool, channel, status), by in changes.members.items():
             if pool == pool_id:
                 counts[(channel, status)] += by
-        updates.append((format_counts(counts), processing + changes.processing[pool_id], pool_id))
+        text, processing, updated_ms = (
+            format_counts(counts),
+            processing + changes.processing[pool_id],
+            max(updated_ms, now_ms),
+        )
+        updates.append((text, processing, updated_ms, summary_doc(pool_id, text, processing, updated_ms), pool_id))
     return updates
 
 
@@ -450,13 +470,18 @@ def summary_from(pool_id: str, counts: str, processing: int, updated_ms: int) ->
     )
 
 
-SUMMARY_INSERT = "pool_summaries (pool_id, account_sid, counts, processing, updated_at)"
+def summary_doc(pool_id: str, counts: str, processing: int, updated_ms: int) -> bytes:
+    """The Summary's JSON, as kept in its row."""
+    return encode(summary_from(pool_id, counts, processing, updated_ms))
+
+
+SUMMARY_INSERT = "pool_summaries (pool_id, account_sid, counts, processing, updated_at, doc)"
 SUMMARY_INSERT_COLUMNS = columns_of(SUMMARY_INSERT)
 
 
 def summary_row(account: str, pool_id: str, updated_ms: int, counts: str = "", processing: int = 0) -> tuple[Any, ...]:
     """The values of ``SUMMARY_INSERT`` for a pool."""
-    return (pool_id, account, counts, processing, updated_ms)
+    return (pool_id, account, counts, processing, updated_ms, summary_doc(pool_id, counts, processing, updated_ms))
 
 
 def seeded_counts(senders: Sequence[Sender], members: Sequence[tuple[str, str]]) -> dict[str, str]:

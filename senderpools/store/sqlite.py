@@ -39,6 +39,7 @@ from senderpools.store.rows import (
     POOL_TAG_INSERT,
     SENDER_COLUMNS,
     SENDER_INSERT,
+    SUMMARY_COLUMNS,
     SUMMARY_INSERT,
     Args,
     Derived,
@@ -64,13 +65,12 @@ from senderpools.store.rows import (
     sender_from_row,
     sender_list,
     sender_row,
-    summary_from,
     summary_row,
     summary_updates,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 _RENDER_BATCH = 1000
 
@@ -141,11 +141,13 @@ class SQLiteStore(Store):
             sets = ", ".join(f"{column} = ?" for column in derived.derived)
             last = ""
             while rows := db.execute(
-                f"SELECT {derived.columns} FROM {derived.table} WHERE id > ? ORDER BY id LIMIT {_RENDER_BATCH}",
+                f"SELECT {derived.columns} FROM {derived.table} WHERE {derived.key} > ?"
+                f" ORDER BY {derived.key} LIMIT {_RENDER_BATCH}",
                 (last,),
             ).fetchall():
                 db.executemany(
-                    f"UPDATE {derived.table} SET {sets} WHERE id = ?", [(*derived.derive(row), row[0]) for row in rows]
+                    f"UPDATE {derived.table} SET {sets} WHERE {derived.key} = ?",
+                    [(*derived.derive(row), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
 
@@ -321,12 +323,11 @@ class SQLiteStore(Store):
                 self._cancel(db, op_id, now_ms)
             return None
 
-    async def pool_summary(self, account: str, pool_id: str) -> SenderPoolSummary | None:
+    async def pool_summary(self, account: str, pool_id: str) -> bytes | None:
         row = self._db.execute(
-            "SELECT counts, processing, updated_at FROM pool_summaries WHERE pool_id = ? AND account_sid = ?",
-            (pool_id, account),
+            "SELECT doc FROM pool_summaries WHERE pool_id = ? AND account_sid = ?", (pool_id, account)
         ).fetchone()
-        return None if row is None else summary_from(pool_id, *row)
+        return None if row is None else bytes(row[0])
 
     @staticmethod
     def _summarize(db: sqlite3.Connection, changes: SummaryChanges, now_ms: int) -> None:
@@ -335,15 +336,11 @@ class SQLiteStore(Store):
         for start in range(0, len(pools), 500):
             chunk = pools[start : start + 500]
             rows = db.execute(
-                f"SELECT pool_id, counts, processing FROM pool_summaries WHERE pool_id IN ({','.join('?' * len(chunk))})",
-                chunk,
+                f"SELECT {SUMMARY_COLUMNS} FROM pool_summaries WHERE pool_id IN ({','.join('?' * len(chunk))})", chunk
             ).fetchall()
             db.executemany(
-                "UPDATE pool_summaries SET counts = ?, processing = ?, updated_at = max(updated_at, ?) WHERE pool_id = ?",
-                [
-                    (counts, processing, now_ms, pool_id)
-                    for counts, processing, pool_id in summary_updates(rows, changes)
-                ],
+                "UPDATE pool_summaries SET counts = ?, processing = ?, updated_at = ?, doc = ? WHERE pool_id = ?",
+                summary_updates(rows, changes, now_ms),
             )
 
     def _cancel(self, db: sqlite3.Connection, operation_id: str, now_ms: int) -> None:

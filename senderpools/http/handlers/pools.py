@@ -43,7 +43,7 @@ async def fetch_sender_pool(call: Call[None, None]) -> Rendered[SenderPool]:
 
 
 @routes.handles(endpoints.fetch_pool_summary)
-async def fetch_pool_summary(call: Call[None, None]) -> SenderPoolSummary:
+async def fetch_pool_summary(call: Call[None, None]) -> Rendered[SenderPoolSummary]:
     return await call.services.pools.summary(call.account, call.path("senderPoolId"))
 
 

@@ -22,7 +22,8 @@ CREATE TABLE pool_summaries (
     account_sid TEXT COLLATE "C" NOT NULL,
     counts      TEXT COLLATE "C" NOT NULL,
     processing  BIGINT NOT NULL,
-    updated_at  BIGINT NOT NULL
+    updated_at  BIGINT NOT NULL,
+    doc         BYTEA
 );
 INSERT INTO pool_summaries (pool_id, account_sid, counts, processing, updated_at)
     SELECT p.id, p.account_sid,

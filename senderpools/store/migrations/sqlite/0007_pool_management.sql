@@ -23,13 +23,15 @@ INSERT INTO pool_tags (pool_id, key, value, account_sid)
 -- One row per live pool (gone with the pool): its member counts per channel and status, as "CHANNEL
 -- STATUS n" entries joined by commas, and how many of its operations are PROCESSING. Changed in the
 -- transactions that change memberships (worker batches, Remove Sender, sender deletes and status
--- changes) or operations, so that a Summary is one primary-key lookup. updated_at: a figure's last change.
+-- changes) or operations, with the Summary's JSON rendered from them, so that a Summary is one
+-- primary-key lookup of bytes to send. updated_at: a figure's last change.
 CREATE TABLE pool_summaries (
     pool_id     TEXT PRIMARY KEY,
     account_sid TEXT NOT NULL,
     counts      TEXT NOT NULL,
     processing  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL
+    updated_at  INTEGER NOT NULL,
+    doc         BLOB            -- the Summary's JSON (rendered for these rows by the migrate step)
 ) WITHOUT ROWID;
 INSERT INTO pool_summaries (pool_id, account_sid, counts, processing, updated_at)
     SELECT p.id, p.account_sid,
