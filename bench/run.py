@@ -76,6 +76,7 @@ QUICK = Scale(duration=2, reps=1, connections=64, senders=1_000, deep_pools=20_0
 DEEP_NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett")
 SEARCHED_NAME, SEARCHED_PREFIX, SEARCHED_TAG = "charlie", "CHARL", ("tier", "2")
 RATE_REFILL_SECONDS = 2.5  # the default rate limit's bucket (burst 20,000 at 10,000/s) refills in 2 s
+W9_SECONDS = 2  # 20,000 + 2 x 10,000 requests allowed: 20,000 rps at most
 
 
 def log(message: str) -> None:
@@ -610,12 +611,12 @@ class Bench:
             counted = client.get(f"{pool_path}/Summary").json()
             if counted["senderCount"] != scale.big_members:
                 raise RuntimeError(f"the big pool's summary: {counted}")
-        for _ in range(scale.reps):
+        for _ in range(scale.reps * 2):
             for key, read in (("w9_fetch", pool_path), ("w9_summary", f"{pool_path}/Summary")):
-                # The account's rate limit (10,000/s, burst 20,000) refills first: these 4 connections can
-                # outrun it, and a 429 is no measure of either.
+                # These 4 connections can outrun the account's rate limit (10,000/s, burst 20,000), and a 429
+                # measures neither: each run starts with the bucket full and is short enough to stay in it.
                 time.sleep(RATE_REFILL_SECONDS)
-                self.load(key, big_account, read, scale.page_seconds, connections=4)
+                self.load(key, big_account, read, W9_SECONDS, connections=4)
 
         log(f"workload 11: remove {scale.removed:,} senders from it, then add them back (the baseline)")
         with big.client(base) as client:
