@@ -62,6 +62,7 @@ from senderpools.store.rows import (
     pool_derived,
     pool_from_row,
     pool_list,
+    pool_refusal,
     pool_row,
     pool_tag_rows,
     pools_listed,
@@ -290,11 +291,7 @@ class PostgresStore(Store):
             pool_id,
             account,
         )
-        if row is None:
-            return Refused.NOT_FOUND, False
-        if if_match is not None and not if_match.holds(bytes(row[0])):
-            return Refused.CHANGED, bool(row[1])
-        return None, bool(row[1])
+        return pool_refusal(row, if_match)
 
     async def update_pool(
         self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None

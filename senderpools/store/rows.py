@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from senderpools.clock import to_datetime
-from senderpools.records import OperationFilter, PoolFilter, SenderFilter, Window, name_key
+from senderpools.records import IfMatch, OperationFilter, PoolFilter, Refused, SenderFilter, Window, name_key
 from senderpools.wire.encoding import encode, stock, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
 from senderpools.wire.resources import (
@@ -129,6 +129,16 @@ def pool_row(account: str, pool: SenderPool, operation_id: str | None = None) ->
         pool.id, account, pool.name, encode_tags(pool.tags), epoch_ms(pool.created_at), epoch_ms(pool.updated_at),
         operation_id, *pool_derived(pool), pool.deletion_protection is True,
     )  # fmt: skip
+
+
+def pool_refusal(row: Any, if_match: IfMatch | None) -> tuple[Refused | None, bool]:
+    """Whether a change of the pool read as (xdoc, deletion_protection) (None: no such pool) is refused,
+    and whether it has deletion protection."""
+    if row is None:
+        return Refused.NOT_FOUND, False
+    if if_match is not None and not if_match.holds(bytes(row[0])):
+        return Refused.CHANGED, bool(row[1])
+    return None, bool(row[1])
 
 
 def pool_derived(pool: SenderPool) -> tuple[bytes, bytes, str]:
