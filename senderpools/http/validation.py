@@ -45,11 +45,32 @@ def decode(body: bytes, type_: Any, also: Callable[[Any], list[FieldError]] | No
         value = msgspec.json.decode(body)
     except not_json:
         raise InvalidRequest("The request body is not valid JSON.") from None
+    # JSON Schema counts 1.0 as an integer, and so does the document: accept it as 1.
+    whole = _whole_numbers(value)
+    if whole is not value:
+        try:
+            return msgspec.convert(whole, type_)
+        except msgspec.ValidationError:
+            pass
     errors = collect_errors(value, type_) or [_from_msgspec(failure)]
     if also is not None:
         reported = {e.context for e in errors}
         errors += [e for e in also(value) if e.context not in reported]
     raise InvalidRequest.of(errors[:MAX_REPORTED_ERRORS])
+
+
+def _whole_numbers(value: Any) -> Any:
+    """``value`` with every float that is a whole number (``1.0``) made an int; the same object when
+    there is none, so the common case costs one walk and no copy."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        items = [_whole_numbers(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict):
+        members = {k: _whole_numbers(v) for k, v in value.items()}
+        return value if all(members[k] is v for k, v in value.items()) else members
+    return value
 
 
 def _from_msgspec(exc: msgspec.ValidationError) -> FieldError:

@@ -3,7 +3,7 @@ document its schemas and the error report its rules (``http/validation.py``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -36,19 +36,31 @@ class CreateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
     tags: TagMap = msgspec.field(default_factory=dict)
     senders: Annotated[
         list[SenderRef],
-        Meta(max_length=MAX_SENDERS_PER_REQUEST, description="Senders to add to the pool in the background."),
+        Meta(
+            max_length=MAX_SENDERS_PER_REQUEST,
+            description="Senders to add to the pool in the background; each at most once.",
+            extra_json_schema={"uniqueItems": True},
+        ),
     ] = msgspec.field(default_factory=list)
 
 
 class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """The fields to change: at least one."""
 
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     name: PoolName | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
 
 
 # A JSON array of references; a single object is accepted as a one-item array (older guides).
-AddSendersRequest = Annotated[list[SenderRef], Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST)] | SenderRef
+AddSendersRequest = (
+    Annotated[
+        list[SenderRef],
+        Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST, extra_json_schema={"uniqueItems": True}),
+    ]
+    | SenderRef
+)
 
 
 class RegisterSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -69,6 +81,8 @@ RegisterSendersRequest = (
 
 class UpdateSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """The fields to change: at least one."""
+
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"minProperties": 1}
 
     display_name: Annotated[DisplayName | None, Meta(description="`null` clears the display name.")] | UnsetType = UNSET
     status: SenderStatus | UnsetType = UNSET
