@@ -22,11 +22,6 @@ DatabaseUrl = Annotated[
         "--database-url", envvar=env("database_url"), help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
     ),
 ]
-TestControlsOption = typer.Option(
-    "--test-controls",
-    envvar=env("test_controls"),
-    help="Mount the test controls (/_test/: faults, pacing, reset, seed); a worker respects their pacing.",
-)
 
 
 async def open_database(database_url: str) -> Store:
