@@ -453,3 +453,9 @@ def test_duplicate_import_without_skipping_reports_the_csv_line(tab: Tab) -> Non
     alert = page.get_by_role("dialog").get_by_role("alert")
     expect(alert).to_contain_text("Nothing was imported")
     expect(alert).to_contain_text("Line 3:")
+
+
+def test_the_servers_root_leads_a_browser_to_the_console(console: Console) -> None:
+    response = httpx.get(f"{console.url}/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/console"
+    assert httpx.get(f"{console.url}/", follow_redirects=True).url.path == "/console"
