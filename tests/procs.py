@@ -125,11 +125,13 @@ class ServerProcess(Process):
 
 
 def start_server(
-    log_dir: Path, db: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+    log_dir: Path, db: Path | str, *args: str, env: dict[str, str] | None = None, port: int | None = None
 ) -> ServerProcess:
-    """Start ``senderpools serve --port P --database-url sqlite:///DB ARGS`` and wait for /healthz."""
+    """Start ``senderpools serve --port P --database-url URL ARGS`` and wait for /healthz (``db``: a
+    SQLite file, or any database URL)."""
     port = port or free_port()
-    server = ServerProcess(log_dir, port, ["--port", str(port), "--database-url", database_url(db), *args], env)
+    url = database_url(db) if isinstance(db, Path) else db
+    server = ServerProcess(log_dir, port, ["--port", str(port), "--database-url", url, *args], env)
     try:
         server.wait_healthy()
     except BaseException:
