@@ -38,6 +38,8 @@ class Settings(msgspec.Struct, kw_only=True):
     worker_poll_interval: float = 0.25  # seconds between looks for work queued by other processes
     database_pool_size: int = 10  # PostgreSQL connections per process
     sqlite_synchronous: str = "NORMAL"  # NORMAL survives process crashes; FULL also survives power loss
+    # seconds a write waits (other requests served meanwhile) for a write lock another process holds, then 503
+    sqlite_lock_timeout: float = 1.0
     log_level: str = "info"
 
     @staticmethod

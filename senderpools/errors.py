@@ -189,6 +189,9 @@ class TooManyRequests(RetryLater):
     default_message = "Too many requests: retry after the number of seconds in the Retry-After header."
 
 
+RETRY_AFTER_UNAVAILABLE: Final = 1  # seconds a client is told to wait when the database cannot serve it right now
+
+
 class ServiceUnavailable(RetryLater):
     status, code, name, title = 503, 20503, "ServiceUnavailable", "Service unavailable"
     meaning = (

@@ -140,6 +140,39 @@ def start_server(
     return server
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped has finished)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def the_worker(server: ServerProcess, timeout: float = 15.0) -> int:
+    """The one HTTP worker process of ``server`` (started with one worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [pid for pid in children(server.popen.pid) if running(pid)]
+        if len(found) == 1:
+            return found[0]
+        assert time.monotonic() < deadline, f"expected one worker, found {found}\n{server.describe()}"
+        time.sleep(0.05)
+
+
 class Getter(Protocol):
     """Anything that GETs a path relative to a server: an ``httpx.Client`` or a conftest ``Account``."""
 

@@ -47,12 +47,14 @@ def check_database_url(database_url: str) -> str:
     raise DatabaseUrlError(f"{named}: use {URL_FORMS}")
 
 
-def open_store(database_url: str, sqlite_synchronous: str = "NORMAL", pool_size: int = 10) -> Store:
+def open_store(
+    database_url: str, sqlite_synchronous: str = "NORMAL", pool_size: int = 10, sqlite_lock_timeout: float = 1.0
+) -> Store:
     """The store for a database URL (see ``check_database_url``)."""
     if check_database_url(database_url) == "sqlite":
         from senderpools.store.sqlite import SQLiteStore
 
-        return SQLiteStore(sqlite_path(database_url), synchronous=sqlite_synchronous)
+        return SQLiteStore(sqlite_path(database_url), sqlite_synchronous, sqlite_lock_timeout)
     from senderpools.store.postgres import PostgresStore
 
     return PostgresStore(database_url, max_connections=pool_size)
