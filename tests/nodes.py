@@ -40,6 +40,16 @@ def query(url: str, sql: str, *args: Any) -> list[Any]:
     return asyncio.run(run())
 
 
+ORPHAN_MEMBERSHIPS = "SELECT count(*) FROM pool_members m LEFT JOIN pools p ON p.id = m.pool_id WHERE p.id IS NULL"
+
+
+def assert_no_orphan_memberships(url: str) -> None:
+    """The invariant every concurrency test ends with: no membership row outlives its pool's row (a
+    deleted pool's memberships are purged, then the pool row; nothing may join a pool after that)."""
+    orphans = query(url, ORPHAN_MEMBERSHIPS)[0][0]
+    assert orphans == 0, f"{orphans} membership rows point at no pool"
+
+
 def empty_database(cluster: PostgresCluster) -> str:
     """A new database with no schema at all (``cluster.new_database()`` hands out migrated ones)."""
     name = f"sp_empty_{uuid.uuid4().hex[:12]}"

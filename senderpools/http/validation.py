@@ -56,15 +56,18 @@ def decode(body: bytes, type_: Any, also: Callable[[Any], list[FieldError]] | No
     if not body.strip():
         raise InvalidRequest("The request body is empty; a JSON document is required.")
     failure: FieldError | None = None
+    raw = None
     try:
-        if len(body) <= SMALL_JSON or _walker(type_).within_limits(_raw(body), _schema(type_)):
+        if len(body) > SMALL_JSON:
+            raw = _raw(body)
+        if raw is None or _walker(type_).within_limits(raw, _schema(type_)):
             return _decoder(type_).decode(body)
     except msgspec.ValidationError as exc:
         failure = _from_msgspec(exc)
     except _NOT_JSON:
         raise InvalidRequest("The request body is not valid JSON.") from None
     try:  # a body can be wrong in shape *and* unparseable further on
-        errors = _report(body, type_, also)
+        errors = _report(raw or _raw(body), type_, also)
     except _NOT_JSON:
         raise InvalidRequest("The request body is not valid JSON.") from None
     raise InvalidRequest.of(errors or [failure or FieldError("The request body is too large.", "$")])
@@ -74,9 +77,9 @@ def _raw(body: bytes) -> msgspec.Raw:
     return msgspec.json.decode(body, type=msgspec.Raw)  # checks the syntax, builds nothing
 
 
-def _report(body: bytes, type_: Any, also: Callable[[Any], list[FieldError]] | None) -> list[FieldError]:
-    """Every problem of ``body``, the endpoint's own rules (``also``) included."""
-    value, errors = check(_raw(body), type_)
+def _report(raw: msgspec.Raw, type_: Any, also: Callable[[Any], list[FieldError]] | None) -> list[FieldError]:
+    """Every problem of the body ``raw``, the endpoint's own rules (``also``) included."""
+    value, errors = check(raw, type_)
     if also is not None:
         reported = {e.context for e in errors}
         errors += [e for e in also(value) if e.context not in reported]
