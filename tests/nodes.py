@@ -27,8 +27,8 @@ def query(url: str, sql: str, *args: Any) -> list[Any]:
     """Run one statement on its own connection, as an operator with psql or sqlite3 would. SQLite
     takes ``?`` placeholders, PostgreSQL ``$1``."""
     if url.startswith("sqlite:"):
-        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://").removeprefix("/"))) as db:
-            return db.execute(sql, args).fetchall()
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://").removeprefix("/"))) as db, db:
+            return db.execute(sql, args).fetchall()  # committed on the way out (``with db``)
 
     async def run() -> list[Any]:
         connection = await asyncpg.connect(url)
