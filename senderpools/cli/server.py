@@ -59,6 +59,13 @@ def serve(
     sqlite_synchronous: Annotated[
         str, typer.Option(envvar=env("sqlite_synchronous"), help="NORMAL or FULL.")
     ] = DEFAULTS.sqlite_synchronous,
+    sqlite_lock_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar=env("sqlite_lock_timeout"),
+            help="Seconds a write waits for another process's SQLite write lock, then 503.",
+        ),
+    ] = DEFAULTS.sqlite_lock_timeout,
     log_level: Annotated[str, typer.Option(envvar=env("log_level"))] = DEFAULTS.log_level,
     test_controls: Annotated[bool, TestControlsOption] = False,
 ) -> None:
@@ -78,6 +85,7 @@ def serve(
         header_timeout=header_timeout,
         body_timeout=body_timeout,
         sqlite_synchronous=sqlite_synchronous,
+        sqlite_lock_timeout=sqlite_lock_timeout,
         log_level=log_level,
         test_controls=test_controls or None,
     )
