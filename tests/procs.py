@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -138,6 +140,20 @@ def start_server(
         server.stop()
         raise
     return server
+
+
+@contextlib.contextmanager
+def serving(
+    log_dir: Path, db: Path | str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[ServerProcess, tuple[str, str]]]:
+    """``start_server`` on a new database, with the development account it created; stopped on exit."""
+    server = start_server(log_dir, db, *args, env=env)
+    try:
+        credentials = bootstrap_credentials(server.stdout)
+        assert credentials is not None, server.describe()
+        yield server, credentials
+    finally:
+        server.stop()
 
 
 def children(pid: int) -> list[int]:

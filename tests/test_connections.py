@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.procs import ServerProcess, bootstrap_credentials, clean_env, start_server
+from tests.procs import ServerProcess, clean_env, serving
 
 IDLE = 2_000  # connections that never send a byte
 KEPT_ALIVE = 1_000  # connections that made one request and stay open, idle
@@ -26,13 +26,8 @@ ANSWER_WITHIN = 1.0  # seconds another client's requests may take while the floo
 def served(tmp_path: Path, database_url: str) -> Iterator[tuple[ServerProcess, tuple[str, str]]]:
     """``senderpools serve`` on the backend under test, with a short header timeout, and its account."""
     env = clean_env(SENDERPOOLS_HEADER_TIMEOUT=str(HEADER_TIMEOUT))
-    server = start_server(tmp_path / "logs", database_url, env=env)
-    try:
-        credentials = bootstrap_credentials(server.stdout)
-        assert credentials is not None, server.describe()
-        yield server, credentials
-    finally:
-        server.stop()
+    with serving(tmp_path / "logs", database_url, env=env) as served:
+        yield served
 
 
 def raise_open_file_limit(needed: int) -> None:
@@ -104,21 +99,19 @@ def test_thousands_of_idle_and_slow_connections_lock_nobody_out(
 
 
 def test_a_body_that_does_not_arrive_in_time_gets_408(tmp_path: Path, database_url: str) -> None:
-    server = start_server(tmp_path / "logs", database_url, env=clean_env(SENDERPOOLS_BODY_TIMEOUT="1"))
-    try:
-        credentials = bootstrap_credentials(server.stdout)
-        assert credentials is not None
-        with socket.create_connection(("127.0.0.1", server.port)) as sock:
-            sock.settimeout(10)
-            started = time.monotonic()
-            sock.sendall(request_head("POST", "/v1/Senders", credentials, b"Content-Length: 100\r\n") + b"[{")
-            answer = sock.recv(65536)
-            elapsed = time.monotonic() - started
-        assert answer.startswith(b"HTTP/1.1 408"), answer
-        assert b'"code":20408' in answer, answer
-        assert 0.9 < elapsed < 3.0, elapsed
-    finally:
-        server.stop()
+    env = clean_env(SENDERPOOLS_BODY_TIMEOUT="1")
+    with (
+        serving(tmp_path / "logs", database_url, env=env) as (server, credentials),
+        socket.create_connection(("127.0.0.1", server.port)) as sock,
+    ):
+        sock.settimeout(10)
+        started = time.monotonic()
+        sock.sendall(request_head("POST", "/v1/Senders", credentials, b"Content-Length: 100\r\n") + b"[{")
+        answer = sock.recv(65536)
+        elapsed = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b'"code":20408' in answer, answer
+    assert 0.9 < elapsed < 3.0, elapsed
 
 
 def request_head(method: str, path: str, credentials: tuple[str, str], extra: bytes = b"") -> bytes:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.procs import ServerProcess, bootstrap_credentials, start_server, the_worker
+from tests.procs import ServerProcess, serving, the_worker
 
 LIMIT = 16 * 1024 * 1024  # the default body limit
 MB = 1024 * 1024
@@ -55,13 +55,8 @@ def reset_peak(pid: int) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path, database_url: str) -> Iterator[tuple[ServerProcess, tuple[str, str]]]:
-    server = start_server(tmp_path / "logs", database_url)
-    try:
-        credentials = bootstrap_credentials(server.stdout)
-        assert credentials is not None, server.describe()
-        yield server, credentials
-    finally:
-        server.stop()
+    with serving(tmp_path / "logs", database_url) as served:
+        yield served
 
 
 class Prober:

@@ -19,7 +19,7 @@ import pytest
 
 from senderpools.store.sqlite import SQLiteStore
 from senderpools.worker import OperationWorker
-from tests.procs import ServerProcess, bootstrap_credentials, start_server, the_worker
+from tests.procs import ServerProcess, serving, the_worker
 
 HELD = 4.0  # seconds another process holds SQLite's write lock
 FAST = 0.1  # seconds a read or /healthz may take meanwhile
@@ -40,14 +40,11 @@ def write_lock_held(db: Path) -> Iterator[None]:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[ServerProcess, httpx.Client, Path]]:
     db = tmp_path / "senderpools.db"
-    server = start_server(tmp_path / "logs", db)
-    try:
-        credentials = bootstrap_credentials(server.stdout)
-        assert credentials is not None, server.describe()
-        with httpx.Client(base_url=server.base_url, auth=credentials, timeout=60.0) as client:
-            yield server, client, db
-    finally:
-        server.stop()
+    with (
+        serving(tmp_path / "logs", db) as (server, credentials),
+        httpx.Client(base_url=server.base_url, auth=credentials, timeout=60.0) as client,
+    ):
+        yield server, client, db
 
 
 def test_a_held_sqlite_write_lock_slows_no_read_and_fails_writes_fast_with_503(

@@ -18,9 +18,9 @@ import pytest
 from tests.procs import (
     Process,
     ServerProcess,
-    bootstrap_credentials,
     clean_env,
     running,
+    serving,
     start_server,
     the_worker,
     wait_operation,
@@ -46,13 +46,8 @@ def serve_once(tmp_path: Path, *args: str, timeout: float = 20.0) -> tuple[int |
 
 @pytest.fixture
 def served(tmp_path: Path, database_url: str) -> Iterator[tuple[ServerProcess, tuple[str, str]]]:
-    server = start_server(tmp_path / "logs", database_url)
-    try:
-        credentials = bootstrap_credentials(server.stdout)
-        assert credentials is not None, server.describe()
-        yield server, credentials
-    finally:
-        server.stop()
+    with serving(tmp_path / "logs", database_url) as served:
+        yield served
 
 
 def test_a_worker_exits_within_a_second_of_its_parents_death(
