@@ -96,11 +96,15 @@ def serve(
     with guard:
         asyncio.run(_bootstrap(settings.database_url))
         os.environ.update(settings.to_env())  # the HTTP worker processes read their settings from here
-        _granian(settings).serve()
+        granian_server(settings).serve()
 
 
-def _granian(settings: Settings) -> Any:
-    """The HTTP server: ``settings.workers`` processes, each running ``supervision.worker_app``.
+WORKER_APP = "senderpools.cli.supervision:worker_app"  # granian's factory in each HTTP worker process
+
+
+def granian_server(settings: Settings, target: str = WORKER_APP, factory: bool = True) -> Any:
+    """The HTTP server: ``settings.workers`` processes, each running ``target`` (the benchmark's floors
+    serve their bare apps with these same options, so they measure the same server).
 
     HTTP/1.1 only: in its automatic mode granian first waits, without any time limit, for the bytes
     that would announce HTTP/2, so a connection that never sends a byte was held forever (and 1,024 of
@@ -124,12 +128,12 @@ def _granian(settings: Settings) -> Any:
             err=True,
         )
     return Granian(
-        "senderpools.cli.supervision:worker_app",
+        target,
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
         workers=settings.workers,
-        factory=True,
+        factory=factory,
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(header_read_timeout=max(1, round(settings.header_timeout * 1000))),
         backpressure=connections,
