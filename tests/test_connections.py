@@ -16,7 +16,7 @@ import pytest
 
 from tests.procs import ServerProcess, clean_env, serving
 
-IDLE = 2_000  # connections that never send a byte
+IDLE = 3_000  # connections that never send a byte
 KEPT_ALIVE = 1_000  # connections that made one request and stay open, idle
 HEADER_TIMEOUT = 5.0  # seconds (--header-timeout) a connection has to send a request's head
 ANSWER_WITHIN = 1.0  # seconds another client's requests may take while the flood is on
