@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -125,17 +127,66 @@ class ServerProcess(Process):
 
 
 def start_server(
-    log_dir: Path, db: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+    log_dir: Path, db: Path | str, *args: str, env: dict[str, str] | None = None, port: int | None = None
 ) -> ServerProcess:
-    """Start ``senderpools serve --port P --database-url sqlite:///DB ARGS`` and wait for /healthz."""
+    """Start ``senderpools serve --port P --database-url URL ARGS`` and wait for /healthz (``db``: a
+    SQLite file, or any database URL)."""
     port = port or free_port()
-    server = ServerProcess(log_dir, port, ["--port", str(port), "--database-url", database_url(db), *args], env)
+    url = database_url(db) if isinstance(db, Path) else db
+    server = ServerProcess(log_dir, port, ["--port", str(port), "--database-url", url, *args], env)
     try:
         server.wait_healthy()
     except BaseException:
         server.stop()
         raise
     return server
+
+
+@contextlib.contextmanager
+def serving(
+    log_dir: Path, db: Path | str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[ServerProcess, tuple[str, str]]]:
+    """``start_server`` on a new database, with the development account it created; stopped on exit."""
+    server = start_server(log_dir, db, *args, env=env)
+    try:
+        credentials = bootstrap_credentials(server.stdout)
+        assert credentials is not None, server.describe()
+        yield server, credentials
+    finally:
+        server.stop()
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped has finished)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def the_worker(server: ServerProcess, timeout: float = 15.0) -> int:
+    """The one HTTP worker process of ``server`` (started with one worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [pid for pid in children(server.popen.pid) if running(pid)]
+        if len(found) == 1:
+            return found[0]
+        assert time.monotonic() < deadline, f"expected one worker, found {found}\n{server.describe()}"
+        time.sleep(0.05)
 
 
 class Getter(Protocol):

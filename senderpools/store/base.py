@@ -7,8 +7,13 @@ wire JSON from write time (the ``doc`` column), so reads return bytes ready to s
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from senderpools.errors import RETRY_AFTER_UNAVAILABLE, ServiceUnavailable
 from senderpools.records import (
     Credential,
     IdempotencyRecord,
@@ -22,12 +27,57 @@ from senderpools.wire.encoding import Listed
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, Tags
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
+log = logging.getLogger("senderpools.store")
+S = TypeVar("S", bound=type)
+
+
+def unavailable(message: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        RETRY_AFTER_UNAVAILABLE, f"{message} Nothing was changed: retry after Retry-After seconds."
+    )
+
+
+def retry_later_on(transient: Callable[[BaseException], bool]) -> Callable[[S], S]:
+    """Class decorator for a backend: a public method that fails because the database cannot serve it
+    right now (``transient``: unreachable, disk full or failing, read-only, locked elsewhere...) raises
+    ``ServiceUnavailable`` instead, a 503 with ``Retry-After`` that clients (and the SDK) retry, and the
+    cause is logged for the operator. Other failures (bugs) stay errors."""
+
+    def guard(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except ServiceUnavailable:
+                raise
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                log.warning(
+                    "the database failed in %s (answered 503): %s: %s", method.__name__, type(exc).__name__, exc
+                )
+                raise unavailable("The database is unavailable.") from exc
+
+        return guarded
+
+    def decorate(cls: S) -> S:
+        for name, method in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.iscoroutinefunction(method):
+                setattr(cls, name, guard(method))
+        return cls
+
+    return decorate
+
 
 class Store(abc.ABC):
     # -- lifecycle ---------------------------------------------------------------------------------
     @abc.abstractmethod
     async def migrate(self) -> None:
         """Create or upgrade the schema; safe to run from several processes at once."""
+
+    @abc.abstractmethod
+    async def missing_migrations(self) -> list[str]:
+        """The shipped migrations the database has not applied (a read: fails when the database does)."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...
@@ -103,9 +153,9 @@ class Store(abc.ABC):
     async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed: ...
 
     @abc.abstractmethod
-    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
-        """IDs of operations (any account) that still have queued items, oldest first; with
-        ``skip_held``, not those of accounts whose pacing holds them (test controls)."""
+    async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
+        """IDs of operations (any account) that still have queued items, oldest first, after the ID
+        ``after`` if given; with ``skip_held``, not those of accounts whose pacing holds them (test controls)."""
 
     @abc.abstractmethod
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import asyncpg
 
-from senderpools.errors import ServiceUnavailable
 from senderpools.records import (
     Credential,
     IdempotencyRecord,
@@ -30,7 +28,7 @@ from senderpools.records import (
     SenderFilter,
     Window,
 )
-from senderpools.store.base import Store
+from senderpools.store.base import Store, log, retry_later_on
 from senderpools.store.rows import (
     ITEM_COLUMNS,
     OPERATION_COLUMNS,
@@ -47,6 +45,7 @@ from senderpools.store.rows import (
     insert,
     item_listed,
     item_outcome_filter,
+    migration_scripts,
     operation_from_row,
     operation_listed,
     pool_from_row,
@@ -66,6 +65,24 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+def _transient(exc: BaseException) -> bool:
+    """PostgreSQL failures that say the database cannot serve right now, not that the code is wrong: the
+    server unreachable or restarting, out of connections, disk or memory, a read-only standby, a
+    transaction chosen as a deadlock or serialization victim."""
+    return isinstance(exc, _TRANSIENT)
+
+
+_TRANSIENT = (
+    OSError,  # refused, reset, unreachable (ConnectionError and TimeoutError included)
+    asyncpg.PostgresConnectionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.TransactionRollbackError,
+    asyncpg.ReadOnlySQLTransactionError,
+)
+
+
+@retry_later_on(_transient)
 class PostgresStore(Store):
     def __init__(self, dsn: str, min_connections: int = 1, max_connections: int = 10) -> None:
         self._dsn = dsn
@@ -83,10 +100,7 @@ class PostgresStore(Store):
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         pool = await self._connections()
-        try:
-            return list(await pool.fetch(sql, *args))
-        except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
-            raise ServiceUnavailable(retry_after=1) from exc
+        return list(await pool.fetch(sql, *args))
 
     async def _fetchrow(self, sql: str, *args: Any) -> Any:
         rows = await self._fetch(sql, *args)
@@ -94,8 +108,6 @@ class PostgresStore(Store):
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def migrate(self) -> None:
-        folder = resources.files("senderpools.store") / "migrations" / "postgresql"
-        scripts = sorted((p.name, p.read_text()) for p in folder.iterdir() if p.name.endswith(".sql"))
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             await db.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -103,8 +115,7 @@ class PostgresStore(Store):
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT)"
             )
             done = {row[0] for row in await db.fetch("SELECT version FROM schema_migrations")}
-            for name, script in scripts:
-                version = name.split("_", 1)[0]
+            for version, script in migration_scripts("postgresql"):
                 if version not in done:
                     await db.execute(script)
                     if version == "0005":
@@ -128,6 +139,10 @@ class PostgresStore(Store):
                     [(*views(from_row(row)), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
+
+    async def missing_migrations(self) -> list[str]:
+        done = {row[0] for row in await self._fetch("SELECT version FROM schema_migrations")}
+        return [version for version, _ in migration_scripts("postgresql") if version not in done]
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -335,7 +350,15 @@ class PostgresStore(Store):
     ) -> bool:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            if not await self._pool_exists(db, account, pool_id):
+            # FOR SHARE conflicts with Delete Pool's UPDATE: a Delete that came first has committed by the
+            # time this row is read, and then the pool is gone (404); one that comes later waits for this
+            # commit and cancels the new operation. Either way the two form a serial history.
+            live = await db.fetchrow(
+                "SELECT 1 FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL FOR SHARE",
+                pool_id,
+                account,
+            )
+            if live is None:
                 return False
             await self._insert_operation(db, account, pool_id, OperationKind.ADD_SENDERS, operation, 0, sender_ids)
             return True
@@ -369,10 +392,13 @@ class PostgresStore(Store):
         sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
         return [operation_listed(row) for row in await self._fetch(sql, *args)]
 
-    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
+    async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
         rows = await self._fetch(
-            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0{held} ORDER BY id LIMIT $1", limit
+            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0 AND id > $2{held}"
+            " ORDER BY id LIMIT $1",
+            limit,
+            after or "",
         )
         return [row[0] for row in rows]
 
@@ -380,13 +406,18 @@ class PostgresStore(Store):
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             op = await db.fetchrow(
-                "SELECT account_sid, pool_id, next_seq FROM operations"
-                " WHERE id = $1 AND status = 'PROCESSING' AND queued > 0 FOR UPDATE SKIP LOCKED",
+                "SELECT o.account_sid, o.pool_id, o.next_seq, p.deleted_at IS NULL AND p.id IS NOT NULL"
+                " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
+                " WHERE o.id = $1 AND o.status = 'PROCESSING' AND o.queued > 0 FOR UPDATE OF o SKIP LOCKED",
                 operation_id,
             )
             if op is None:
                 return 0  # finished, canceled, or being applied by another worker right now
-            account, pool_id, next_seq = op
+            account, pool_id, next_seq, pool_live = op
+            if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
+                log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
+                await self._cancel(db, operation_id, next_seq, now_ms)
+                return 1
             items = await db.fetch(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
                 operation_id,

@@ -8,6 +8,7 @@ hands out the right marker as each argument is added.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 import msgspec
@@ -174,3 +175,10 @@ class Args(list[Any]):
         if where.address is not None:
             sql += f" AND s.address = {self.add(where.address)}"
         return sql
+
+
+def migration_scripts(backend: str) -> list[tuple[str, str]]:
+    """The shipped migrations of ``backend`` (``sqlite`` or ``postgresql``) as (version, SQL), in order."""
+    folder = resources.files("senderpools.store") / "migrations" / backend
+    named = sorted((p.name, p.read_text()) for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name.split("_", 1)[0], script) for name, script in named]

@@ -5,18 +5,24 @@ bounded batch) and finishes in well under a millisecond to a few milliseconds, w
 than a thread hop (see the performance notes). Because a method never awaits mid-transaction,
 no two units of work interleave within a process; ``BEGIN IMMEDIATE`` serializes writers across
 processes.
+
+Another process may hold the write lock (a second node, a backup, an operator's ``sqlite3`` shell):
+readers never wait for it (WAL); a statement blocks the event loop at most ``_INLINE_BUSY_MS`` for a
+lock; a unit of work waits for the write lock between ``await``s, so other requests are served
+meanwhile, and gives up after ``lock_timeout`` with a 503. The worker's cleanup rounds read before
+they write: an idle server never takes the write lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from importlib import resources
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from senderpools.errors import ServiceUnavailable
 from senderpools.records import (
     Credential,
     IdempotencyRecord,
@@ -27,7 +33,7 @@ from senderpools.records import (
     SenderFilter,
     Window,
 )
-from senderpools.store.base import Store
+from senderpools.store.base import Store, log, retry_later_on, unavailable
 from senderpools.store.rows import (
     ITEM_COLUMNS,
     OPERATION_COLUMNS,
@@ -43,6 +49,7 @@ from senderpools.store.rows import (
     insert,
     item_listed,
     item_outcome_filter,
+    migration_scripts,
     operation_from_row,
     operation_listed,
     pool_from_row,
@@ -57,45 +64,75 @@ from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 _RENDER_BATCH = 1000
 
 
+def _transient(exc: BaseException) -> bool:
+    """SQLite failures that say the file cannot be used right now, not that the code is wrong: busy or
+    locked, out of memory, read-only, I/O error, full, cannot open, lock protocol."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _TRANSIENT_CODES
+
+
+_TRANSIENT_CODES = {5, 6, 7, 8, 10, 13, 14, 15}  # SQLITE_BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL
+_INLINE_BUSY_MS = 5  # the longest a statement blocks the event loop waiting for a lock
+_LOCK_POLL = 0.005  # seconds between attempts to take the write lock, other requests running meanwhile
+_MIGRATION_BUSY_MS = 30_000  # at startup nothing else runs: wait for another node's migration
+
+
+@retry_later_on(_transient)
 class SQLiteStore(Store):
-    def __init__(self, path: str, synchronous: str = "NORMAL") -> None:
+    """``lock_timeout``: seconds a unit of work waits for another process's write lock, without blocking
+    the event loop, before it gives up with a 503 (readers never wait for writers in WAL mode)."""
+
+    def __init__(self, path: str, synchronous: str = "NORMAL", lock_timeout: float = 1.0) -> None:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"sqlite synchronous must be NORMAL or FULL, not {synchronous!r}")
         self.path = path
-        if path != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._lock_timeout = lock_timeout
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=_INLINE_BUSY_MS / 1000)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute(f"PRAGMA synchronous = {synchronous}")
         self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.execute(f"PRAGMA busy_timeout = {_INLINE_BUSY_MS}")
         self._secret: bytes | None = None
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # another process held the write lock past busy_timeout
-            raise ServiceUnavailable(retry_after=1) from exc
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``). While another process holds the write lock it waits
+        with ``await`` between attempts, so other requests keep being served; after ``lock_timeout``
+        seconds it gives up with ``ServiceUnavailable``. The body never awaits: within this process no
+        other unit of work runs until it commits."""
+        db, deadline = self._db, time.monotonic() + self._lock_timeout
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise unavailable(
+                        f"Another process has held the database's write lock for over {self._lock_timeout:g} s."
+                    ) from exc
+            await asyncio.sleep(_LOCK_POLL)
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself after some failures (a disk I/O error)
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def migrate(self) -> None:
-        folder = resources.files("senderpools.store") / "migrations" / "sqlite"
-        scripts = sorted((p.name, p.read_text()) for p in folder.iterdir() if p.name.endswith(".sql"))
         db = self._db
-        db.execute("BEGIN EXCLUSIVE")  # a second node starting at once waits here, then sees the work done
+        db.execute(f"PRAGMA busy_timeout = {_MIGRATION_BUSY_MS}")
+        try:
+            db.execute("BEGIN EXCLUSIVE")  # a second node starting at once waits here, then sees the work done
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {_INLINE_BUSY_MS}")
         try:
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER)")
             done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-            for name, script in scripts:
-                version = name.split("_", 1)[0]
+            for version, script in migration_scripts("sqlite"):
                 if version in done:
                     continue
                 for statement in script.split(";\n"):
@@ -129,6 +166,10 @@ class SQLiteStore(Store):
                 )
                 last = rows[-1][0]
 
+    async def missing_migrations(self) -> list[str]:
+        done = {row[0] for row in self._db.execute("SELECT version FROM schema_migrations")}
+        return [version for version, _ in migration_scripts("sqlite") if version not in done]
+
     async def close(self) -> None:
         self._db.close()
 
@@ -141,7 +182,7 @@ class SQLiteStore(Store):
     # -- credentials -------------------------------------------------------------------------------
     async def create_account(self, sid: str, token_hash: str, now_ms: int, first_only: bool = False) -> bool:
         condition = " WHERE NOT EXISTS (SELECT 1 FROM accounts)" if first_only else ""
-        with self._transaction() as db:  # BEGIN IMMEDIATE: the check and the insert are one step
+        async with self._transaction() as db:  # BEGIN IMMEDIATE: the check and the insert are one step
             cursor = db.execute(
                 f"INSERT OR IGNORE INTO accounts (sid, token_hash, created_at) SELECT ?, ?, ?{condition}",
                 (sid, token_hash, now_ms),
@@ -149,7 +190,7 @@ class SQLiteStore(Store):
             return cursor.rowcount == 1
 
     async def create_api_key(self, sid: str, account_sid: str, secret_hash: str, now_ms: int) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             if db.execute("SELECT 1 FROM accounts WHERE sid = ?", (account_sid,)).fetchone() is None:
                 return False
             db.execute(
@@ -159,7 +200,7 @@ class SQLiteStore(Store):
             return True
 
     async def revoke_api_key(self, sid: str, now_ms: int) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL", (now_ms, sid)
             )
@@ -207,7 +248,7 @@ class SQLiteStore(Store):
         self, account: str, pool: SenderPool, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> None:
         created_ms = epoch_ms(pool.created_at)
-        with self._transaction() as db:
+        async with self._transaction() as db:
             db.execute(insert(POOL_INSERT), pool_row(account, pool, operation.id))
             self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
@@ -239,7 +280,7 @@ class SQLiteStore(Store):
         return self._db.execute(sql, args).fetchall()
 
     async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             row = db.execute(
                 "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags), updated_at = ?"
                 f" WHERE id = ? AND account_sid = ? AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
@@ -251,7 +292,7 @@ class SQLiteStore(Store):
             return True
 
     async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE pools SET deleted_at = ? WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
                 (now_ms, pool_id, account),
@@ -307,14 +348,14 @@ class SQLiteStore(Store):
     async def add_senders(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
             self._insert_operation(db, account, pool_id, OperationKind.ADD_SENDERS, operation, 0, sender_ids)
             return True
 
     async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
             cursor = db.execute("DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", (pool_id, sender_id))
@@ -340,24 +381,29 @@ class SQLiteStore(Store):
         args.append(window.limit)
         return [operation_listed(row) for row in self._db.execute(sql, args)]
 
-    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
+    async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
         rows = self._db.execute(
-            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0{held} ORDER BY id LIMIT ?",
-            (limit,),
+            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0 AND id > ?{held} ORDER BY id LIMIT ?",
+            (after or "", limit),
         )
         return [row[0] for row in rows]
 
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             op = db.execute(
-                "SELECT account_sid, pool_id, next_seq FROM operations"
-                " WHERE id = ? AND status = 'PROCESSING' AND queued > 0",
+                "SELECT o.account_sid, o.pool_id, o.next_seq, p.deleted_at IS NULL AND p.id IS NOT NULL"
+                " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
+                " WHERE o.id = ? AND o.status = 'PROCESSING' AND o.queued > 0",
                 (operation_id,),
             ).fetchone()
             if op is None:
                 return 0  # finished, canceled, or applied by another process meanwhile
-            account, pool_id, next_seq = op
+            account, pool_id, next_seq, pool_live = op
+            if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
+                log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
+                self._cancel(db, operation_id, now_ms)
+                return 1
             items = db.execute(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
                 (operation_id, next_seq, batch_size),
@@ -396,8 +442,11 @@ class SQLiteStore(Store):
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
-        with self._transaction() as db:
-            row = db.execute("SELECT id FROM pools WHERE deleted_at IS NOT NULL LIMIT 1").fetchone()
+        deleted = "SELECT id FROM pools WHERE deleted_at IS NOT NULL LIMIT 1"
+        if self._db.execute(deleted).fetchone() is None:  # idle: no write lock taken
+            return 0
+        async with self._transaction() as db:
+            row = db.execute(deleted).fetchone()
             if row is None:
                 return 0
             cursor = db.execute(
@@ -425,7 +474,7 @@ class SQLiteStore(Store):
     async def cancel_operation(
         self, account: str, operation_id: str, now_ms: int
     ) -> tuple[SenderPoolOperation, bool] | None:
-        with self._transaction() as db:  # writers are serialized: no batch is in flight meanwhile
+        async with self._transaction() as db:  # writers are serialized: no batch is in flight meanwhile
             row = db.execute(
                 "SELECT status FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
             ).fetchone()
@@ -441,7 +490,7 @@ class SQLiteStore(Store):
     async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
         rows = [sender_row(account, s) for s in senders]
         try:
-            with self._transaction() as db:
+            async with self._transaction() as db:
                 db.executemany(insert(SENDER_INSERT), rows)
             return []
         except sqlite3.IntegrityError:
@@ -495,7 +544,7 @@ class SQLiteStore(Store):
         if changes.tags is not None:
             sets.append("tags = ?")
             args.append(encode_tags(changes.tags))  # type: ignore[arg-type]
-        with self._transaction() as db:
+        async with self._transaction() as db:
             row = db.execute(
                 f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = ? AND s.account_sid = ?"
                 f" RETURNING {SENDER_COLUMNS.replace('s.', '')}",  # SQLite: RETURNING takes no table alias
@@ -508,7 +557,7 @@ class SQLiteStore(Store):
         return docs[extended]
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             cursor = db.execute("DELETE FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account))
             return cursor.rowcount == 1
 
@@ -537,7 +586,7 @@ class SQLiteStore(Store):
         # of DO UPDATE), returns no row, and the wait is read in the same write transaction.
         refilled = "min(?3, tokens + max(0, ?4 - updated_at) * ?2 / 1000.0)"
         params = (key, rate, burst, now_ms)
-        with self._transaction() as db:
+        async with self._transaction() as db:
             taken = db.execute(
                 "INSERT INTO rate_buckets (key, tokens, updated_at) SELECT ?1, ?3 - 1, ?4 WHERE ?3 >= 1"
                 f" ON CONFLICT (key) DO UPDATE SET tokens = {refilled} - 1, updated_at = max(updated_at, ?4)"
@@ -553,7 +602,7 @@ class SQLiteStore(Store):
     async def claim_idempotency_key(
         self, account: str, key: str, request: IdempotencyRecord, expired_before_ms: int, abandoned_before_ms: int
     ) -> IdempotencyRecord | None:
-        with self._transaction() as db:  # BEGIN IMMEDIATE: one claimant at a time, across processes
+        async with self._transaction() as db:  # BEGIN IMMEDIATE: one claimant at a time, across processes
             row = db.execute(
                 "SELECT method, path, body_sha256, created_at, status, headers, body FROM idempotency_keys"
                 " WHERE account_sid = ? AND key = ?",
@@ -573,7 +622,7 @@ class SQLiteStore(Store):
     async def complete_idempotency_key(
         self, account: str, key: str, claimed_ms: int, status: int, headers: str, body: bytes, now_ms: int
     ) -> None:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             db.execute(
                 "UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, completed_at = ?"
                 " WHERE account_sid = ? AND key = ? AND created_at = ? AND status IS NULL",
@@ -581,14 +630,17 @@ class SQLiteStore(Store):
             )
 
     async def release_idempotency_key(self, account: str, key: str, claimed_ms: int) -> None:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             db.execute(
                 "DELETE FROM idempotency_keys WHERE account_sid = ? AND key = ? AND created_at = ? AND status IS NULL",
                 (account, key, claimed_ms),
             )
 
     async def purge_idempotency_keys(self, expired_before_ms: int, limit: int) -> int:
-        with self._transaction() as db:
+        expired = "SELECT 1 FROM idempotency_keys WHERE created_at < ? LIMIT 1"
+        if self._db.execute(expired, (expired_before_ms,)).fetchone() is None:  # idle: no write lock taken
+            return 0
+        async with self._transaction() as db:
             cursor = db.execute(
                 "DELETE FROM idempotency_keys WHERE rowid IN"
                 " (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?)",
@@ -604,7 +656,7 @@ class SQLiteStore(Store):
         return Pacing() if row is None else Pacing(hold=bool(row[0]), items_per_second=row[1])
 
     async def set_pacing(self, account: str, pacing: Pacing) -> None:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             if pacing == Pacing():
                 db.execute("DELETE FROM test_pacing WHERE account_sid = ?", (account,))
             else:
@@ -622,7 +674,7 @@ class SQLiteStore(Store):
         return None if row is None else (row[0], Pacing(hold=bool(row[1]), items_per_second=row[2]))
 
     async def reset_account(self, account: str) -> dict[str, int]:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             pools = db.execute(
                 "SELECT count(*) FROM pools WHERE account_sid = ? AND deleted_at IS NULL", (account,)
             ).fetchone()[0]
@@ -644,7 +696,7 @@ class SQLiteStore(Store):
         self, account: str, senders: Sequence[Sender], pools: Sequence[SenderPool], members: Sequence[tuple[str, str]]
     ) -> list[int]:
         try:
-            with self._transaction() as db:
+            async with self._transaction() as db:
                 db.executemany(insert(SENDER_INSERT), [sender_row(account, s) for s in senders])
                 db.executemany(insert(POOL_INSERT), [pool_row(account, p) for p in pools])
                 db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)

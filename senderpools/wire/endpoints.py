@@ -22,6 +22,7 @@ from senderpools.errors import (
     InvalidRequest,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
@@ -130,7 +131,7 @@ class Endpoint(Generic[Q, B, R]):
         if self.query is not None or self.pages is not None or self.body is not None:
             found.add(InvalidRequest)
         if self.body is not None:
-            found |= {PayloadTooLarge, UnsupportedMediaType}
+            found |= {RequestTimeout, PayloadTooLarge, UnsupportedMediaType}
         return sorted(found, key=lambda error: error.status)
 
 

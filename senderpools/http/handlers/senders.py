@@ -13,7 +13,7 @@ from senderpools.service.rules import address_problems
 from senderpools.service.senders import NewSender, Recipient
 from senderpools.wire import bodies, endpoints, queries, replies
 from senderpools.wire.encoding import Rendered
-from senderpools.wire.fields import MAX_SENDERS_PER_REQUEST, channels_for
+from senderpools.wire.fields import channels_for
 from senderpools.wire.resources import Sender
 
 routes = Routes()
@@ -21,9 +21,10 @@ routes = Routes()
 
 def _raw_addresses(items: Any, at: str) -> list[FieldError]:
     """The address rules over raw JSON ``items`` (a list, or one object standing for one) at path ``at``,
-    so that a body the schema rejects also hears about its addresses in the same response."""
+    so that a body the schema rejects also hears about its addresses in the same response. (An array
+    over its item limit is not read at all: ``items`` is then None.)"""
     single = not isinstance(items, list)
-    listed = [items] if single else items[:MAX_SENDERS_PER_REQUEST]
+    listed = [items] if single else items
     found = address_problems(
         (i, item.get("channel"), item.get("address")) for i, item in enumerate(listed) if isinstance(item, dict)
     )
