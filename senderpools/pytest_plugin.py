@@ -204,6 +204,13 @@ class Senderpools:
         fault: Fault = self._control(endpoints.create_fault, wire.FaultRequest(**fields))
         return fault
 
+    def faults(self) -> list[Fault]:
+        """The armed faults, with the requests each has left (used-up ones are gone)."""
+        from senderpools.testing import endpoints
+
+        armed: list[Fault] = self._control(endpoints.list_faults).faults
+        return armed
+
     def clear_faults(self) -> None:
         from senderpools.testing import endpoints
 

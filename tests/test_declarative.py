@@ -4,6 +4,7 @@ that only the Comms API's own endpoints are used."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +13,12 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+import yaml
+from jsonschema import Draft202012Validator
 from typer.testing import CliRunner, Result
 
 from senderpools.cli import app
-from senderpools.cli.remote import reconcile
+from senderpools.cli.remote import poolfile, reconcile
 from senderpools.client import Client, NewSender, Sender
 from senderpools.config import Settings
 from senderpools.pytest_plugin import LiveServer, Senderpools
@@ -452,3 +455,28 @@ def test_unreachable_server_is_an_error(tmp_path: Path) -> None:
     env = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t", "TWILIO_API_KEY": None}
     result = runner.invoke(app, ["plan", "-f", str(pools), "--base-url", "http://127.0.0.1:9"], env=env)
     assert result.exit_code == 1, result.output
+
+
+GOOD_FILE = """\
+pools:
+  - name: support
+    tags: {team: care}
+    senders:
+      - {channel: SMS, address: "+14155550100"}
+      - {senderId: comms_sender_01h9krwprkeee8fzqspvwy6nq8}
+  - name: ops
+"""
+
+
+def test_the_json_schema_accepts_and_refuses_what_plan_does(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schema", "pools-file"])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    assert validator.is_valid(yaml.safe_load(GOOD_FILE))
+    assert poolfile.read(write(tmp_path / "good.yaml", GOOD_FILE)).content.pools[1].name == "ops"
+    for text, expected in BAD_FILES:
+        if "given twice" in expected or "not valid YAML" in expected:
+            continue  # what the YAML parser sees, before any schema
+        assert not validator.is_valid(yaml.safe_load(text)), text
