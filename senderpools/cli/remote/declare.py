@@ -58,7 +58,10 @@ def plan(
 ) -> None:
     """Show what apply would change. Exit code: 0 nothing to change, 2 changes to make, 1 an error."""
     planned = _plan(session, file, prune, register_missing)
-    session.emit(planned, reconcile.render)
+    if session.json:
+        typer.echo(msgspec.json.encode(planned).decode())
+    else:
+        session.out.print(reconcile.render(planned), soft_wrap=True)  # long lines stay whole in logs
     raise typer.Exit(2 if planned.changes else 0)
 
 
@@ -78,8 +81,7 @@ def apply(
     if not planned.changes:
         session.say(reconcile.summary(planned), {"plan": planned, "outcome": None})
         return
-    if not session.json:
-        session.out.print(reconcile.render(planned))
+    (session.err if session.json else session.out).print(reconcile.render(planned), soft_wrap=True)
     if not yes:
         try:
             confirmed = typer.confirm("Apply these changes?", err=True, default=False)
