@@ -382,8 +382,8 @@ def test_plan_and_apply_use_only_the_comms_api_and_send_at_most_1000_senders_per
     pools = write(
         tmp_path / "pools.yaml",
         "pools:\n  - name: big\n    senders:\n"
-        + members_yaml(range(0, 2150))
-        + "".join(f"      - {{senderId: {s.id}}}\n" for s in senders[2150:2200])
+        + members_yaml(range(0, 2050))  # past 100 unknown addresses and IDs, the inventory is read once
+        + "".join(f"      - {{senderId: {s.id}}}\n" for s in senders[2050:2200])
         + f"  - name: old\n    senders:\n{members_yaml(range(2200, 2210))}"
         + f"  - name: small\n    senders:\n{members_yaml(range(0, 3))}",
     )
@@ -407,6 +407,10 @@ def test_plan_and_apply_use_only_the_comms_api_and_send_at_most_1000_senders_per
         msgspec.json.decode(r.content) for r in sent if stock_endpoint(r.method, r.url.path) is endpoints.add_senders
     ]
     assert sorted(len(a) for a in adds) == [3, 200, 1000, 1000]  # big: 2,200 in three requests; small: 3
+    lookups = [
+        r for r in sent if stock_endpoint(r.method, r.url.path) in (endpoints.fetch_sender, endpoints.search_senders)
+    ]
+    assert lookups == []  # the inventory was listed instead of 2,200 lookups
     removals = [r for r in sent if stock_endpoint(r.method, r.url.path) is endpoints.remove_sender]
     assert len(removals) == 90  # one DELETE per member, the Comms API's way
     assert state(sdk)["old"] == ({}, {phone(i) for i in range(2200, 2210)})

@@ -19,8 +19,6 @@ from msgspec import UNSET, Meta, UnsetType
 
 from senderpools.wire.fields import Address, Channel, PoolName, SenderId, TagMap
 
-SCHEMA_ID = "https://senderpools.dev/schemas/pools-file.json"  # a name, not a download location
-
 
 class Member(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """A member of the pool: a sender ID, or a channel and address looked up in the account's inventory
@@ -59,6 +57,9 @@ _ONE_WAY_TO_NAME_A_SENDER = {
 class Pool(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """A sender pool, matched by name with the account's pools (two pools with one name are an error)."""
 
+    # A pool setting beyond the Comms API (deletion protection) joins here as one more optional field
+    # once the SDK carries it: reconcile._pool_plan compares it like the tags, Execution.shape_pools sets it.
+
     name: Annotated[PoolName, Meta(description="The pool's name: how the file and the server's pools are matched.")]
     tags: (
         Annotated[
@@ -90,7 +91,6 @@ def schema() -> dict[str, Any]:
     generated = msgspec.json.schema(PoolsFile)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
         "title": "senderpools pools file",
         **generated,
     }
