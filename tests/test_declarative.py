@@ -15,14 +15,17 @@ import msgspec
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from rich.progress import Progress
 from typer.testing import CliRunner, Result
 
 from senderpools.cli import app
 from senderpools.cli.remote import poolfile, reconcile
-from senderpools.client import Client, NewSender, Sender
+from senderpools.cli.remote.execute import Execution
+from senderpools.client import Client, NewSender, Sender, SenderPoolsError
 from senderpools.config import Settings
 from senderpools.pytest_plugin import LiveServer, Senderpools
 from senderpools.wire import endpoints
+from senderpools.wire.fields import Channel
 
 runner = CliRunner()
 
@@ -484,3 +487,15 @@ def test_the_json_schema_accepts_and_refuses_what_plan_does(tmp_path: Path) -> N
         if "given twice" in expected or "not valid YAML" in expected:
             continue  # what the YAML parser sees, before any schema
         assert not validator.is_valid(yaml.safe_load(text)), text
+
+
+def test_register_missing_on_the_comms_api_says_it_needs_senderpools() -> None:
+    def comms(request: httpx.Request) -> httpx.Response:  # Twilio's API has no POST /v1/Senders
+        assert (request.method, request.url.path) == ("POST", "/v1/Senders")
+        return httpx.Response(404, json={"errors": [{"code": 20404, "message": "Not found", "context": "null"}]})
+
+    http = httpx.Client(transport=httpx.MockTransport(comms))
+    with Client("AC" + "0" * 32, "token", base_url="https://comms.example", http_client=http) as client:
+        plan = reconcile.Plan(register=[reconcile.NewSenderRef(channel=Channel.SMS, address=phone(0))], pools=[])
+        with pytest.raises(SenderPoolsError, match="--register-missing needs a senderpools server"):
+            Execution(client, Progress(disable=True), 10.0).run(plan)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import msgspec
 from rich.progress import Progress
 
+from senderpools.cli.remote.poolfile import address_key
 from senderpools.cli.remote.reconcile import MemberRef, NewSenderRef, Plan, PoolPlan
 from senderpools.cli.remote.rows import CHUNK_SIZE, chunks
 from senderpools.cli.remote.session import OperationsProgress
@@ -67,7 +68,7 @@ class Execution:
                         "server (the Comms API registers senders through other APIs)"
                     ) from exc
                 raise
-            ids.update((f"{s.channel}:{s.address}", s.id) for s in senders)
+            ids.update((address_key(s.channel, s.address), s.id) for s in senders)
             outcome.registered += len(senders)
             self.progress.advance(task, len(senders))
         return ids
@@ -127,4 +128,4 @@ class Execution:
 
 
 def _sender_id(member: MemberRef, registered: dict[str, str]) -> str:
-    return member.sender_id or registered[f"{member.channel}:{member.address}"]
+    return member.sender_id or registered[address_key(str(member.channel), str(member.address))]

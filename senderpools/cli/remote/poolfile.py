@@ -20,6 +20,11 @@ from msgspec import UNSET, Meta, UnsetType
 from senderpools.wire.fields import Address, Channel, PoolName, SenderId, TagMap
 
 
+def address_key(channel: str, address: str) -> str:
+    """How a sender given by address is named while planning: ``CHANNEL:address``."""
+    return f"{channel}:{address}"
+
+
 class Member(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """A member of the pool: a sender ID, or a channel and address looked up in the account's inventory
     (`apply --register-missing` registers the addresses it does not have yet)."""
@@ -42,7 +47,7 @@ class Member(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields
 
     def key(self) -> str:
         """What names the sender: its ID, or ``CHANNEL:address``."""
-        return self.sender_id if self.sender_id is not UNSET else f"{self.channel}:{self.address}"
+        return self.sender_id if self.sender_id is not UNSET else address_key(str(self.channel), str(self.address))
 
 
 # The rule of ``Member.__post_init__``, for editors.

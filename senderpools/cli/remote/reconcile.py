@@ -15,7 +15,7 @@ import msgspec
 from msgspec import UNSET
 from rich.text import Text
 
-from senderpools.cli.remote.poolfile import Member, PoolFileError, PoolsDocument, Problem
+from senderpools.cli.remote.poolfile import Member, PoolFileError, PoolsDocument, Problem, address_key
 from senderpools.client import Client, NotFoundError
 from senderpools.wire.fields import Channel
 from senderpools.wire.resources import Sender, SenderPool
@@ -38,7 +38,7 @@ class Observed:
     def know(self, senders: Iterable[Sender]) -> None:
         for sender in senders:
             self.by_id[sender.id] = sender
-            self.by_address.setdefault(f"{sender.channel}:{sender.address}", sender)
+            self.by_address.setdefault(address_key(sender.channel, sender.address), sender)
 
 
 def observe(client: Client, document: PoolsDocument) -> Observed:
