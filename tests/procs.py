@@ -6,7 +6,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,16 +16,10 @@ from typing import Any, Protocol
 
 import httpx
 
+from senderpools.pytest_plugin import free_port
+
 SENDERPOOLS = str(Path(sys.executable).parent / "senderpools")  # the console script of the running venv
 _BOOTSTRAP = re.compile(r"TWILIO_ACCOUNT_SID=(AC[0-9a-f]{32})\s+TWILIO_AUTH_TOKEN=(\S+)")
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (bind to port 0, let the OS choose)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def database_url(path: Path) -> str:
@@ -56,7 +49,9 @@ def bootstrap_credentials(output: str) -> tuple[str, str] | None:
 class Process:
     """A long-running ``senderpools`` command in its own process group, output captured to files."""
 
-    def __init__(self, args: list[str], log_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, args: list[str], log_dir: Path, env: dict[str, str] | None = None, program: str = SENDERPOOLS
+    ) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         stamp = f"{time.monotonic_ns()}"
         self.stdout_path = log_dir / f"stdout-{stamp}.txt"
@@ -64,7 +59,7 @@ class Process:
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             # A new session: granian forks HTTP worker processes, and a crash must take them all down.
             self.popen = subprocess.Popen(
-                [SENDERPOOLS, *args], env=env or clean_env(), stdout=out, stderr=err, start_new_session=True
+                [program, *args], env=env or clean_env(), stdout=out, stderr=err, start_new_session=True
             )
 
     @property
@@ -102,9 +97,14 @@ class ServerProcess(Process):
     """``senderpools serve`` on a loopback port."""
 
     def __init__(
-        self, log_dir: Path, port: int, args: list[str] | None = None, env: dict[str, str] | None = None
+        self,
+        log_dir: Path,
+        port: int,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        program: str = SENDERPOOLS,
     ) -> None:
-        super().__init__(["serve", *(args or [])], log_dir, env)
+        super().__init__(["serve", *(args or [])], log_dir, env, program)
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
 
@@ -127,13 +127,18 @@ class ServerProcess(Process):
 
 
 def start_server(
-    log_dir: Path, db: Path | str, *args: str, env: dict[str, str] | None = None, port: int | None = None
+    log_dir: Path,
+    db: Path | str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    program: str = SENDERPOOLS,
 ) -> ServerProcess:
     """Start ``senderpools serve --port P --database-url URL ARGS`` and wait for /healthz (``db``: a
     SQLite file, or any database URL)."""
     port = port or free_port()
     url = database_url(db) if isinstance(db, Path) else db
-    server = ServerProcess(log_dir, port, ["--port", str(port), "--database-url", url, *args], env)
+    server = ServerProcess(log_dir, port, ["--port", str(port), "--database-url", url, *args], env, program)
     try:
         server.wait_healthy()
     except BaseException:
