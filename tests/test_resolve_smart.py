@@ -3,6 +3,7 @@ explanations and dry runs; the sender and pool fields they use; the sticky-sende
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +14,11 @@ from starlette.testclient import TestClient
 
 from senderpools.composition import create_app
 from tests.conftest import Account, Server, make_settings
+from tests.test_rate_limit_shared import empty_url, only_first_migration, populate_at_0001
 from tests.test_resolve import resolve
 from tests.test_senders import expect_error
+
+__all__ = ["empty_url"]  # a fixture, shared with the other upgrade tests
 
 EXTENDED = {"Senderpools-Extensions": "true"}
 STICKY = "/v1/Senders/StickySenders"
@@ -323,3 +327,28 @@ def test_sticky_senders_expire_after_the_ttl(short_lived: Account) -> None:
     assert codes(result)[-1] == "STICKY_CREATED"  # the expired mapping was replaced
     (renewed,) = sticky_of(account, "+12125550123")
     assert renewed["createdAt"] > mapping["createdAt"]
+
+
+# -- migration 0008 --------------------------------------------------------------------------------
+def test_senders_registered_before_0008_get_their_place_on_upgrade(
+    tmp_path: Path, empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patched:
+        only_first_migration(tmp_path, patched)
+        sid, token, sender_ids, operation_id = asyncio.run(populate_at_0001(empty_url))
+    settings = make_settings(tmp_path, database_url=empty_url)
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        account = Account(client, sid, token)
+        account.wait_operation(operation_id)
+        sender = account.get(f"/v1/Senders/{sender_ids[0]}", headers=EXTENDED).json()
+        assert (sender["country"], sender["areaCode"], sender["weight"], sender["health"]) == (
+            "US",
+            "415",
+            1,
+            "HEALTHY",
+        )
+        assert "country" not in account.get(f"/v1/Senders/{sender_ids[0]}").json()
+        (pool,) = account.get("/v1/SenderPools", headers=EXTENDED).json()["senderPools"]
+        assert pool["selection"] == {"channelPriority": [], "senderTypePriority": []}
+        found = answer(account, [to("+14155559999")], senderPoolId=pool["id"], geoMatch=True, explain=True)
+        assert "SAME_AREA_CODE" in codes(found["results"][0])
