@@ -145,8 +145,9 @@ class Choice:
     """The sender chosen on one channel, with the reasons (and the losers) when explaining."""
 
     sender: Sender
-    eligible: int  # candidates on the channel after the eligibility rules
+    eligible: Group  # the candidates on the channel after the eligibility rules
     sticky: bool  # it is the recipient's sticky sender already
+    remembered: bool  # the recipient has a sticky sender in the scope (this one, or one not eligible here)
     reasons: list[Reason] = field(default_factory=list)
     lost: list[Loss] = field(default_factory=list)
 
@@ -188,7 +189,7 @@ class Chooser:
             group = self.narrow(group, group.part("usable", _usable, True), LossCode.UNHEALTHY, "UNHEALTHY: skipped.")
         if not group:
             return None
-        eligible = len(group)
+        eligible, remembered = group, sticky is not None
         if sticky is not None and sticky.sender_id not in group.ids:
             self.because(
                 ReasonCode.STICKY_NOT_ELIGIBLE,
@@ -198,7 +199,7 @@ class Chooser:
             winner = next(s for s in group.senders if s.id == sticky.sender_id)
             self.because(ReasonCode.STICKY, f"The recipient's sticky sender since {timestamp(sticky.created_ms)}.")
             self.narrow(group, Group([winner]), LossCode.NOT_STICKY, "The recipient's sticky sender comes first.")
-            return Choice(winner, eligible, True, self.reasons, self.lost)
+            return Choice(winner, eligible, True, remembered, self.reasons, self.lost)
         if place is not None:
             group = self._geo(group, place)
         for kind in type_priority:
@@ -221,7 +222,7 @@ class Chooser:
                 f"{'s' if len(group) > 1 else ''}; the draw is fixed for this recipient.",
             )
             self.narrow(group, Group([winner]), LossCode.WEIGHTED_DRAW, "As good, but lost the weighted draw.")
-        return Choice(winner, eligible, False, self.reasons, self.lost)
+        return Choice(winner, eligible, False, remembered, self.reasons, self.lost)
 
     def _geo(self, group: Group, place: Place) -> Group:
         """The best-placed candidates: same area code, else same time zone, else same country, else all."""

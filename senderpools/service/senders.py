@@ -276,7 +276,7 @@ class SenderService:
                     )
                 )
         if options.stickiness is not Stickiness.NONE:
-            await self._remember(account, sticky_scope, chosen, candidates, options, now, fresh_after)
+            await self._remember(account, sticky_scope, chosen, options, now, fresh_after)
         results = [
             Resolution(choice.sender, recipient, position, choice.reasons if options.explain else None)
             for recipient, _, position, choice in chosen
@@ -312,7 +312,6 @@ class SenderService:
         account: str,
         scope: str,
         chosen: list[tuple[Recipient, Channel, int, Choice]],
-        candidates: CandidateSet,
         options: Options,
         now: int,
         fresh_after: int | None,
@@ -322,13 +321,13 @@ class SenderService:
         new = {
             (recipient.address, channel): StickySender(scope, recipient.address, channel, choice.sender.id, now)
             for recipient, channel, _, choice in chosen
-            if not choice.sticky
+            if not choice.remembered  # a sticky sender not eligible here stays the recipient's
         }
         if not new:
             return
         if options.dry_run:
             for _, _, _, choice in chosen:
-                if not choice.sticky and options.explain:
+                if not choice.remembered and options.explain:
                     choice.reasons.append(
                         Reason(code=ReasonCode.STICKY_DRY_RUN, message="Would become sticky; dryRun stores nothing.")
                     )
@@ -337,23 +336,20 @@ class SenderService:
             (m.recipient, m.channel): m for m in await self._store.stick(account, list(new.values()), fresh_after)
         }
         for index, (recipient, channel, position, choice) in enumerate(chosen):
-            if choice.sticky:
-                continue
             mapping = stored.get((recipient.address, channel))
-            if mapping is None:
+            if choice.remembered or mapping is None:
                 continue
             if mapping.sender_id != choice.sender.id:  # another request chose first: its choice stands
-                winner = _member(candidates.channel(channel), mapping.sender_id)
-                if winner is None:
-                    continue
-                reasons = [
-                    Reason(
-                        code=ReasonCode.STICKY,
-                        message=f"The recipient's sticky sender since "
-                        f"{timestamp(mapping.created_ms)} (chosen by a concurrent request).",
-                    )
-                ]
-                chosen[index] = (recipient, channel, position, Choice(winner, choice.eligible, True, reasons))
+                winner = _member(choice.eligible, mapping.sender_id)
+                if winner is not None:
+                    reasons = [
+                        Reason(
+                            code=ReasonCode.STICKY,
+                            message=f"The recipient's sticky sender since {timestamp(mapping.created_ms)}"
+                            " (chosen by a concurrent request).",
+                        )
+                    ]
+                    chosen[index] = (recipient, channel, position, Choice(winner, choice.eligible, True, True, reasons))
             elif options.explain:
                 where = "this pool" if scope != ACCOUNT_SCOPE else "every pool of the account"
                 choice.reasons.append(
