@@ -61,6 +61,7 @@ from senderpools.store.rows import (
     sender_from_row,
     sender_row,
     sticky_from_row,
+    unwritten,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
@@ -713,10 +714,11 @@ class PostgresStore(Store):
             )
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            await db.execute(
+            rows = await db.fetch(
                 "INSERT INTO sticky_senders AS k (account_sid, scope, recipient, channel, sender_id, created_at)"
                 " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
-                f" ON CONFLICT (account_sid, scope, recipient, channel) DO {on_conflict}",
+                f" ON CONFLICT (account_sid, scope, recipient, channel) DO {on_conflict}"
+                " RETURNING scope, recipient, channel",
                 account,
                 [m.scope for m in mappings],
                 [m.recipient for m in mappings],
@@ -724,11 +726,10 @@ class PostgresStore(Store):
                 [m.sender_id for m in mappings],
                 [m.created_ms for m in mappings],
             )
-            stored = []
-            for scope in sorted({m.scope for m in mappings}):
-                recipients = sorted({m.recipient for m in mappings if m.scope == scope})
-                stored += await self._sticky(db, account, scope, recipients, None)
-            return stored
+            kept, others = unwritten(mappings, {(row[0], row[1], row[2]) for row in rows})
+            for scope, recipients in others.items():
+                kept += await self._sticky(db, account, scope, recipients, None)
+            return kept
 
     async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
         rows = await self._fetch(

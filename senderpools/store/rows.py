@@ -7,7 +7,7 @@ hands out the right marker as each argument is added.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -114,6 +114,19 @@ STICKY_COLUMNS = "scope, recipient, channel, sender_id, created_at"
 def sticky_from_row(row: Any) -> StickySender:
     """From ``STICKY_COLUMNS``."""
     return StickySender(scope=row[0], recipient=row[1], channel=_CHANNELS[row[2]], sender_id=row[3], created_ms=row[4])
+
+
+def unwritten(
+    mappings: Sequence[StickySender], written: set[tuple[str, str, str]]
+) -> tuple[list[StickySender], dict[str, list[str]]]:
+    """After an insert of sticky senders that wrote the (scope, recipient, channel) keys in ``written``:
+    the mappings it wrote, and the recipients (by scope) whose stored mapping is another's, to read back."""
+    kept = [m for m in mappings if (m.scope, m.recipient, str(m.channel)) in written]
+    others: dict[str, set[str]] = {}
+    for m in mappings:
+        if (m.scope, m.recipient, str(m.channel)) not in written:
+            others.setdefault(m.scope, set()).add(m.recipient)
+    return kept, {scope: sorted(recipients) for scope, recipients in others.items()}
 
 
 def placed(row: Any) -> tuple[Any, ...]:

@@ -57,6 +57,7 @@ from senderpools.store.rows import (
     sender_from_row,
     sender_row,
     sticky_from_row,
+    unwritten,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
@@ -655,17 +656,22 @@ class SQLiteStore(Store):
                 "UPDATE SET sender_id = excluded.sender_id, created_at = excluded.created_at"
                 f" WHERE sticky_senders.created_at < {int(expired_before_ms)}"
             )
+        rows = [(account, m.scope, m.recipient, str(m.channel), m.sender_id, m.created_ms) for m in mappings]
         with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO sticky_senders (account_sid, scope, recipient, channel, sender_id, created_at)"
-                f" VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_sid, scope, recipient, channel) DO {on_conflict}",
-                [(account, m.scope, m.recipient, str(m.channel), m.sender_id, m.created_ms) for m in mappings],
-            )
-            stored = []
-            for scope in {m.scope for m in mappings}:
-                recipients = sorted({m.recipient for m in mappings if m.scope == scope})
-                stored += self._sticky(db, account, scope, recipients, None)
-            return stored
+            stored = {
+                (row[0], row[1], row[2])
+                for row in db.execute(
+                    "INSERT INTO sticky_senders (account_sid, scope, recipient, channel, sender_id, created_at)"
+                    f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?)'] * len(rows))}"
+                    f" ON CONFLICT (account_sid, scope, recipient, channel) DO {on_conflict}"
+                    " RETURNING scope, recipient, channel",
+                    [value for row in rows for value in row],
+                ).fetchall()
+            }
+            kept, others = unwritten(mappings, stored)
+            for scope, recipients in others.items():
+                kept += self._sticky(db, account, scope, recipients, None)
+            return kept
 
     async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
         rows = self._db.execute(
