@@ -41,10 +41,12 @@ from senderpools.client.types import (
     Recipient,
     Resolution,
     ResolvedSender,
+    ResolveResults,
     ResourceReference,
 )
-from senderpools.wire.fields import Channel, OperationStatus, SenderStatus
-from senderpools.wire.resources import OperationStats, Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.fields import Channel, Health, OperationStatus, SenderStatus, SenderType, Stickiness
+from senderpools.wire.replies import Loss, Reason, RecipientExplanation, StickyMapping
+from senderpools.wire.resources import OperationStats, Sender, SenderPool, SenderPoolOperation, SenderSelection
 
 __all__ = [
     "NO_RETRY",
@@ -59,7 +61,9 @@ __all__ = [
     "ConflictError",
     "CreatedPool",
     "ErrorDetail",
+    "Health",
     "InvalidRequestError",
+    "Loss",
     "MethodNotAllowedError",
     "NewSender",
     "NotFoundError",
@@ -71,8 +75,11 @@ __all__ = [
     "Pager",
     "PayloadTooLargeError",
     "PendingOperation",
+    "Reason",
     "Recipient",
+    "RecipientExplanation",
     "Resolution",
+    "ResolveResults",
     "ResolvedSender",
     "ResourceReference",
     "RetryPolicy",
@@ -80,9 +87,13 @@ __all__ = [
     "SenderPool",
     "SenderPoolOperation",
     "SenderPoolsError",
+    "SenderSelection",
     "SenderStatus",
+    "SenderType",
     "ServerError",
     "ServiceUnavailableError",
+    "Stickiness",
+    "StickyMapping",
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnexpectedResponseError",
