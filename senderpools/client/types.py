@@ -89,7 +89,7 @@ class ResolvedSender(msgspec.Struct, rename="camel", kw_only=True):
     channel: Channel
 
 
-class Resolution(msgspec.Struct, kw_only=True):
+class Resolution(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One candidate sender for one recipient; ``priority`` 1 is the first choice. ``reasons``: with
     ``explain=True``, why this sender, rule by rule (senderpools)."""
 
@@ -99,7 +99,7 @@ class Resolution(msgspec.Struct, kw_only=True):
     reasons: list[Reason] | None = None
 
 
-class Resolutions(msgspec.Struct, kw_only=True):
+class Resolutions(msgspec.Struct, kw_only=True, omit_defaults=True):
     results: list[Resolution]
     recipients: list[RecipientExplanation] | None = None
 
