@@ -4,7 +4,6 @@ to the candidates are seen by every node (each keeps candidates in memory, check
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,19 +11,9 @@ import httpx
 import pytest
 
 from tests.nodes import Nodes, create_accounts
-from tests.postgres_cluster import PostgresCluster
 from tests.procs import ServerProcess
 
 BOTH_BACKENDS = pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
-
-
-@pytest.fixture
-def url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path}/nodes.db"
-        return
-    cluster: PostgresCluster = request.getfixturevalue("postgres")
-    yield cluster.new_database()
 
 
 def resolve(client: httpx.Client, recipients: list[str], **options: Any) -> dict[str, str]:
@@ -35,7 +24,8 @@ def resolve(client: httpx.Client, recipients: list[str], **options: Any) -> dict
 
 
 @BOTH_BACKENDS
-def test_two_nodes_agree_on_first_choices_and_see_each_others_changes(tmp_path: Path, url: str) -> None:
+def test_two_nodes_agree_on_first_choices_and_see_each_others_changes(tmp_path: Path, database_url: str) -> None:
+    url = database_url  # a fresh, empty database on the backend under test
     ((sid, token),) = create_accounts(url)
     with Nodes(tmp_path / "logs") as nodes:
         a, b = (server.client(sid, token) for server in _start(nodes, url))

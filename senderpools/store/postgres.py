@@ -60,6 +60,7 @@ from senderpools.store.rows import (
     selection_from_column,
     sender_from_row,
     sender_row,
+    sticky_conflict,
     sticky_from_row,
     unwritten,
 )
@@ -704,14 +705,7 @@ class PostgresStore(Store):
     ) -> list[StickySender]:
         if not mappings:
             return []
-        # An existing mapping stays, unless it expired: then the new choice replaces it. Of two nodes
-        # inserting at once, the second waits for the first to commit and keeps its row.
-        on_conflict = "NOTHING"
-        if expired_before_ms is not None:
-            on_conflict = (
-                "UPDATE SET sender_id = EXCLUDED.sender_id, created_at = EXCLUDED.created_at"
-                f" WHERE k.created_at < {int(expired_before_ms)}"
-            )
+        on_conflict = sticky_conflict("k", expired_before_ms)
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             rows = await db.fetch(

@@ -116,6 +116,17 @@ def sticky_from_row(row: Any) -> StickySender:
     return StickySender(scope=row[0], recipient=row[1], channel=_CHANNELS[row[2]], sender_id=row[3], created_ms=row[4])
 
 
+def sticky_conflict(table: str, expired_before_ms: int | None) -> str:
+    """What an insert of a sticky sender does when one is stored for its key: nothing, unless the stored
+    one was made before ``expired_before_ms`` (expired): then the new choice replaces it."""
+    if expired_before_ms is None:
+        return "NOTHING"
+    return (
+        "UPDATE SET sender_id = excluded.sender_id, created_at = excluded.created_at"
+        f" WHERE {table}.created_at < {int(expired_before_ms)}"
+    )
+
+
 def unwritten(
     mappings: Sequence[StickySender], written: set[tuple[str, str, str]]
 ) -> tuple[list[StickySender], dict[str, list[str]]]:

@@ -56,6 +56,7 @@ from senderpools.store.rows import (
     selection_from_column,
     sender_from_row,
     sender_row,
+    sticky_conflict,
     sticky_from_row,
     unwritten,
 )
@@ -649,13 +650,7 @@ class SQLiteStore(Store):
     ) -> list[StickySender]:
         if not mappings:
             return []
-        # An existing mapping stays, unless it expired: then the new choice replaces it.
-        on_conflict = "NOTHING"
-        if expired_before_ms is not None:
-            on_conflict = (
-                "UPDATE SET sender_id = excluded.sender_id, created_at = excluded.created_at"
-                f" WHERE sticky_senders.created_at < {int(expired_before_ms)}"
-            )
+        on_conflict = sticky_conflict("sticky_senders", expired_before_ms)
         rows = [(account, m.scope, m.recipient, str(m.channel), m.sender_id, m.created_ms) for m in mappings]
         with self._transaction() as db:
             stored = {
