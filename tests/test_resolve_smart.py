@@ -352,3 +352,19 @@ def test_senders_registered_before_0008_get_their_place_on_upgrade(
         assert pool["selection"] == {"channelPriority": [], "senderTypePriority": []}
         found = answer(account, [to("+14155559999")], senderPoolId=pool["id"], geoMatch=True, explain=True)
         assert "SAME_AREA_CODE" in codes(found["results"][0])
+
+
+def test_every_resolve_option_is_documented_with_an_example(server: Server) -> None:
+    document = server.client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    options = schemas["ResolveSendersRequest"]["properties"]
+    for name in ("geoMatch", "stickiness", "skipUnhealthy", "explain", "dryRun"):
+        assert options[name]["description"] and options[name]["examples"], name
+        assert name in schemas["ResolveSendersRequest"]["examples"][0] or name == "dryRun", name
+    for struct in ("RegisterSenderRequest", "UpdateSenderRequest"):
+        assert {"weight", "health"} <= set(schemas[struct]["properties"]), struct
+    assert set(schemas["Sender"]["properties"]) >= {"weight", "health", "country", "areaCode", "timeZone", "senderType"}
+    assert "selection" in schemas["SenderPool"]["properties"]
+    resolve = document["paths"]["/v1/Senders/Resolve"]["post"]
+    assert resolve["requestBody"]["content"]["application/json"]["example"]["geoMatch"] is True
+    assert {"get", "delete"} <= set(document["paths"]["/v1/Senders/StickySenders"])

@@ -67,8 +67,11 @@ class RegisterSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_d
     display_name: DisplayName | None = None
     status: SenderStatus = SenderStatus.ACTIVATED
     tags: TagMap = msgspec.field(default_factory=dict)
-    weight: Weight | UnsetType = UNSET  # extension
-    health: Annotated[Health, Meta(description="Default HEALTHY (senderpools extension).")] | UnsetType = UNSET
+    weight: Annotated[Weight, Meta(examples=[3])] | UnsetType = UNSET  # extension
+    health: (
+        Annotated[Health, Meta(description="Default HEALTHY (senderpools extension).", examples=["HEALTHY"])]
+        | UnsetType
+    ) = UNSET
 
 
 RegisterSendersRequest = (
@@ -83,8 +86,8 @@ class UpdateSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_def
     display_name: Annotated[DisplayName | None, Meta(description="`null` clears the display name.")] | UnsetType = UNSET
     status: SenderStatus | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
-    weight: Weight | UnsetType = UNSET  # extension
-    health: Annotated[Health, Meta(description="Senderpools extension.")] | UnsetType = UNSET
+    weight: Annotated[Weight, Meta(examples=[3])] | UnsetType = UNSET  # extension
+    health: Annotated[Health, Meta(description="senderpools extension.", examples=["DEGRADED"])] | UnsetType = UNSET
 
 
 class SearchSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -133,23 +136,32 @@ class ResolveSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_d
         bool,
         Meta(
             description="Prefer senders in the recipient's area code, then its time zone, then its country "
-            "(libphonenumber's data); other countries only when none is eligible."
+            "(libphonenumber's data); other countries only when none is eligible.",
+            examples=[True],
         ),
     ] = False
     stickiness: Annotated[
         Stickiness,
         Meta(
             description="Remember each choice, per pool (`POOL`, needs `senderPoolId`) or across the "
-            "account's pools (`ACCOUNT`), and answer it again while its sender stays eligible."
+            "account's pools (`ACCOUNT`), and answer it again while its sender stays eligible.",
+            examples=["ACCOUNT"],
         ),
     ] = Stickiness.NONE
     skip_unhealthy: Annotated[
-        bool, Meta(description="Never choose an UNHEALTHY sender; prefer HEALTHY to DEGRADED among equals.")
+        bool,
+        Meta(description="Never choose an UNHEALTHY sender; prefer HEALTHY to DEGRADED among equals.", examples=[True]),
     ] = False
     explain: Annotated[
-        bool, Meta(description="Add each result's `reasons` and, per recipient, why the other candidates lost.")
+        bool,
+        Meta(
+            description="Add each result's `reasons` and, per recipient, why the other candidates lost.",
+            examples=[True],
+        ),
     ] = False
-    dry_run: Annotated[bool, Meta(description="Choose as usual, but store no new sticky sender.")] = False
+    dry_run: Annotated[bool, Meta(description="Choose as usual, but store no new sticky sender.", examples=[True])] = (
+        False
+    )
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "recipientAddresses": [{"address": "+14155550123", "channel": "PHONE"}],

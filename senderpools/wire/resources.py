@@ -41,8 +41,6 @@ class SenderSelection(msgspec.Struct, rename="camel", kw_only=True):
         Meta(max_length=2, description="Among equally well placed senders, the first listed type present wins."),
     ] = msgspec.field(default_factory=list)
 
-    EXAMPLE: ClassVar[dict[str, Any]] = {"channelPriority": ["WHATSAPP", "SMS"], "senderTypePriority": ["TOLL_FREE"]}
-
 
 class SenderPool(msgspec.Struct, rename="camel", kw_only=True):
     """A set of sending identities. Members are listed under `/v1/SenderPools/{senderPoolId}/Senders`."""
