@@ -77,6 +77,8 @@ RESOLVE_RECIPIENT_RANGES = [
     ("+14155", 6), ("+12125", 6), ("+13105", 6), ("+16175", 6), ("+15125", 6), ("+13125", 6), ("+14165", 6),
     ("+44207", 7), ("+49301", 7), ("+33612", 6), ("+61290", 6), ("+551198", 7),
 ]  # fmt: skip
+# Returning recipients: 2,000 numbers, each sticky after its first Resolve (the steady state of a campaign).
+RESOLVE_RETURNING_RANGES = [("+14155550", 3), ("+44207946", 3)]
 RESOLVE_OPTIONS = '"geoMatch":true,"stickiness":"ACCOUNT","skipUnhealthy":true'
 
 
@@ -610,13 +612,15 @@ class Bench:
                 results.add(f"{key}_{name}_ms", (time.perf_counter() - began) * 1000)
             log(f"  first Resolve (loads the candidates): {results.values(f'{key}_cold_ms')[-1]:.0f} ms")
         lines = [f"auth {account.authorization}", f"pool {pool_id}"]
-        lines += [f"prefix {prefix} {digits}" for prefix, digits in RESOLVE_RECIPIENT_RANGES]
+        new = [f"prefix {prefix} {digits}" for prefix, digits in RESOLVE_RECIPIENT_RANGES]
+        returning = [f"prefix {prefix} {digits}" for prefix, digits in RESOLVE_RETURNING_RANGES]
+        variants = (("stock", "", new), ("smart", RESOLVE_OPTIONS, new), ("returning", RESOLVE_OPTIONS, returning))
         for rep in range(scale.reps):
             log(f"  repetition {rep + 1}/{scale.reps}")
             self.load(f"{key}_floor", floor, "/v1/floor", connections=1)
-            for variant, options in (("stock", ""), ("smart", RESOLVE_OPTIONS)):
+            for variant, options, recipients in variants:
                 data = self.workdir / f"resolve-{variant}.txt"
-                data.write_text("\n".join([*lines, f"options {options}"]) + "\n")
+                data.write_text("\n".join([*lines, *recipients, f"options {options}"]) + "\n")
                 self.load(f"{key}_{variant}", target, "/", connections=1, workload="resolve",
                           env={"BENCH_RESOLVE_DATA": str(data)})  # fmt: skip
 
@@ -838,6 +842,8 @@ def summarize(results: Results) -> dict[str, Any]:
             "workload": f"{backend}: Resolve 100 recipients (mixed countries, mostly new) against a pool of "
             f"{r.meta['scale']['resolve_senders']:,} senders; geoMatch, stickiness ACCOUNT, skipUnhealthy; 1 connection",
             "ours": f"p50 {fmt(smart_p50, '.1f')} ms, p99 {fmt(smart_p99, '.1f')} ms ({fmt(m(f'{key}_smart', 'rps'))} rps); "
+            f"{fmt(m(f'{key}_smart', 'cpu_us'), ',.0f')} us CPU/request; returning (sticky) recipients p50 "
+            f"{fmt(m(f'{key}_returning', 'p50_ms'), '.1f')} ms, p99 {fmt(m(f'{key}_returning', 'p99_ms'), '.1f')} ms; "
             f"without options p50 {fmt(m(f'{key}_stock', 'p50_ms'), '.1f')} ms, p99 {fmt(m(f'{key}_stock', 'p99_ms'), '.1f')} ms",
             "baseline": f"floor p50 {fmt(m(f'{key}_floor', 'p50_ms'), '.2f')} ms, p99 {fmt(m(f'{key}_floor', 'p99_ms'), '.2f')} ms; "
             f"first Resolve after a change (loads the candidates) {fmt(m(f'{key}_cold_ms'), ',.0f')} ms",

@@ -45,22 +45,22 @@ def recipient_hash(address: str) -> int:
 class Group:
     """Candidates in ID order, with partitions and the weighted line computed once, on first use."""
 
-    __slots__ = ("_ids", "_line", "_partitions", "senders")
+    __slots__ = ("_by_id", "_line", "_partitions", "senders")
 
     def __init__(self, senders: list[Sender]) -> None:
         self.senders = senders
         self._line: list[int] | None = None
-        self._ids: frozenset[str] | None = None
+        self._by_id: dict[str, Sender] | None = None
         self._partitions: dict[Hashable, dict[Hashable, Group]] = {}
 
     def __len__(self) -> int:
         return len(self.senders)
 
     @property
-    def ids(self) -> frozenset[str]:
-        if self._ids is None:
-            self._ids = frozenset(s.id for s in self.senders)
-        return self._ids
+    def by_id(self) -> dict[str, Sender]:
+        if self._by_id is None:
+            self._by_id = {s.id: s for s in self.senders}
+        return self._by_id
 
     @property
     def line(self) -> list[int]:
@@ -171,7 +171,7 @@ class Chooser:
         if self.explain and count > 0:
             named: list[str] = []
             if count <= EXAMPLES:
-                kept = after.ids
+                kept = after.by_id
                 named = [s.id for s in before.senders if s.id not in kept]
             self.lost.append(Loss(channel=self.channel, reason=loss, count=count, message=message, sender_ids=named))
         return after
@@ -180,7 +180,7 @@ class Chooser:
         self,
         group: Group,
         recipient: str,
-        place: Place | None,
+        place: Callable[[], Place] | None,  # the recipient's place, when geo-matching (asked for lazily)
         sticky: StickySender | None,
         options: Options,
         type_priority: Sequence[SenderType],
@@ -190,18 +190,18 @@ class Chooser:
         if not group:
             return None
         eligible, remembered = group, sticky is not None
-        if sticky is not None and sticky.sender_id not in group.ids:
+        if sticky is not None and sticky.sender_id not in group.by_id:
             self.because(
                 ReasonCode.STICKY_NOT_ELIGIBLE,
                 f"The recipient's sticky sender {sticky.sender_id} is not a candidate here; it stays sticky.",
             )
         elif sticky is not None:
-            winner = next(s for s in group.senders if s.id == sticky.sender_id)
+            winner = group.by_id[sticky.sender_id]
             self.because(ReasonCode.STICKY, f"The recipient's sticky sender since {timestamp(sticky.created_ms)}.")
             self.narrow(group, Group([winner]), LossCode.NOT_STICKY, "The recipient's sticky sender comes first.")
             return Choice(winner, eligible, True, remembered, self.reasons, self.lost)
         if place is not None:
-            group = self._geo(group, place)
+            group = self._geo(group, place())
         for kind in type_priority:
             preferred = group.part("type", _type, kind)
             if preferred:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from msgspec import UNSET
 
@@ -14,7 +15,7 @@ from senderpools.errors import Conflict, FieldError, InvalidRequest, NotFound, W
 from senderpools.records import ACCOUNT_SCOPE, SenderChanges, SenderFilter, StickySender
 from senderpools.service.paging import PageRequest
 from senderpools.service.rules import check_addresses, repeats
-from senderpools.service.selection import CandidateSet, Choice, Chooser, Group, Options, timestamp
+from senderpools.service.selection import CandidateSet, Choice, Chooser, Options, timestamp
 from senderpools.store import Store
 from senderpools.wire.bodies import RecipientAddress, RegisterSenderRequest
 from senderpools.wire.encoding import Listed, Rendered
@@ -242,8 +243,9 @@ class SenderService:
                 (c for c in channels_for(recipient.channel) if c in wanted and candidates.channel(c)),
                 key=rank.__getitem__,
             )
-            place = phone_place(recipient.address) if options.geo_match and recipient.channel not in (
-                Channel.EMAIL, Channel.PUSH) else None  # fmt: skip
+            # A sticky answer needs no place: libphonenumber is asked only when geo-matching decides.
+            geo = options.geo_match and recipient.channel not in (Channel.EMAIL, Channel.PUSH)
+            place = partial(phone_place, recipient.address) if geo else None
             lost = []
             position = 0
             for channel in usable:
@@ -340,7 +342,7 @@ class SenderService:
             if choice.remembered or mapping is None:
                 continue
             if mapping.sender_id != choice.sender.id:  # another request chose first: its choice stands
-                winner = _member(choice.eligible, mapping.sender_id)
+                winner = choice.eligible.by_id.get(mapping.sender_id)
                 if winner is not None:
                     reasons = [
                         Reason(
@@ -377,10 +379,6 @@ class SenderService:
         """Forget the recipient's sticky senders (in one scope: a pool ID or ``ACCOUNT``; or all)."""
         stored_scope = ACCOUNT_SCOPE if scope == "ACCOUNT" else scope
         return await self._store.clear_sticky_senders(account, recipient, stored_scope)
-
-
-def _member(group: Group, sender_id: str) -> Sender | None:
-    return next((s for s in group.senders if s.id == sender_id), None) if sender_id in group.ids else None
 
 
 def _pool_not_found(pool_id: str | None) -> NotFound:
