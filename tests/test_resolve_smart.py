@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
 from senderpools.composition import create_app
+from senderpools.store import open_store
 from tests.conftest import Account, Server, make_settings
+from tests.nodes import query
 from tests.test_rate_limit_shared import empty_url, only_first_migration, populate_at_0001
 from tests.test_resolve import resolve
 from tests.test_senders import expect_error
@@ -368,3 +371,41 @@ def test_every_resolve_option_is_documented_with_an_example(server: Server) -> N
     resolve = document["paths"]["/v1/Senders/Resolve"]["post"]
     assert resolve["requestBody"]["content"]["application/json"]["example"]["geoMatch"] is True
     assert {"get", "delete"} <= set(document["paths"]["/v1/Senders/StickySenders"])
+
+
+# -- indexes -----------------------------------------------------------------------------------------
+STICKY_LOOKUPS = {  # the store's statements on sticky_senders, by what they serve
+    "resolve": "SELECT sender_id FROM sticky_senders WHERE account_sid = {0} AND scope = {1} AND recipient IN ({2}, {3})",
+    "release": "SELECT 1 FROM sticky_senders WHERE sender_id = {0}",
+    "recipient": "SELECT 1 FROM sticky_senders WHERE account_sid = {0} AND recipient = {1}",
+    "pool purge": "SELECT 1 FROM sticky_senders WHERE account_sid = {0} AND scope = {1} LIMIT 10",
+}
+
+
+def test_sticky_sender_lookups_use_an_index_never_a_scan(backend: str, database_url: str) -> None:
+    asyncio.run(_migrate(database_url))
+    for name, sql in STICKY_LOOKUPS.items():
+        statement = sql.format("'AC1'", "'x'", "'y'", "'z'")
+        if backend == "sqlite":
+            plan = " ".join(str(row[-1]) for row in query(database_url, "EXPLAIN QUERY PLAN " + statement))
+            assert plan.startswith("SEARCH") and "SCAN" not in plan, (name, plan)
+        else:  # with sequential scans priced out, the planner must find an index for the lookup
+            plan = asyncio.run(_postgres_plan(database_url, statement))
+            assert "Index" in plan and "Seq Scan" not in plan, (name, plan)
+
+
+async def _migrate(url: str) -> None:
+    store = open_store(url)
+    try:
+        await store.migrate()
+    finally:
+        await store.close()
+
+
+async def _postgres_plan(url: str, statement: str) -> str:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("SET enable_seqscan = off")
+        return " ".join(row[0] for row in await connection.fetch("EXPLAIN " + statement))
+    finally:
+        await connection.close()
