@@ -57,6 +57,7 @@ def build(settings: Settings) -> Parts:
         settings.worker_poll_interval,
         idempotency_ttl=settings.idempotency_ttl,
         pacer=None if controls is None else OperationPacer(controls.service),
+        sticky_ttl=settings.sticky_ttl,
     )
     services = Services(
         pools=SenderPoolService(store, worker.wake if settings.run_worker else lambda: None),

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
+from senderpools import ids
 from senderpools.composition import create_app
 from senderpools.store import open_store
 from tests.conftest import Account, Server, make_settings
@@ -330,6 +331,10 @@ def test_sticky_senders_expire_after_the_ttl(short_lived: Account) -> None:
     assert codes(result)[-1] == "STICKY_CREATED"  # the expired mapping was replaced
     (renewed,) = sticky_of(account, "+12125550123")
     assert renewed["createdAt"] > mapping["createdAt"]
+    # The worker purges expired ones (about once a minute): here, by hand.
+    server = Server(account.client, make_settings(Path("."), sticky_ttl=1.0))
+    assert server.call(server.store.purge_sticky_senders, ids.now_ms() + 1, 1000) == 1
+    assert sticky_of(account, "+12125550123") == []
 
 
 # -- migration 0008 --------------------------------------------------------------------------------

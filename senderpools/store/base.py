@@ -249,6 +249,10 @@ class Store(abc.ABC):
         afterwards for those keys, whoever wrote them (two nodes choosing at once agree on one)."""
 
     @abc.abstractmethod
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        """Delete up to ``limit`` sticky senders made before ``expired_before_ms``; returns how many."""
+
+    @abc.abstractmethod
     async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
         """Every mapping of the recipient (scopes of deleted pools left out), by scope and channel."""
 

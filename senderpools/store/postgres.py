@@ -725,6 +725,16 @@ class PostgresStore(Store):
                 kept += await self._sticky(db, account, scope, recipients, None)
             return kept
 
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        rows = await self._fetch(
+            "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+            " (SELECT account_sid, scope, recipient, channel FROM sticky_senders WHERE created_at < $1 LIMIT $2)"
+            " RETURNING 1",
+            expired_before_ms,
+            limit,
+        )
+        return len(rows)
+
     async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
         rows = await self._fetch(
             "SELECT k.scope, k.recipient, k.channel, k.sender_id, k.created_at FROM sticky_senders k"

@@ -668,6 +668,14 @@ class SQLiteStore(Store):
                 kept += self._sticky(db, account, scope, recipients, None)
             return kept
 
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        with self._transaction() as db:
+            return db.execute(
+                "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+                " (SELECT account_sid, scope, recipient, channel FROM sticky_senders WHERE created_at < ? LIMIT ?)",
+                (expired_before_ms, limit),
+            ).rowcount
+
     async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
         rows = self._db.execute(
             "SELECT k.scope, k.recipient, k.channel, k.sender_id, k.created_at FROM sticky_senders k"

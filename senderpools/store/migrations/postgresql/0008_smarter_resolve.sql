@@ -27,6 +27,8 @@ CREATE TABLE sticky_senders (
 );
 CREATE INDEX sticky_senders_by_sender ON sticky_senders (sender_id);
 CREATE INDEX sticky_senders_by_recipient ON sticky_senders (account_sid, recipient);
+-- Expired sticky senders are purged by age (SENDERPOOLS_STICKY_TTL).
+CREATE INDEX sticky_senders_by_age ON sticky_senders (created_at);
 
 -- Versions of what Resolve chooses from, so that every node may keep candidates in memory and know
 -- when they changed: one row per account (its senders) and per pool (its members), bumped in the same
