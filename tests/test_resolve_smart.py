@@ -307,7 +307,7 @@ def test_deleted_pools_take_their_sticky_senders(server: Server, account: Accoun
     assert account.delete(f"/v1/SenderPools/{pool_id}").status_code == 202
     assert sticky_of(account, "+12125550123") == []  # hidden at once, purged in the background
     deadline = time.monotonic() + 10
-    while server.call(server.store.sticky_senders, account.account_sid, pool_id, ["+12125550123"], None):
+    while server.call(server.store.sticky_senders, account.account_sid, pool_id, ["+12125550123"]):
         assert time.monotonic() < deadline
         time.sleep(0.05)
 

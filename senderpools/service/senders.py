@@ -231,10 +231,10 @@ class SenderService:
         fresh_after = now - self._sticky_ttl_ms if self._sticky_ttl_ms else None
         remembered: dict[tuple[str, Channel], StickySender] = {}
         if options.stickiness is not Stickiness.NONE and candidates.size:
-            found = await self._store.sticky_senders(
-                account, sticky_scope, sorted({r.address for r in recipients}), fresh_after
-            )
-            remembered = {(m.recipient, m.channel): m for m in found}
+            found = await self._store.sticky_senders(account, sticky_scope, sorted({r.address for r in recipients}))
+            remembered = {
+                (m.recipient, m.channel): m for m in found if fresh_after is None or m.created_ms >= fresh_after
+            }
         type_priority = selection.sender_type_priority if selection is not None else []
         chosen: list[tuple[Recipient, Channel, int, Choice]] = []
         explanations = []

@@ -235,10 +235,9 @@ class Store(abc.ABC):
         have, read in one snapshot; None when the pool does not exist."""
 
     @abc.abstractmethod
-    async def sticky_senders(
-        self, account: str, scope: str, recipients: Sequence[str], created_after_ms: int | None
-    ) -> list[StickySender]:
-        """The mappings of these recipients in ``scope`` (an index lookup), not older than ``created_after_ms``."""
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        """The mappings of these recipients in ``scope``, expired or not: one primary-key lookup (a condition
+        on their age would let a planner prefer the age index, and scan)."""
 
     @abc.abstractmethod
     async def stick(

@@ -44,6 +44,7 @@ from senderpools.store.rows import (
     RENDERED_TABLES,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
+    STICKY_COLUMNS,
     Args,
     doc_column,
     encode_tags,
@@ -680,23 +681,18 @@ class PostgresStore(Store):
             sql += f" AND s.status = {args.add(str(SenderStatus.ACTIVATED))} ORDER BY s.id"
             return Candidates(scope.version, [sender_from_row(row) for row in await db.fetch(sql, *args)])
 
-    async def sticky_senders(
-        self, account: str, scope: str, recipients: Sequence[str], created_after_ms: int | None
-    ) -> list[StickySender]:
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
         pool = await self._connections()
         async with pool.acquire() as db:
-            return await self._sticky(db, account, scope, recipients, created_after_ms)
+            return await self._sticky(db, account, scope, recipients)
 
-    async def _sticky(
-        self, db: Any, account: str, scope: str, recipients: Sequence[str], after_ms: int | None
-    ) -> list[StickySender]:
+    async def _sticky(self, db: Any, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
         rows = await db.fetch(
-            "SELECT scope, recipient, channel, sender_id, created_at FROM sticky_senders"
-            " WHERE account_sid = $1 AND scope = $2 AND recipient = ANY($3::text[]) AND created_at >= $4",
+            f"SELECT {STICKY_COLUMNS} FROM sticky_senders"
+            " WHERE account_sid = $1 AND scope = $2 AND recipient = ANY($3::text[])",
             account,
             scope,
             list(recipients),
-            -1 if after_ms is None else after_ms,
         )
         return [sticky_from_row(row) for row in rows]
 
@@ -722,7 +718,7 @@ class PostgresStore(Store):
             )
             kept, others = unwritten(mappings, {(row[0], row[1], row[2]) for row in rows})
             for scope, recipients in others.items():
-                kept += await self._sticky(db, account, scope, recipients, None)
+                kept += await self._sticky(db, account, scope, recipients)
             return kept
 
     async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:

@@ -40,6 +40,7 @@ from senderpools.store.rows import (
     RENDERED_TABLES,
     SENDER_COLUMNS,
     SENDER_INSERT,
+    STICKY_COLUMNS,
     Args,
     doc_column,
     encode_tags,
@@ -628,21 +629,17 @@ class SQLiteStore(Store):
         finally:
             db.execute("COMMIT")
 
-    async def sticky_senders(
-        self, account: str, scope: str, recipients: Sequence[str], created_after_ms: int | None
-    ) -> list[StickySender]:
-        return self._sticky(self._db, account, scope, recipients, created_after_ms)
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        return self._sticky(self._db, account, scope, recipients)
 
     def _sticky(
-        self, db: sqlite3.Connection, account: str, scope: str, recipients: Sequence[str], after_ms: int | None
+        self, db: sqlite3.Connection, account: str, scope: str, recipients: Sequence[str]
     ) -> list[StickySender]:
         args = Args(account, scope)
         sql = (
-            "SELECT scope, recipient, channel, sender_id, created_at FROM sticky_senders"
+            f"SELECT {STICKY_COLUMNS} FROM sticky_senders"
             f" WHERE account_sid = ? AND scope = ? AND recipient IN ({', '.join(args.add(r) for r in recipients)})"
         )
-        if after_ms is not None:
-            sql += f" AND created_at >= {args.add(after_ms)}"
         return [sticky_from_row(row) for row in db.execute(sql, args)]
 
     async def stick(
@@ -665,7 +662,7 @@ class SQLiteStore(Store):
             }
             kept, others = unwritten(mappings, stored)
             for scope, recipients in others.items():
-                kept += self._sticky(db, account, scope, recipients, None)
+                kept += self._sticky(db, account, scope, recipients)
             return kept
 
     async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
