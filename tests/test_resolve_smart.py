@@ -383,7 +383,7 @@ STICKY_LOOKUPS = {  # the store's statements on sticky_senders, by what they ser
     "resolve": "SELECT sender_id FROM sticky_senders WHERE account_sid = {0} AND scope = {1} AND recipient IN ({2}, {3})",
     "release": "SELECT 1 FROM sticky_senders WHERE sender_id = {0}",
     "recipient": "SELECT 1 FROM sticky_senders WHERE account_sid = {0} AND recipient = {1}",
-    "pool purge": "SELECT 1 FROM sticky_senders WHERE account_sid = {0} AND scope = {1} LIMIT 10",
+    "expiry": "SELECT 1 FROM sticky_senders WHERE created_at < 5 LIMIT 10",
 }
 
 

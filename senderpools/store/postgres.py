@@ -707,7 +707,7 @@ class PostgresStore(Store):
             rows = await db.fetch(
                 "INSERT INTO sticky_senders AS k (account_sid, scope, recipient, channel, sender_id, created_at)"
                 " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
-                f" ON CONFLICT (account_sid, scope, recipient, channel) DO {on_conflict}"
+                f" ON CONFLICT (account_sid, recipient, scope, channel) DO {on_conflict}"
                 " RETURNING scope, recipient, channel",
                 account,
                 [m.scope for m in mappings],

@@ -655,7 +655,7 @@ class SQLiteStore(Store):
                 for row in db.execute(
                     "INSERT INTO sticky_senders (account_sid, scope, recipient, channel, sender_id, created_at)"
                     f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?)'] * len(rows))}"
-                    f" ON CONFLICT (account_sid, scope, recipient, channel) DO {on_conflict}"
+                    f" ON CONFLICT (account_sid, recipient, scope, channel) DO {on_conflict}"
                     " RETURNING scope, recipient, channel",
                     [value for row in rows for value in row],
                 ).fetchall()

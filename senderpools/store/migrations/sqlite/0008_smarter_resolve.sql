@@ -13,9 +13,10 @@ CREATE INDEX senders_by_place ON senders (account_sid, channel, country, area_co
 ALTER TABLE pools ADD COLUMN selection TEXT;
 
 -- Durable sticky senders: the sender Resolve chose for a recipient on a channel, per scope (a pool ID,
--- or '*' for the whole account). The primary key serves every lookup of a Resolve (account, scope,
--- recipients) and makes concurrent first choices agree (one insert wins, the others read it back).
--- A deleted sender takes its mappings with it; deactivation and removal from a pool delete theirs.
+-- or '*' for the whole account). The primary key serves every lookup: a Resolve's (account, its
+-- recipients, scope) and one recipient's list; and it makes concurrent first choices agree (one insert
+-- wins, the others read it back). A deleted sender takes its mappings with it; deactivation and removal
+-- from a pool delete theirs (by sender); expired ones (SENDERPOOLS_STICKY_TTL) go by age.
 CREATE TABLE sticky_senders (
     account_sid TEXT NOT NULL,
     scope       TEXT NOT NULL,
@@ -23,11 +24,9 @@ CREATE TABLE sticky_senders (
     channel     TEXT NOT NULL,
     sender_id   TEXT NOT NULL REFERENCES senders (id) ON DELETE CASCADE,
     created_at  INTEGER NOT NULL,
-    PRIMARY KEY (account_sid, scope, recipient, channel)
+    PRIMARY KEY (account_sid, recipient, scope, channel)
 ) WITHOUT ROWID;
 CREATE INDEX sticky_senders_by_sender ON sticky_senders (sender_id);
-CREATE INDEX sticky_senders_by_recipient ON sticky_senders (account_sid, recipient);
--- Expired sticky senders are purged by age (SENDERPOOLS_STICKY_TTL).
 CREATE INDEX sticky_senders_by_age ON sticky_senders (created_at);
 
 -- Versions of what Resolve chooses from, so that every node may keep candidates in memory and know
