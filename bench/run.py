@@ -80,6 +80,7 @@ RESOLVE_RECIPIENT_RANGES = [
 # Returning recipients: 2,000 numbers, each sticky after its first Resolve (the steady state of a campaign).
 RESOLVE_RETURNING_RANGES = [("+14155550", 3), ("+44207946", 3)]
 RESOLVE_OPTIONS = '"geoMatch":true,"stickiness":"ACCOUNT","skipUnhealthy":true'
+RESOLVE_GEO_OPTIONS = '"geoMatch":true,"skipUnhealthy":true'  # the same without stickiness: nothing stored
 
 
 def log(message: str) -> None:
@@ -614,7 +615,12 @@ class Bench:
         lines = [f"auth {account.authorization}", f"pool {pool_id}"]
         new = [f"prefix {prefix} {digits}" for prefix, digits in RESOLVE_RECIPIENT_RANGES]
         returning = [f"prefix {prefix} {digits}" for prefix, digits in RESOLVE_RETURNING_RANGES]
-        variants = (("stock", "", new), ("smart", RESOLVE_OPTIONS, new), ("returning", RESOLVE_OPTIONS, returning))
+        variants = (
+            ("stock", "", new),
+            ("geo", RESOLVE_GEO_OPTIONS, new),
+            ("smart", RESOLVE_OPTIONS, new),
+            ("returning", RESOLVE_OPTIONS, returning),
+        )
         for rep in range(scale.reps):
             log(f"  repetition {rep + 1}/{scale.reps}")
             self.load(f"{key}_floor", floor, "/v1/floor", connections=1)
@@ -842,7 +848,8 @@ def summarize(results: Results) -> dict[str, Any]:
             "workload": f"{backend}: Resolve 100 recipients (mixed countries, mostly new) against a pool of "
             f"{r.meta['scale']['resolve_senders']:,} senders; geoMatch, stickiness ACCOUNT, skipUnhealthy; 1 connection",
             "ours": f"p50 {fmt(smart_p50, '.1f')} ms, p99 {fmt(smart_p99, '.1f')} ms ({fmt(m(f'{key}_smart', 'rps'))} rps); "
-            f"{fmt(m(f'{key}_smart', 'cpu_us'), ',.0f')} us CPU/request; returning (sticky) recipients p50 "
+            f"{fmt(m(f'{key}_smart', 'cpu_us'), ',.0f')} us CPU/request; the same without stickiness (nothing stored) "
+            f"p50 {fmt(m(f'{key}_geo', 'p50_ms'), '.1f')} ms, p99 {fmt(m(f'{key}_geo', 'p99_ms'), '.1f')} ms; returning (sticky) recipients p50 "
             f"{fmt(m(f'{key}_returning', 'p50_ms'), '.1f')} ms, p99 {fmt(m(f'{key}_returning', 'p99_ms'), '.1f')} ms; "
             f"without options p50 {fmt(m(f'{key}_stock', 'p50_ms'), '.1f')} ms, p99 {fmt(m(f'{key}_stock', 'p99_ms'), '.1f')} ms",
             "baseline": f"floor p50 {fmt(m(f'{key}_floor', 'p50_ms'), '.2f')} ms, p99 {fmt(m(f'{key}_floor', 'p99_ms'), '.2f')} ms; "
