@@ -20,7 +20,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from starlette.testclient import TestClient
 
 from senderpools.clock import to_datetime
@@ -82,6 +89,11 @@ class ResolveMachine(RuleBasedStateMachine):
             del self.sticky[key]
 
     # -- rules ---------------------------------------------------------------------------------------
+    @initialize(data=st.data())
+    def a_sender_in_every_place(self, data: st.DataObject) -> None:
+        """Every run starts with candidates, so that its Resolves have something to choose from."""
+        self.register(SENDER_PREFIXES, data)
+
     @rule(prefixes=st.lists(st.sampled_from(SENDER_PREFIXES), min_size=1, max_size=4), data=st.data())
     def register(self, prefixes: list[str], data: st.DataObject) -> None:
         body = []
