@@ -60,10 +60,11 @@ def build(settings: Settings) -> Parts:
         settings.worker_poll_interval,
         idempotency_ttl=settings.idempotency_ttl,
         pacer=None if controls is None else OperationPacer(controls.service),
+        sticky_ttl=settings.sticky_ttl,
     )
     services = Services(
         pools=SenderPoolService(store, worker.wake if settings.run_worker else lambda: None),
-        senders=SenderService(store),
+        senders=SenderService(store, settings.sticky_ttl, settings.resolve_cache_senders),
         credentials=CredentialVerifier(store, settings.auth_cache_ttl),
         limiter=make_limiter(settings.rate_limit_scope, store, settings.rate_limit, settings.rate_burst),
         idempotency=IdempotencyKeys(store, settings.idempotency_ttl, settings.idempotency_lease),

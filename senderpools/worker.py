@@ -35,6 +35,7 @@ class OperationWorker:
         operations_per_round: int = 32,
         idempotency_ttl: float = 86_400.0,
         pacer: Pacer | None = None,
+        sticky_ttl: float = 0.0,
     ) -> None:
         self._store = store
         self._batch_size = batch_size
@@ -43,6 +44,7 @@ class OperationWorker:
         self._wake = asyncio.Event()
         self._idempotency_ttl_ms = int(idempotency_ttl * 1000)
         self._next_key_purge = 0.0
+        self._sticky_ttl_ms = int(sticky_ttl * 1000)  # 0: sticky senders never expire
         self._pacer = pacer
 
     def wake(self) -> None:
@@ -52,13 +54,16 @@ class OperationWorker:
     async def run_once(self) -> int:
         """One round: a batch from each operation with work (round-robin, so a big operation does not
         starve small ones; with a pacer, only what test controls' pacing allows), then a batch of
-        deleted-pool cleanup and, about once a minute, of expired idempotency keys. Returns the number
+        deleted-pool cleanup and, about once a minute, of expired idempotency keys (and sticky senders). Returns the number
         of rows handled."""
         handled = await self._apply_batches()
         handled += await self._store.purge_deleted_pools(self._batch_size)
         if time.monotonic() >= self._next_key_purge:  # expired idempotency keys, about once a minute
             expired_before = ids.now_ms() - self._idempotency_ttl_ms
             purged = await self._store.purge_idempotency_keys(expired_before, self._batch_size)
+            if self._sticky_ttl_ms:  # and expired sticky senders
+                expired = ids.now_ms() - self._sticky_ttl_ms
+                purged = max(purged, await self._store.purge_sticky_senders(expired, self._batch_size))
             self._next_key_purge = time.monotonic() + (0 if purged == self._batch_size else 60)
         return handled
 

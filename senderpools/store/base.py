@@ -15,17 +15,20 @@ from typing import Any, TypeVar
 
 from senderpools.errors import RETRY_AFTER_UNAVAILABLE, ServiceUnavailable
 from senderpools.records import (
+    Candidates,
     Credential,
     IdempotencyRecord,
     OperationRecord,
     Pacing,
+    ResolveScope,
     SenderChanges,
     SenderFilter,
+    StickySender,
     Window,
 )
 from senderpools.wire.encoding import Listed
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderSelection
 
 log = logging.getLogger("senderpools.store")
 S = TypeVar("S", bound=type)
@@ -123,8 +126,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def update_pool(
-        self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int
-    ) -> bool: ...
+        self,
+        account: str,
+        pool_id: str,
+        name: str | None,
+        tags: Tags | None,
+        now_ms: int,
+        selection: SenderSelection | None = None,
+    ) -> bool:
+        """Change what is not None (``selection`` replaces the pool's whole selection preferences)."""
 
     @abc.abstractmethod
     async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
@@ -254,13 +264,50 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def delete_sender(self, account: str, sender_id: str) -> bool:
-        """Delete the sender and its memberships."""
+        """Delete the sender, its memberships and its sticky mappings."""
 
     @abc.abstractmethod
     async def eligible_senders(
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
     ) -> list[Sender]:
         """ACTIVATED senders on ``channels``, within the pool and/or among the addresses if given."""
+
+    # -- resolution ----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def resolve_scope(self, account: str, pool_id: str | None) -> ResolveScope | None:
+        """The version of the candidates in the pool (or the whole inventory) and the pool's selection
+        preferences, in one read; None when the pool does not exist. Every change to a sender of the
+        account, or to the pool's members, changes the version in the same transaction."""
+
+    @abc.abstractmethod
+    async def resolve_candidates(self, account: str, pool_id: str | None) -> Candidates | None:
+        """Every ACTIVATED sender of the pool (or the inventory), ordered by ID, with the version they
+        have, read in one snapshot; None when the pool does not exist."""
+
+    @abc.abstractmethod
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        """The mappings of these recipients in ``scope``, expired or not: one primary-key lookup (a condition
+        on their age would let a planner prefer the age index, and scan)."""
+
+    @abc.abstractmethod
+    async def stick(
+        self, account: str, mappings: Sequence[StickySender], expired_before_ms: int | None
+    ) -> list[StickySender]:
+        """Store new mappings, each unless one exists for its (scope, recipient, channel) that was created
+        at or after ``expired_before_ms`` (an older one is replaced); returns the mappings stored
+        afterwards for those keys, whoever wrote them (two nodes choosing at once agree on one)."""
+
+    @abc.abstractmethod
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        """Delete up to ``limit`` sticky senders made before ``expired_before_ms``; returns how many."""
+
+    @abc.abstractmethod
+    async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
+        """Every mapping of the recipient (scopes of deleted pools left out), by scope and channel."""
+
+    @abc.abstractmethod
+    async def clear_sticky_senders(self, account: str, recipient: str, scope: str | None) -> int:
+        """Delete the recipient's mappings (in one scope, or all); returns how many."""
 
     # -- rate limiting -----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -19,13 +19,17 @@ from typing import Any
 import asyncpg
 
 from senderpools.records import (
+    ACCOUNT_SCOPE,
+    Candidates,
     Credential,
     IdempotencyRecord,
     OperationKind,
     OperationRecord,
     Pacing,
+    ResolveScope,
     SenderChanges,
     SenderFilter,
+    StickySender,
     Window,
 )
 from senderpools.store.base import Store, log, retry_later_on
@@ -38,6 +42,7 @@ from senderpools.store.rows import (
     RENDERED_TABLES,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
+    STICKY_COLUMNS,
     Args,
     doc_column,
     encode_tags,
@@ -48,16 +53,23 @@ from senderpools.store.rows import (
     migration_scripts,
     operation_from_row,
     operation_listed,
+    placed,
     pool_from_row,
     pool_row,
+    selection_column,
+    selection_from_column,
     sender_from_row,
     sender_row,
+    sticky_conflict,
+    sticky_from_row,
+    unwritten,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderSelection
 
 _MIGRATION_LOCK = 0x5E4D_E290  # pg_advisory_xact_lock key: one node migrates, the others wait
+_RERENDERED_BY = {"0005", "0008"}  # migrations after which every pool and sender is rendered again
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -115,22 +127,38 @@ class PostgresStore(Store):
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT)"
             )
             done = {row[0] for row in await db.fetch("SELECT version FROM schema_migrations")}
+            applied = set()
             for version, script in migration_scripts("postgresql"):
                 if version not in done:
                     await db.execute(script)
-                    if version == "0005":
-                        await self._render_docs(db)
+                    applied.add(version)
                     await db.execute(
                         "INSERT INTO schema_migrations VALUES ($1, (extract(epoch from now()) * 1000)::bigint)",
                         version,
                     )
+            if "0008" in applied:
+                await self._place_senders(db)
+            if applied & _RERENDERED_BY:
+                await self._render_docs(db)
             await db.execute(
                 "INSERT INTO server_settings (name, value) VALUES ('page_token_key', $1) ON CONFLICT DO NOTHING",
                 os.urandom(32),
             )
 
+    async def _place_senders(self, db: asyncpg.Connection) -> None:
+        """Store the place of every sender registered before senders had one (migration 0008)."""
+        last = ""
+        while rows := await db.fetch(
+            "SELECT id, channel, address FROM senders WHERE id > $1 ORDER BY id LIMIT 1000", last
+        ):
+            await db.executemany(
+                "UPDATE senders SET country = $1, area_code = $2, time_zone = $3, sender_type = $4 WHERE id = $5",
+                [placed(row) for row in rows],
+            )
+            last = rows[-1][0]
+
     async def _render_docs(self, db: asyncpg.Connection) -> None:
-        """Store the JSON of every pool and sender written before docs were kept (migration 0005)."""
+        """Store the JSON of every pool and sender as the latest schema renders it (migrations 0005, 0008)."""
         for table, columns, from_row in RENDERED_TABLES:
             last = ""
             while rows := await db.fetch(f"SELECT {columns} FROM {table} WHERE id > $1 ORDER BY id LIMIT 1000", last):
@@ -268,17 +296,25 @@ class PostgresStore(Store):
         sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
         return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
 
-    async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
+    async def update_pool(
+        self,
+        account: str,
+        pool_id: str,
+        name: str | None,
+        tags: Tags | None,
+        now_ms: int,
+        selection: SenderSelection | None = None,
+    ) -> bool:
+        args = Args(name, None if tags is None else encode_tags(tags), now_ms, numbered=True)
+        sets = "name = coalesce($1, name), tags = coalesce($2, tags), updated_at = $3"
+        if selection is not None:
+            sets += f", selection = {args.add(selection_column(selection))}"
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             row = await db.fetchrow(
-                "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags), updated_at = $3"
-                f" WHERE id = $4 AND account_sid = $5 AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
-                name,
-                None if tags is None else encode_tags(tags),
-                now_ms,
-                pool_id,
-                account,
+                f"UPDATE pools SET {sets} WHERE id = {args.add(pool_id)} AND account_sid = {args.add(account)}"
+                f" AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
+                *args,
             )
             if row is None:
                 return False
@@ -364,14 +400,20 @@ class PostgresStore(Store):
             return True
 
     async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool:
-        row = await self._fetchrow(
-            "DELETE FROM pool_members m USING pools p WHERE m.pool_id = $1 AND m.sender_id = $2"
-            " AND p.id = m.pool_id AND p.account_sid = $3 AND p.deleted_at IS NULL RETURNING 1",
-            pool_id,
-            sender_id,
-            account,
-        )
-        return row is not None
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            row = await db.fetchrow(
+                "DELETE FROM pool_members m USING pools p WHERE m.pool_id = $1 AND m.sender_id = $2"
+                " AND p.id = m.pool_id AND p.account_sid = $3 AND p.deleted_at IS NULL RETURNING 1",
+                pool_id,
+                sender_id,
+                account,
+            )
+            if row is None:
+                return False
+            await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1 AND scope = $2", sender_id, pool_id)
+            await _bump(db, pool_id)
+            return True
 
     # -- operations --------------------------------------------------------------------------------
     async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None:
@@ -441,6 +483,8 @@ class PostgresStore(Store):
                     candidates,
                 )
             }
+            if inserted:
+                await _bump(db, pool_id)
             outcomes = [ItemOutcome.for_sender(sid in existing, sid not in inserted) for sid in ids]
             await db.execute(
                 "UPDATE operation_items AS i SET outcome = u.outcome, updated_at = $2"
@@ -468,18 +512,34 @@ class PostgresStore(Store):
     async def purge_deleted_pools(self, batch_size: int) -> int:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            row = await db.fetchrow("SELECT id FROM pools WHERE deleted_at IS NOT NULL LIMIT 1 FOR UPDATE SKIP LOCKED")
+            row = await db.fetchrow(
+                "SELECT id, account_sid FROM pools WHERE deleted_at IS NOT NULL LIMIT 1 FOR UPDATE SKIP LOCKED"
+            )
             if row is None:
                 return 0
-            removed = await db.fetch(
-                "DELETE FROM pool_members WHERE pool_id = $1 AND sender_id IN"
-                " (SELECT sender_id FROM pool_members WHERE pool_id = $1 LIMIT $2) RETURNING 1",
-                row[0],
-                batch_size,
+            removed = len(
+                await db.fetch(
+                    "DELETE FROM pool_members WHERE pool_id = $1 AND sender_id IN"
+                    " (SELECT sender_id FROM pool_members WHERE pool_id = $1 LIMIT $2) RETURNING 1",
+                    row[0],
+                    batch_size,
+                )
             )
-            if len(removed) < batch_size:
+            if removed < batch_size:  # then the pool's sticky senders, then the pool itself
+                removed += len(
+                    await db.fetch(
+                        "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+                        " (SELECT account_sid, scope, recipient, channel FROM sticky_senders"
+                        " WHERE account_sid = $1 AND scope = $2 LIMIT $3) RETURNING 1",
+                        row[1],
+                        row[0],
+                        batch_size - removed,
+                    )
+                )
+            if removed < batch_size:
                 await db.execute("DELETE FROM pools WHERE id = $1", row[0])
-            return max(len(removed), 1)
+                await db.execute("DELETE FROM resolve_versions WHERE key = $1", row[0])
+            return max(removed, 1)
 
     async def list_operation_items(
         self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
@@ -520,6 +580,7 @@ class PostgresStore(Store):
         try:
             async with pool.acquire() as db, db.transaction():
                 await db.copy_records_to_table("senders", columns=SENDER_INSERT_COLUMNS, records=records)
+                await _bump(db, account)
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)
@@ -565,6 +626,10 @@ class PostgresStore(Store):
             sets.append(f"status = {args.add(str(changes.status))}")
         if changes.tags is not None:
             sets.append(f"tags = {args.add(encode_tags(changes.tags))}")
+        if changes.weight is not None:
+            sets.append(f"weight = {args.add(changes.weight)}")
+        if changes.health is not None:
+            sets.append(f"health = {args.add(str(changes.health))}")
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             row = await db.fetchrow(
@@ -576,13 +641,21 @@ class PostgresStore(Store):
                 return None
             docs = views(sender_from_row(row))
             await db.execute("UPDATE senders SET doc = $1, xdoc = $2 WHERE id = $3", *docs, sender_id)
+            if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
+                await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1", sender_id)
+            await _bump(db, account)
         return docs[extended]
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
-        row = await self._fetchrow(
-            "DELETE FROM senders WHERE id = $1 AND account_sid = $2 RETURNING 1", sender_id, account
-        )
-        return row is not None
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():  # memberships and sticky senders go too (CASCADE)
+            row = await db.fetchrow(
+                "DELETE FROM senders WHERE id = $1 AND account_sid = $2 RETURNING 1", sender_id, account
+            )
+            if row is None:
+                return False
+            await _bump(db, account)
+            return True
 
     async def eligible_senders(
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
@@ -599,6 +672,113 @@ class PostgresStore(Store):
         if addresses is not None:
             sql += f" AND s.address = ANY({args.add(list(addresses))}::text[])"
         return [sender_from_row(row) for row in await self._fetch(sql + " ORDER BY s.id", *args)]
+
+    # -- resolution ----------------------------------------------------------------------------------
+    async def _resolve_scope(self, db: Any, account: str, pool_id: str | None) -> ResolveScope | None:
+        live = "FROM pools WHERE id = $2 AND account_sid = $1 AND deleted_at IS NULL"
+        row = await db.fetchrow(
+            f"SELECT EXISTS (SELECT 1 {live}), (SELECT selection {live}),"
+            " (SELECT version FROM resolve_versions WHERE key = $1),"
+            " (SELECT version FROM resolve_versions WHERE key = $2)",
+            account,
+            pool_id,
+        )
+        if pool_id is None:
+            return ResolveScope((row[2] or 0, 0))
+        if not row[0]:
+            return None
+        return ResolveScope((row[2] or 0, row[3] or 0), selection_from_column(row[1]))
+
+    async def resolve_scope(self, account: str, pool_id: str | None) -> ResolveScope | None:
+        pool = await self._connections()
+        async with pool.acquire() as db:
+            return await self._resolve_scope(db, account, pool_id)
+
+    async def resolve_candidates(self, account: str, pool_id: str | None) -> Candidates | None:
+        pool = await self._connections()
+        # One snapshot: the candidates are those of the version read.
+        async with pool.acquire() as db, db.transaction(isolation="repeatable_read", readonly=True):
+            scope = await self._resolve_scope(db, account, pool_id)
+            if scope is None:
+                return None
+            args = Args(account, numbered=True)
+            if pool_id is None:
+                sql = f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.account_sid = $1"
+            else:
+                sql = (
+                    f"SELECT {SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+                    f" WHERE s.account_sid = $1 AND m.pool_id = {args.add(pool_id)}"
+                )
+            sql += f" AND s.status = {args.add(str(SenderStatus.ACTIVATED))} ORDER BY s.id"
+            return Candidates(scope.version, [sender_from_row(row) for row in await db.fetch(sql, *args)])
+
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        pool = await self._connections()
+        async with pool.acquire() as db:
+            return await self._sticky(db, account, scope, recipients)
+
+    async def _sticky(self, db: Any, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        rows = await db.fetch(
+            f"SELECT {STICKY_COLUMNS} FROM sticky_senders"
+            " WHERE account_sid = $1 AND scope = $2 AND recipient = ANY($3::text[])",
+            account,
+            scope,
+            list(recipients),
+        )
+        return [sticky_from_row(row) for row in rows]
+
+    async def stick(
+        self, account: str, mappings: Sequence[StickySender], expired_before_ms: int | None
+    ) -> list[StickySender]:
+        if not mappings:
+            return []
+        on_conflict = sticky_conflict("k", expired_before_ms)
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            rows = await db.fetch(
+                "INSERT INTO sticky_senders AS k (account_sid, scope, recipient, channel, sender_id, created_at)"
+                " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
+                f" ON CONFLICT (account_sid, recipient, scope, channel) DO {on_conflict}"
+                " RETURNING scope, recipient, channel",
+                account,
+                [m.scope for m in mappings],
+                [m.recipient for m in mappings],
+                [str(m.channel) for m in mappings],
+                [m.sender_id for m in mappings],
+                [m.created_ms for m in mappings],
+            )
+            kept, others = unwritten(mappings, {(row[0], row[1], row[2]) for row in rows})
+            for scope, recipients in others.items():
+                kept += await self._sticky(db, account, scope, recipients)
+            return kept
+
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        rows = await self._fetch(
+            "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+            " (SELECT account_sid, scope, recipient, channel FROM sticky_senders WHERE created_at < $1 LIMIT $2)"
+            " RETURNING 1",
+            expired_before_ms,
+            limit,
+        )
+        return len(rows)
+
+    async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
+        rows = await self._fetch(
+            "SELECT k.scope, k.recipient, k.channel, k.sender_id, k.created_at FROM sticky_senders k"
+            " LEFT JOIN pools p ON p.id = k.scope WHERE k.account_sid = $1 AND k.recipient = $2"
+            " AND (k.scope = $3 OR p.deleted_at IS NULL) ORDER BY k.scope, k.channel",
+            account,
+            recipient,
+            ACCOUNT_SCOPE,
+        )
+        return [sticky_from_row(row) for row in rows]
+
+    async def clear_sticky_senders(self, account: str, recipient: str, scope: str | None) -> int:
+        args = Args(account, recipient, numbered=True)
+        sql = "DELETE FROM sticky_senders WHERE account_sid = $1 AND recipient = $2"
+        if scope is not None:
+            sql += f" AND scope = {args.add(scope)}"
+        return len(await self._fetch(sql + " RETURNING 1", *args))
 
     # -- rate limiting -----------------------------------------------------------------------------
     async def take_rate_token(self, key: str, rate: float, burst: float, now_ms: int) -> float:
@@ -731,6 +911,7 @@ class PostgresStore(Store):
                 account,
             )
             senders = len(await db.fetch("DELETE FROM senders WHERE account_sid = $1 RETURNING 1", account))
+            await _bump(db, account)
             await db.execute("DELETE FROM idempotency_keys WHERE account_sid = $1", account)
             await db.execute("DELETE FROM test_pacing WHERE account_sid = $1", account)
         return {"senderPools": int(pools), "senders": senders, "operations": operations}
@@ -748,6 +929,17 @@ class PostgresStore(Store):
                     "pools", columns=POOL_INSERT_COLUMNS, records=[pool_row(account, p) for p in pools]
                 )
                 await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
+                await _bump(db, account)
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)
+
+
+async def _bump(db: Any, key: str) -> None:
+    """A change to what Resolve chooses from (an account's senders, or a pool's members): its version
+    moves. Taken last in a transaction, so the row lock never waits while holding another one."""
+    await db.execute(
+        "INSERT INTO resolve_versions AS v (key, version) VALUES ($1, 1)"
+        " ON CONFLICT (key) DO UPDATE SET version = v.version + 1",
+        key,
+    )

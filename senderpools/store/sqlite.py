@@ -24,13 +24,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from senderpools.records import (
+    ACCOUNT_SCOPE,
+    Candidates,
     Credential,
     IdempotencyRecord,
     OperationKind,
     OperationRecord,
     Pacing,
+    ResolveScope,
     SenderChanges,
     SenderFilter,
+    StickySender,
     Window,
 )
 from senderpools.store.base import Store, log, retry_later_on, unavailable
@@ -42,6 +46,7 @@ from senderpools.store.rows import (
     RENDERED_TABLES,
     SENDER_COLUMNS,
     SENDER_INSERT,
+    STICKY_COLUMNS,
     Args,
     doc_column,
     encode_tags,
@@ -52,16 +57,23 @@ from senderpools.store.rows import (
     migration_scripts,
     operation_from_row,
     operation_listed,
+    placed,
     pool_from_row,
     pool_row,
+    selection_column,
+    selection_from_column,
     sender_from_row,
     sender_row,
+    sticky_conflict,
+    sticky_from_row,
+    unwritten,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderSelection
 
 _RENDER_BATCH = 1000
+_RERENDERED_BY = {"0005", "0008"}  # migrations after which every pool and sender is rendered again
 
 
 def _transient(exc: BaseException) -> bool:
@@ -132,18 +144,22 @@ class SQLiteStore(Store):
         try:
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER)")
             done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            applied = set()
             for version, script in migration_scripts("sqlite"):
                 if version in done:
                     continue
                 for statement in script.split(";\n"):
                     if statement.strip():
                         db.execute(statement)
-                if version == "0005":
-                    self._render_docs(db)
+                applied.add(version)
                 db.execute(
                     "INSERT INTO schema_migrations VALUES (?, CAST(unixepoch('subsec') * 1000 AS INTEGER))",
                     (version,),
                 )
+            if "0008" in applied:
+                self._place_senders(db)
+            if applied & _RERENDERED_BY:
+                self._render_docs(db)
             db.execute(
                 "INSERT OR IGNORE INTO server_settings (name, value) VALUES ('page_token_key', ?)",
                 (os.urandom(32),),
@@ -153,8 +169,20 @@ class SQLiteStore(Store):
             raise
         db.execute("COMMIT")
 
+    def _place_senders(self, db: sqlite3.Connection) -> None:
+        """Store the place of every sender registered before senders had one (migration 0008)."""
+        last = ""
+        while rows := db.execute(
+            f"SELECT id, channel, address FROM senders WHERE id > ? ORDER BY id LIMIT {_RENDER_BATCH}", (last,)
+        ).fetchall():
+            db.executemany(
+                "UPDATE senders SET country = ?, area_code = ?, time_zone = ?, sender_type = ? WHERE id = ?",
+                [placed(row) for row in rows],
+            )
+            last = rows[-1][0]
+
     def _render_docs(self, db: sqlite3.Connection) -> None:
-        """Store the JSON of every pool and sender written before docs were kept (migration 0005)."""
+        """Store the JSON of every pool and sender as the latest schema renders it (migrations 0005, 0008)."""
         for table, columns, from_row in RENDERED_TABLES:
             last = ""
             while rows := db.execute(
@@ -279,12 +307,25 @@ class SQLiteStore(Store):
         args.append(window.limit)
         return self._db.execute(sql, args).fetchall()
 
-    async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
+    async def update_pool(
+        self,
+        account: str,
+        pool_id: str,
+        name: str | None,
+        tags: Tags | None,
+        now_ms: int,
+        selection: SenderSelection | None = None,
+    ) -> bool:
+        sets = "name = coalesce(?, name), tags = coalesce(?, tags), updated_at = ?"
+        args: list[Any] = [name, None if tags is None else encode_tags(tags), now_ms]
+        if selection is not None:
+            sets += ", selection = ?"
+            args.append(selection_column(selection))
         async with self._transaction() as db:
             row = db.execute(
-                "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags), updated_at = ?"
+                f"UPDATE pools SET {sets}"
                 f" WHERE id = ? AND account_sid = ? AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
-                (name, None if tags is None else encode_tags(tags), now_ms, pool_id, account),
+                (*args, pool_id, account),
             ).fetchone()
             if row is None:
                 return False
@@ -359,7 +400,11 @@ class SQLiteStore(Store):
             if not self._pool_exists(db, account, pool_id):
                 return False
             cursor = db.execute("DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", (pool_id, sender_id))
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            db.execute("DELETE FROM sticky_senders WHERE sender_id = ? AND scope = ?", (sender_id, pool_id))
+            _bump(db, pool_id)
+            return True
 
     # -- operations --------------------------------------------------------------------------------
     async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None:
@@ -428,6 +473,8 @@ class SQLiteStore(Store):
                 (pool_id, sid) for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.CREATED
             ]
             db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", joined)
+            if joined:
+                _bump(db, pool_id)
             db.executemany(
                 "UPDATE operation_items SET outcome = ?, updated_at = ? WHERE operation_id = ? AND seq = ?",
                 [(str(o), now_ms, operation_id, seq) for seq, o in outcomes],
@@ -442,21 +489,28 @@ class SQLiteStore(Store):
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
-        deleted = "SELECT id FROM pools WHERE deleted_at IS NOT NULL LIMIT 1"
+        deleted = "SELECT id, account_sid FROM pools WHERE deleted_at IS NOT NULL LIMIT 1"
         if self._db.execute(deleted).fetchone() is None:  # idle: no write lock taken
             return 0
         async with self._transaction() as db:
             row = db.execute(deleted).fetchone()
             if row is None:
                 return 0
-            cursor = db.execute(
+            removed = db.execute(
                 "DELETE FROM pool_members WHERE pool_id = ?1 AND sender_id IN"
                 " (SELECT sender_id FROM pool_members WHERE pool_id = ?1 LIMIT ?2)",
                 (row[0], batch_size),
-            )
-            if cursor.rowcount < batch_size:
+            ).rowcount
+            if removed < batch_size:  # then the pool's sticky senders, then the pool itself
+                removed += db.execute(
+                    "DELETE FROM sticky_senders WHERE account_sid = ?1 AND scope = ?2 AND recipient IN"
+                    " (SELECT recipient FROM sticky_senders WHERE account_sid = ?1 AND scope = ?2 LIMIT ?3)",
+                    (row[1], row[0], batch_size - removed),
+                ).rowcount
+            if removed < batch_size:
                 db.execute("DELETE FROM pools WHERE id = ?", (row[0],))
-            return max(cursor.rowcount, 1)
+                db.execute("DELETE FROM resolve_versions WHERE key = ?", (row[0],))
+            return max(removed, 1)
 
     async def list_operation_items(
         self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
@@ -492,6 +546,7 @@ class SQLiteStore(Store):
         try:
             async with self._transaction() as db:
                 db.executemany(insert(SENDER_INSERT), rows)
+                _bump(db, account)
             return []
         except sqlite3.IntegrityError:
             return self._taken_positions(account, senders)
@@ -544,6 +599,12 @@ class SQLiteStore(Store):
         if changes.tags is not None:
             sets.append("tags = ?")
             args.append(encode_tags(changes.tags))  # type: ignore[arg-type]
+        if changes.weight is not None:
+            sets.append("weight = ?")
+            args.append(changes.weight)
+        if changes.health is not None:
+            sets.append("health = ?")
+            args.append(str(changes.health))  # type: ignore[arg-type]
         async with self._transaction() as db:
             row = db.execute(
                 f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = ? AND s.account_sid = ?"
@@ -554,12 +615,18 @@ class SQLiteStore(Store):
                 return None
             docs = views(sender_from_row(row))
             db.execute("UPDATE senders SET doc = ?, xdoc = ? WHERE id = ?", (*docs, sender_id))
+            if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
+                db.execute("DELETE FROM sticky_senders WHERE sender_id = ?", (sender_id,))
+            _bump(db, account)
         return docs[extended]
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
-        async with self._transaction() as db:
+        async with self._transaction() as db:  # memberships and sticky senders go with it (ON DELETE CASCADE)
             cursor = db.execute("DELETE FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account))
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            _bump(db, account)
+            return True
 
     async def eligible_senders(
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
@@ -579,6 +646,99 @@ class SQLiteStore(Store):
             sql += f" AND s.address IN ({','.join('?' * len(addresses))})"
             args.extend(addresses)
         return [sender_from_row(row) for row in self._db.execute(sql + " ORDER BY s.id", args)]
+
+    # -- resolution ----------------------------------------------------------------------------------
+    def _resolve_scope(self, db: sqlite3.Connection, account: str, pool_id: str | None) -> ResolveScope | None:
+        selection = None
+        if pool_id is not None:
+            row = db.execute(
+                "SELECT selection FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+                (pool_id, account),
+            ).fetchone()
+            if row is None:
+                return None
+            selection = selection_from_column(row[0])
+        versions = dict(
+            db.execute("SELECT key, version FROM resolve_versions WHERE key IN (?, ?)", (account, pool_id or account))
+        )
+        return ResolveScope((versions.get(account, 0), versions.get(pool_id, 0)), selection)
+
+    async def resolve_scope(self, account: str, pool_id: str | None) -> ResolveScope | None:
+        return self._resolve_scope(self._db, account, pool_id)
+
+    async def resolve_candidates(self, account: str, pool_id: str | None) -> Candidates | None:
+        db = self._db
+        db.execute("BEGIN")  # one read snapshot: the candidates are those of the version read
+        try:
+            scope = self._resolve_scope(db, account, pool_id)
+            if scope is None:
+                return None
+            senders = await self.eligible_senders(account, pool_id, None, list(Channel))
+            return Candidates(scope.version, senders)
+        finally:
+            db.execute("COMMIT")
+
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        return self._sticky(self._db, account, scope, recipients)
+
+    def _sticky(
+        self, db: sqlite3.Connection, account: str, scope: str, recipients: Sequence[str]
+    ) -> list[StickySender]:
+        args = Args(account, scope)
+        sql = (
+            f"SELECT {STICKY_COLUMNS} FROM sticky_senders"
+            f" WHERE account_sid = ? AND scope = ? AND recipient IN ({', '.join(args.add(r) for r in recipients)})"
+        )
+        return [sticky_from_row(row) for row in db.execute(sql, args)]
+
+    async def stick(
+        self, account: str, mappings: Sequence[StickySender], expired_before_ms: int | None
+    ) -> list[StickySender]:
+        if not mappings:
+            return []
+        on_conflict = sticky_conflict("sticky_senders", expired_before_ms)
+        rows = [(account, m.scope, m.recipient, str(m.channel), m.sender_id, m.created_ms) for m in mappings]
+        async with self._transaction() as db:
+            stored = {
+                (row[0], row[1], row[2])
+                for row in db.execute(
+                    "INSERT INTO sticky_senders (account_sid, scope, recipient, channel, sender_id, created_at)"
+                    f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?)'] * len(rows))}"
+                    f" ON CONFLICT (account_sid, recipient, scope, channel) DO {on_conflict}"
+                    " RETURNING scope, recipient, channel",
+                    [value for row in rows for value in row],
+                ).fetchall()
+            }
+            kept, others = unwritten(mappings, stored)
+            for scope, recipients in others.items():
+                kept += self._sticky(db, account, scope, recipients)
+            return kept
+
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        async with self._transaction() as db:
+            return db.execute(
+                "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+                " (SELECT account_sid, scope, recipient, channel FROM sticky_senders WHERE created_at < ? LIMIT ?)",
+                (expired_before_ms, limit),
+            ).rowcount
+
+    async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
+        rows = self._db.execute(
+            "SELECT k.scope, k.recipient, k.channel, k.sender_id, k.created_at FROM sticky_senders k"
+            " LEFT JOIN pools p ON p.id = k.scope WHERE k.account_sid = ? AND k.recipient = ?"
+            " AND (k.scope = ? OR p.deleted_at IS NULL) ORDER BY k.scope, k.channel",
+            (account, recipient, ACCOUNT_SCOPE),
+        )
+        return [sticky_from_row(row) for row in rows]
+
+    async def clear_sticky_senders(self, account: str, recipient: str, scope: str | None) -> int:
+        args = [account, recipient]
+        sql = "DELETE FROM sticky_senders WHERE account_sid = ? AND recipient = ?"
+        if scope is not None:
+            sql += " AND scope = ?"
+            args.append(scope)
+        async with self._transaction() as db:
+            return db.execute(sql, args).rowcount
 
     # -- rate limiting -----------------------------------------------------------------------------
     async def take_rate_token(self, key: str, rate: float, burst: float, now_ms: int) -> float:
@@ -688,6 +848,7 @@ class SQLiteStore(Store):
             )
             db.execute("DELETE FROM pools WHERE account_sid = ?", (account,))
             senders = db.execute("DELETE FROM senders WHERE account_sid = ?", (account,)).rowcount
+            _bump(db, account)
             db.execute("DELETE FROM idempotency_keys WHERE account_sid = ?", (account,))
             db.execute("DELETE FROM test_pacing WHERE account_sid = ?", (account,))
         return {"senderPools": int(pools), "senders": senders, "operations": operations}
@@ -700,9 +861,19 @@ class SQLiteStore(Store):
                 db.executemany(insert(SENDER_INSERT), [sender_row(account, s) for s in senders])
                 db.executemany(insert(POOL_INSERT), [pool_row(account, p) for p in pools])
                 db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)
+                _bump(db, account)
             return []
         except sqlite3.IntegrityError:
             taken = self._taken_positions(account, senders)
             if not taken:
                 raise
             return taken
+
+
+def _bump(db: sqlite3.Connection, key: str) -> None:
+    """A change to what Resolve chooses from (an account's senders, or a pool's members): its version moves."""
+    db.execute(
+        "INSERT INTO resolve_versions (key, version) VALUES (?, 1)"
+        " ON CONFLICT (key) DO UPDATE SET version = resolve_versions.version + 1",
+        (key,),
+    )
