@@ -18,11 +18,12 @@ run: install
 	$(BIN)/senderpools serve --host 127.0.0.1 --port 8080 --database-url sqlite:///./senderpools.db
 
 lint: install
-	$(BIN)/ruff check senderpools tests bench
-	$(BIN)/ruff format --check senderpools tests bench
+	$(BIN)/ruff check senderpools tests bench examples
+	$(BIN)/ruff format --check senderpools tests bench examples
 
 typecheck: install
 	$(BIN)/mypy
+	$(BIN)/mypy examples
 
 # The suite runs every HTTP test on SQLite and on a throwaway PostgreSQL cluster it starts itself;
 # this only makes sure the server binaries are there (Debian's package, as root on CI).

@@ -280,6 +280,25 @@ def test_senders_resolve_shows_a_candidate_per_recipient(login: Login, tmp_path:
     assert table.exit_code == 0 and senders[0]["id"] in table.stdout and "SMS:+14155559999" in table.stdout
 
 
+def test_senders_resolve_explains_and_sticky_senders_are_listed_and_cleared(login: Login, tmp_path: Path) -> None:
+    (sender,) = register(login, tmp_path, 1)
+    updated = sp_json(login, "senders", "update", sender["id"], "--weight", "3", "--health", "DEGRADED")
+    assert updated["id"] == sender["id"]
+    options = ["--geo-match", "--stickiness", "ACCOUNT", "--skip-unhealthy", "--explain"]
+    dry = sp_json(login, "senders", "resolve", "SMS:+14155559999", *options, "--dry-run")
+    assert [r["reasons"][-1]["code"] for r in dry["results"]] == ["STICKY_DRY_RUN"]
+    assert dry["recipients"][0]["candidates"] == 1
+    assert sp_json(login, "senders", "sticky", "+14155559999") == {"mappings": []}
+    table = sp(login, "senders", "resolve", "SMS:+14155559999", *options)
+    assert table.exit_code == 0 and "Why" in table.stdout and "STICKY_CREATED" in table.stdout
+    (mapping,) = sp_json(login, "senders", "sticky", "+14155559999")["mappings"]
+    assert (mapping["senderId"], mapping["scope"], mapping["expiresAt"]) == (sender["id"], "ACCOUNT", None)
+    assert "1 sticky sender(s)" in sp(login, "senders", "sticky", "+14155559999").stdout
+    assert sp_json(login, "senders", "sticky", "+14155559999", "--clear") == {"deleted": 1}
+    plain = sp_json(login, "senders", "resolve", "SMS:+14155559999")
+    assert list(plain) == ["results"] and "reasons" not in plain["results"][0]
+
+
 # -- output, errors and exit codes -----------------------------------------------------------------------
 def test_tables_are_the_default_output(login: Login, tmp_path: Path) -> None:
     sender = register(login, tmp_path, 1)[0]

@@ -126,6 +126,10 @@ class MethodNotAllowedError(ApiError):
     status_code = catalogue.MethodNotAllowed.status
 
 
+class RequestTimeoutError(ApiError):
+    status_code = catalogue.RequestTimeout.status
+
+
 class ConflictError(ApiError):
     status_code = catalogue.Conflict.status
 
