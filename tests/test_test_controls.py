@@ -299,6 +299,24 @@ def test_items_per_second_shows_progress_step_by_step(user: Account) -> None:
     assert len(members(user, pool_id)) == 6
 
 
+def test_one_accounts_pacing_does_not_slow_other_accounts(controlled: Server, user: Account) -> None:
+    # The worker applies a batch to the 32 oldest operations with work each round: an account paced to
+    # 1 item/s with more of them (48, two items each: they take over a minute) must not hide another
+    # account's newer operation.
+    senders = refs(user.register_senders(2))
+    pace(user, itemsPerSecond=1)
+    paced_pool, _ = user.create_pool()
+    paced = [user.post(f"/v1/SenderPools/{paced_pool}/Senders", json=senders).json()["operationId"] for _ in range(48)]
+    other = controlled.new_account()
+    started = time.monotonic()
+    _, done = other.create_pool(senders=refs(other.register_senders(1)))
+    took = time.monotonic() - started
+    assert done["status"] == "COMPLETED" and done["stats"]["created"] == 2, done
+    assert took < 5, took
+    still = [user.get(f"/v1/SenderPools/Operations/{op}").json()["status"] for op in paced]
+    assert still.count("PROCESSING") >= 40, still  # the paced account is still paced
+
+
 def test_pacing_is_shared_by_every_node(tmp_path: Path, database_url: str, controlled: Server, user: Account) -> None:
     pace(user, hold=True, itemsPerSecond=3)
     with running_server(tmp_path / "node-b", database_url, test_controls=True) as node_b:

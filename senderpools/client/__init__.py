@@ -24,6 +24,7 @@ from senderpools.client.errors import (
     NotFoundError,
     OperationTimeoutError,
     PayloadTooLargeError,
+    RequestTimeoutError,
     SenderPoolsError,
     ServerError,
     ServiceUnavailableError,
@@ -41,10 +42,12 @@ from senderpools.client.types import (
     Recipient,
     Resolution,
     ResolvedSender,
+    ResolveResults,
     ResourceReference,
 )
-from senderpools.wire.fields import Channel, OperationStatus, SenderStatus
-from senderpools.wire.resources import OperationStats, Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.fields import Channel, Health, OperationStatus, SenderStatus, SenderType, Stickiness
+from senderpools.wire.replies import Loss, Reason, RecipientExplanation, StickyMapping
+from senderpools.wire.resources import OperationStats, Sender, SenderPool, SenderPoolOperation, SenderSelection
 
 __all__ = [
     "NO_RETRY",
@@ -59,7 +62,9 @@ __all__ = [
     "ConflictError",
     "CreatedPool",
     "ErrorDetail",
+    "Health",
     "InvalidRequestError",
+    "Loss",
     "MethodNotAllowedError",
     "NewSender",
     "NotFoundError",
@@ -71,8 +76,12 @@ __all__ = [
     "Pager",
     "PayloadTooLargeError",
     "PendingOperation",
+    "Reason",
     "Recipient",
+    "RecipientExplanation",
+    "RequestTimeoutError",
     "Resolution",
+    "ResolveResults",
     "ResolvedSender",
     "ResourceReference",
     "RetryPolicy",
@@ -80,9 +89,13 @@ __all__ = [
     "SenderPool",
     "SenderPoolOperation",
     "SenderPoolsError",
+    "SenderSelection",
     "SenderStatus",
+    "SenderType",
     "ServerError",
     "ServiceUnavailableError",
+    "Stickiness",
+    "StickyMapping",
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnexpectedResponseError",

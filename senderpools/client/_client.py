@@ -23,6 +23,8 @@ class Client:
     (``TWILIO_API_KEY``/``TWILIO_API_SECRET``, then ``TWILIO_ACCOUNT_SID``/``TWILIO_AUTH_TOKEN``). The base URL
     is ``base_url``, else ``SENDERPOOLS_BASE_URL``, else ``https://comms.twilio.com``. Pass ``http_client``
     to use your own ``httpx.Client`` (it is then yours to close); ``retry`` sets the retry policy.
+    ``extensions=True`` asks a senderpools server for its extension fields (``Senderpools-Extensions``):
+    a sender's ``weight``, ``health`` and place, a pool's ``selection``.
     """
 
     def __init__(
@@ -36,9 +38,10 @@ class Client:
         retry: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         http_client: httpx.Client | None = None,
+        extensions: bool = False,
     ) -> None:
         self._core = Core(
-            resolve_config(account_sid, auth_token, api_key, api_secret, base_url), retry or RetryPolicy()
+            resolve_config(account_sid, auth_token, api_key, api_secret, base_url), retry or RetryPolicy(), extensions
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
@@ -79,9 +82,10 @@ class AsyncClient:
         retry: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         http_client: httpx.AsyncClient | None = None,
+        extensions: bool = False,
     ) -> None:
         self._core = Core(
-            resolve_config(account_sid, auth_token, api_key, api_secret, base_url), retry or RetryPolicy()
+            resolve_config(account_sid, auth_token, api_key, api_secret, base_url), retry or RetryPolicy(), extensions
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)

@@ -31,6 +31,7 @@ from senderpools.client.errors import (
     UnexpectedResponseError,
     error_class,
 )
+from senderpools.wire.encoding import EXTENSIONS_HEADER
 
 T = TypeVar("T")
 
@@ -233,9 +234,10 @@ def api_error(response: httpx.Response) -> ApiError:
 class Core:
     """Builds requests and runs them with the retry policy; the one place that knows HTTP."""
 
-    def __init__(self, config: Config, retry: RetryPolicy) -> None:
+    def __init__(self, config: Config, retry: RetryPolicy, extensions: bool = False) -> None:
         self.config = config
         self.retry = retry
+        self.extensions = extensions  # ask a senderpools server for its extension fields
         token = base64.b64encode(f"{config.username}:{config.password}".encode()).decode("ascii")
         self._authorization = f"Basic {token}"
 
@@ -246,6 +248,8 @@ class Core:
         headers = {"Authorization": self._authorization, "Accept": "application/json", "User-Agent": USER_AGENT}
         if request.body is not None:
             headers["Content-Type"] = "application/json"
+        if self.extensions:
+            headers[EXTENSIONS_HEADER] = "true"
         if request.idempotency_key is not None:
             headers["I-Twilio-Idempotency-Token"] = request.idempotency_key
             headers["Idempotency-Key"] = request.idempotency_key

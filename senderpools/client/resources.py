@@ -18,13 +18,16 @@ from senderpools.client._api import (
     Listing,
     ProgressCallback,
     RecipientLike,
+    ResolveOptions,
     SenderPoolsApi,
     SenderRef,
     SendersApi,
+    selection,
 )
 from senderpools.client._http import Flow
-from senderpools.client.types import CreatedPool, NewSender, OperationReference, Page, Resolution, ResourceReference
-from senderpools.wire.fields import Channel, OperationStatus, SenderStatus
+from senderpools.client.types import CreatedPool, NewSender, OperationReference, Page, ResolveResults, ResourceReference
+from senderpools.wire.fields import Channel, Health, OperationStatus, SenderStatus, SenderType, Stickiness
+from senderpools.wire.replies import StickyMapping
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 T = TypeVar("T")
@@ -174,6 +177,8 @@ class SenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[False] = False,
         idempotency_key: str | None = None,
     ) -> PendingOperation: ...
@@ -185,6 +190,8 @@ class SenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[True],
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
@@ -197,15 +204,21 @@ class SenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: bool = False,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
         idempotency_key: str | None = None,
     ) -> PendingOperation | CreatedPool:
-        """Create a pool. With ``wait=True``, poll its operation and return it with the new pool."""
+        """Create a pool. With ``wait=True``, poll its operation and return it with the new pool.
+        ``channel_priority``/``sender_type_priority``: how Resolve ranks its members (senderpools extension)."""
+        preferences = selection(channel_priority, sender_type_priority)
         if wait:
-            return self._run(self._api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress))
-        return PendingOperation(self._run(self._api.create(name, tags, senders, idempotency_key)), self._api, self._run)
+            flow = self._api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress, preferences)
+            return self._run(flow)
+        reference = self._run(self._api.create(name, tags, senders, idempotency_key, preferences))
+        return PendingOperation(reference, self._api, self._run)
 
     def fetch(self, sender_pool_id: str) -> SenderPool:
         return self._run(self._api.fetch(sender_pool_id))
@@ -216,10 +229,13 @@ class SenderPools:
         *,
         name: str | None = None,
         tags: Mapping[str, str] | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         idempotency_key: str | None = None,
     ) -> ResourceReference:
-        """Change the name and/or replace the tags (202: the change is accepted)."""
-        return self._run(self._api.update(sender_pool_id, name, tags, idempotency_key))
+        """Change the name, replace the tags and/or the selection preferences (202: the change is accepted)."""
+        preferences = selection(channel_priority, sender_type_priority)
+        return self._run(self._api.update(sender_pool_id, name, tags, idempotency_key, preferences))
 
     def delete(self, sender_pool_id: str) -> ResourceReference | None:
         return self._run(self._api.delete(sender_pool_id))
@@ -326,6 +342,8 @@ class AsyncSenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[False] = False,
         idempotency_key: str | None = None,
     ) -> AsyncPendingOperation: ...
@@ -337,6 +355,8 @@ class AsyncSenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[True],
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
@@ -349,16 +369,18 @@ class AsyncSenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: bool = False,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
         idempotency_key: str | None = None,
     ) -> AsyncPendingOperation | CreatedPool:
+        preferences = selection(channel_priority, sender_type_priority)
         if wait:
-            return await self._run(
-                self._api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress)
-            )
-        reference = await self._run(self._api.create(name, tags, senders, idempotency_key))
+            flow = self._api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress, preferences)
+            return await self._run(flow)
+        reference = await self._run(self._api.create(name, tags, senders, idempotency_key, preferences))
         return AsyncPendingOperation(reference, self._api, self._run)
 
     async def fetch(self, sender_pool_id: str) -> SenderPool:
@@ -370,9 +392,12 @@ class AsyncSenderPools:
         *,
         name: str | None = None,
         tags: Mapping[str, str] | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         idempotency_key: str | None = None,
     ) -> ResourceReference:
-        return await self._run(self._api.update(sender_pool_id, name, tags, idempotency_key))
+        preferences = selection(channel_priority, sender_type_priority)
+        return await self._run(self._api.update(sender_pool_id, name, tags, idempotency_key, preferences))
 
     async def delete(self, sender_pool_id: str) -> ResourceReference | None:
         return await self._run(self._api.delete(sender_pool_id))
@@ -495,10 +520,28 @@ class Senders:
         sender_addresses: Sequence[str] | None = None,
         filter_in: Sequence[Channel | str] | None = None,
         priority: Sequence[Channel | str] | None = None,
-    ) -> builtins.list[Resolution]:
-        """The candidate senders for each recipient (``Recipient`` or ``(address, channel)``)."""
-        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority)
+        geo_match: bool = False,
+        stickiness: Stickiness | str = Stickiness.NONE,
+        skip_unhealthy: bool = False,
+        explain: bool = False,
+        dry_run: bool = False,
+    ) -> ResolveResults:
+        """The candidate senders for each recipient (``Recipient`` or ``(address, channel)``).
+
+        senderpools options: ``geo_match`` (area code, time zone, country), ``stickiness`` (``POOL`` or
+        ``ACCOUNT``: durable sticky senders), ``skip_unhealthy``, ``explain`` (each result's ``reasons``, and
+        the list's ``recipients``: why the other candidates lost) and ``dry_run`` (no new sticky sender)."""
+        options = ResolveOptions(geo_match, stickiness, skip_unhealthy, explain, dry_run)
+        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority, options)
         return self._run(flow)
+
+    def sticky_senders(self, address: str, *, scope: str | None = None) -> builtins.list[StickyMapping]:
+        """The senders Resolve remembers for a recipient (scope ``ACCOUNT`` or a pool ID; senderpools extension)."""
+        return self._run(self._api.sticky_senders(address, scope))
+
+    def clear_sticky_senders(self, address: str, *, scope: str | None = None) -> int:
+        """Forget a recipient's sticky senders (in one scope, or all); returns how many (senderpools extension)."""
+        return self._run(self._api.clear_sticky_senders(address, scope))
 
     def create(
         self,
@@ -508,10 +551,14 @@ class Senders:
         display_name: str | None = None,
         status: SenderStatus | str | None = None,
         tags: Mapping[str, str] | None = None,
+        weight: int | None = None,
+        health: Health | str | None = None,
         idempotency_key: str | None = None,
     ) -> Sender:
         """Register one sender (senderpools extension)."""
-        return self._run(self._api.create(address, channel, display_name, status, tags, idempotency_key))
+        return self._run(
+            self._api.create(address, channel, display_name, status, tags, idempotency_key, weight, health)
+        )
 
     def create_many(self, senders: Sequence[NewSender], *, idempotency_key: str | None = None) -> builtins.list[Sender]:
         """Register up to 10,000 senders at once, all or nothing (senderpools extension)."""
@@ -524,10 +571,12 @@ class Senders:
         display_name: str | UnsetType | None = UNSET,
         status: SenderStatus | str | None = None,
         tags: Mapping[str, str] | None = None,
+        weight: int | None = None,
+        health: Health | str | None = None,
         idempotency_key: str | None = None,
     ) -> Sender:
         """Change a sender (senderpools extension); ``display_name=None`` clears the display name."""
-        return self._run(self._api.update(sender_id, display_name, status, tags, idempotency_key))
+        return self._run(self._api.update(sender_id, display_name, status, tags, idempotency_key, weight, health))
 
     def delete(self, sender_id: str) -> None:
         """Delete a sender; it leaves every pool (senderpools extension)."""
@@ -575,9 +624,21 @@ class AsyncSenders:
         sender_addresses: Sequence[str] | None = None,
         filter_in: Sequence[Channel | str] | None = None,
         priority: Sequence[Channel | str] | None = None,
-    ) -> builtins.list[Resolution]:
-        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority)
+        geo_match: bool = False,
+        stickiness: Stickiness | str = Stickiness.NONE,
+        skip_unhealthy: bool = False,
+        explain: bool = False,
+        dry_run: bool = False,
+    ) -> ResolveResults:
+        options = ResolveOptions(geo_match, stickiness, skip_unhealthy, explain, dry_run)
+        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority, options)
         return await self._run(flow)
+
+    async def sticky_senders(self, address: str, *, scope: str | None = None) -> builtins.list[StickyMapping]:
+        return await self._run(self._api.sticky_senders(address, scope))
+
+    async def clear_sticky_senders(self, address: str, *, scope: str | None = None) -> int:
+        return await self._run(self._api.clear_sticky_senders(address, scope))
 
     async def create(
         self,
@@ -587,9 +648,12 @@ class AsyncSenders:
         display_name: str | None = None,
         status: SenderStatus | str | None = None,
         tags: Mapping[str, str] | None = None,
+        weight: int | None = None,
+        health: Health | str | None = None,
         idempotency_key: str | None = None,
     ) -> Sender:
-        return await self._run(self._api.create(address, channel, display_name, status, tags, idempotency_key))
+        flow = self._api.create(address, channel, display_name, status, tags, idempotency_key, weight, health)
+        return await self._run(flow)
 
     async def create_many(
         self, senders: Sequence[NewSender], *, idempotency_key: str | None = None
@@ -603,9 +667,12 @@ class AsyncSenders:
         display_name: str | UnsetType | None = UNSET,
         status: SenderStatus | str | None = None,
         tags: Mapping[str, str] | None = None,
+        weight: int | None = None,
+        health: Health | str | None = None,
         idempotency_key: str | None = None,
     ) -> Sender:
-        return await self._run(self._api.update(sender_id, display_name, status, tags, idempotency_key))
+        flow = self._api.update(sender_id, display_name, status, tags, idempotency_key, weight, health)
+        return await self._run(flow)
 
     async def delete(self, sender_id: str) -> None:
         await self._run(self._api.delete(sender_id))

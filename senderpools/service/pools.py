@@ -13,7 +13,7 @@ from senderpools.service.rules import unique_sender_ids
 from senderpools.store import Store
 from senderpools.wire.encoding import Listed, Rendered
 from senderpools.wire.fields import ItemOutcome, OperationStatus, Tags
-from senderpools.wire.resources import OperationStats, SenderPool, SenderPoolOperation
+from senderpools.wire.resources import OperationStats, SenderPool, SenderPoolOperation, SenderSelection
 
 
 def _new_operation(now: int, total: int, applied: int) -> SenderPoolOperation:
@@ -36,7 +36,14 @@ class SenderPoolService:
         self._store = store
         self._on_work = on_work  # wakes the in-process worker; other processes poll
 
-    async def create(self, account: str, name: str, tags: Tags, sender_ids: Sequence[str]) -> SenderPoolOperation:
+    async def create(
+        self,
+        account: str,
+        name: str,
+        tags: Tags,
+        sender_ids: Sequence[str],
+        selection: SenderSelection | None = None,
+    ) -> SenderPoolOperation:
         """The pool exists when this returns; its senders join in the background."""
         unique_sender_ids(sender_ids)
         now = ids.now_ms()
@@ -46,6 +53,7 @@ class SenderPoolService:
             tags=tags,
             created_at=to_datetime(now),
             updated_at=to_datetime(now),
+            selection=selection or SenderSelection(),
         )
         operation = _new_operation(now, total=1 + len(sender_ids), applied=1)
         await self._store.create_pool(account, pool, operation, sender_ids)
@@ -69,11 +77,18 @@ class SenderPoolService:
     ) -> Listed:
         return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), operation_id, extended)
 
-    async def update(self, account: str, pool_id: str, name: str | None, tags: Tags | None) -> None:
-        """Change the name and/or replace the tags; at least one of them."""
-        if name is None and tags is None:
+    async def update(
+        self,
+        account: str,
+        pool_id: str,
+        name: str | None,
+        tags: Tags | None,
+        selection: SenderSelection | None = None,
+    ) -> None:
+        """Change the name, replace the tags and/or the selection preferences; at least one of them."""
+        if name is None and tags is None and selection is None:  # the stock message: selection is an extension
             raise InvalidRequest("The request must change at least one of name and tags.")
-        if not await self._store.update_pool(account, pool_id, name, tags, ids.now_ms()):
+        if not await self._store.update_pool(account, pool_id, name, tags, ids.now_ms(), selection):
             raise _pool_not_found(pool_id)
 
     async def delete(self, account: str, pool_id: str) -> None:

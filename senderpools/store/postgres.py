@@ -14,23 +14,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import asyncpg
 
-from senderpools.errors import ServiceUnavailable
 from senderpools.records import (
+    ACCOUNT_SCOPE,
+    Candidates,
     Credential,
     IdempotencyRecord,
     OperationKind,
     OperationRecord,
     Pacing,
+    ResolveScope,
     SenderChanges,
     SenderFilter,
+    StickySender,
     Window,
 )
-from senderpools.store.base import Store
+from senderpools.store.base import Store, log, retry_later_on
 from senderpools.store.rows import (
     ITEM_COLUMNS,
     OPERATION_COLUMNS,
@@ -40,6 +42,7 @@ from senderpools.store.rows import (
     RENDERED_TABLES,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
+    STICKY_COLUMNS,
     Args,
     doc_column,
     encode_tags,
@@ -47,18 +50,26 @@ from senderpools.store.rows import (
     insert,
     item_listed,
     item_outcome_filter,
+    migration_scripts,
     operation_from_row,
     operation_listed,
+    placed,
     pool_from_row,
     pool_row,
+    selection_column,
+    selection_from_column,
     sender_from_row,
     sender_row,
+    sticky_conflict,
+    sticky_from_row,
+    unwritten,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderSelection
 
 _MIGRATION_LOCK = 0x5E4D_E290  # pg_advisory_xact_lock key: one node migrates, the others wait
+_RERENDERED_BY = {"0005", "0008"}  # migrations after which every pool and sender is rendered again
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -66,6 +77,24 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+def _transient(exc: BaseException) -> bool:
+    """PostgreSQL failures that say the database cannot serve right now, not that the code is wrong: the
+    server unreachable or restarting, out of connections, disk or memory, a read-only standby, a
+    transaction chosen as a deadlock or serialization victim."""
+    return isinstance(exc, _TRANSIENT)
+
+
+_TRANSIENT = (
+    OSError,  # refused, reset, unreachable (ConnectionError and TimeoutError included)
+    asyncpg.PostgresConnectionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.TransactionRollbackError,
+    asyncpg.ReadOnlySQLTransactionError,
+)
+
+
+@retry_later_on(_transient)
 class PostgresStore(Store):
     def __init__(self, dsn: str, min_connections: int = 1, max_connections: int = 10) -> None:
         self._dsn = dsn
@@ -83,10 +112,7 @@ class PostgresStore(Store):
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         pool = await self._connections()
-        try:
-            return list(await pool.fetch(sql, *args))
-        except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
-            raise ServiceUnavailable(retry_after=1) from exc
+        return list(await pool.fetch(sql, *args))
 
     async def _fetchrow(self, sql: str, *args: Any) -> Any:
         rows = await self._fetch(sql, *args)
@@ -94,8 +120,6 @@ class PostgresStore(Store):
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def migrate(self) -> None:
-        folder = resources.files("senderpools.store") / "migrations" / "postgresql"
-        scripts = sorted((p.name, p.read_text()) for p in folder.iterdir() if p.name.endswith(".sql"))
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             await db.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -103,23 +127,38 @@ class PostgresStore(Store):
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT)"
             )
             done = {row[0] for row in await db.fetch("SELECT version FROM schema_migrations")}
-            for name, script in scripts:
-                version = name.split("_", 1)[0]
+            applied = set()
+            for version, script in migration_scripts("postgresql"):
                 if version not in done:
                     await db.execute(script)
-                    if version == "0005":
-                        await self._render_docs(db)
+                    applied.add(version)
                     await db.execute(
                         "INSERT INTO schema_migrations VALUES ($1, (extract(epoch from now()) * 1000)::bigint)",
                         version,
                     )
+            if "0008" in applied:
+                await self._place_senders(db)
+            if applied & _RERENDERED_BY:
+                await self._render_docs(db)
             await db.execute(
                 "INSERT INTO server_settings (name, value) VALUES ('page_token_key', $1) ON CONFLICT DO NOTHING",
                 os.urandom(32),
             )
 
+    async def _place_senders(self, db: asyncpg.Connection) -> None:
+        """Store the place of every sender registered before senders had one (migration 0008)."""
+        last = ""
+        while rows := await db.fetch(
+            "SELECT id, channel, address FROM senders WHERE id > $1 ORDER BY id LIMIT 1000", last
+        ):
+            await db.executemany(
+                "UPDATE senders SET country = $1, area_code = $2, time_zone = $3, sender_type = $4 WHERE id = $5",
+                [placed(row) for row in rows],
+            )
+            last = rows[-1][0]
+
     async def _render_docs(self, db: asyncpg.Connection) -> None:
-        """Store the JSON of every pool and sender written before docs were kept (migration 0005)."""
+        """Store the JSON of every pool and sender as the latest schema renders it (migrations 0005, 0008)."""
         for table, columns, from_row in RENDERED_TABLES:
             last = ""
             while rows := await db.fetch(f"SELECT {columns} FROM {table} WHERE id > $1 ORDER BY id LIMIT 1000", last):
@@ -128,6 +167,10 @@ class PostgresStore(Store):
                     [(*views(from_row(row)), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
+
+    async def missing_migrations(self) -> list[str]:
+        done = {row[0] for row in await self._fetch("SELECT version FROM schema_migrations")}
+        return [version for version, _ in migration_scripts("postgresql") if version not in done]
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -253,17 +296,25 @@ class PostgresStore(Store):
         sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
         return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
 
-    async def update_pool(self, account: str, pool_id: str, name: str | None, tags: Tags | None, now_ms: int) -> bool:
+    async def update_pool(
+        self,
+        account: str,
+        pool_id: str,
+        name: str | None,
+        tags: Tags | None,
+        now_ms: int,
+        selection: SenderSelection | None = None,
+    ) -> bool:
+        args = Args(name, None if tags is None else encode_tags(tags), now_ms, numbered=True)
+        sets = "name = coalesce($1, name), tags = coalesce($2, tags), updated_at = $3"
+        if selection is not None:
+            sets += f", selection = {args.add(selection_column(selection))}"
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             row = await db.fetchrow(
-                "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags), updated_at = $3"
-                f" WHERE id = $4 AND account_sid = $5 AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
-                name,
-                None if tags is None else encode_tags(tags),
-                now_ms,
-                pool_id,
-                account,
+                f"UPDATE pools SET {sets} WHERE id = {args.add(pool_id)} AND account_sid = {args.add(account)}"
+                f" AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
+                *args,
             )
             if row is None:
                 return False
@@ -335,20 +386,34 @@ class PostgresStore(Store):
     ) -> bool:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            if not await self._pool_exists(db, account, pool_id):
+            # FOR SHARE conflicts with Delete Pool's UPDATE: a Delete that came first has committed by the
+            # time this row is read, and then the pool is gone (404); one that comes later waits for this
+            # commit and cancels the new operation. Either way the two form a serial history.
+            live = await db.fetchrow(
+                "SELECT 1 FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL FOR SHARE",
+                pool_id,
+                account,
+            )
+            if live is None:
                 return False
             await self._insert_operation(db, account, pool_id, OperationKind.ADD_SENDERS, operation, 0, sender_ids)
             return True
 
     async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool:
-        row = await self._fetchrow(
-            "DELETE FROM pool_members m USING pools p WHERE m.pool_id = $1 AND m.sender_id = $2"
-            " AND p.id = m.pool_id AND p.account_sid = $3 AND p.deleted_at IS NULL RETURNING 1",
-            pool_id,
-            sender_id,
-            account,
-        )
-        return row is not None
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            row = await db.fetchrow(
+                "DELETE FROM pool_members m USING pools p WHERE m.pool_id = $1 AND m.sender_id = $2"
+                " AND p.id = m.pool_id AND p.account_sid = $3 AND p.deleted_at IS NULL RETURNING 1",
+                pool_id,
+                sender_id,
+                account,
+            )
+            if row is None:
+                return False
+            await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1 AND scope = $2", sender_id, pool_id)
+            await _bump(db, pool_id)
+            return True
 
     # -- operations --------------------------------------------------------------------------------
     async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None:
@@ -369,10 +434,13 @@ class PostgresStore(Store):
         sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
         return [operation_listed(row) for row in await self._fetch(sql, *args)]
 
-    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
+    async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
         rows = await self._fetch(
-            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0{held} ORDER BY id LIMIT $1", limit
+            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0 AND id > $2{held}"
+            " ORDER BY id LIMIT $1",
+            limit,
+            after or "",
         )
         return [row[0] for row in rows]
 
@@ -380,13 +448,18 @@ class PostgresStore(Store):
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             op = await db.fetchrow(
-                "SELECT account_sid, pool_id, next_seq FROM operations"
-                " WHERE id = $1 AND status = 'PROCESSING' AND queued > 0 FOR UPDATE SKIP LOCKED",
+                "SELECT o.account_sid, o.pool_id, o.next_seq, p.deleted_at IS NULL AND p.id IS NOT NULL"
+                " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
+                " WHERE o.id = $1 AND o.status = 'PROCESSING' AND o.queued > 0 FOR UPDATE OF o SKIP LOCKED",
                 operation_id,
             )
             if op is None:
                 return 0  # finished, canceled, or being applied by another worker right now
-            account, pool_id, next_seq = op
+            account, pool_id, next_seq, pool_live = op
+            if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
+                log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
+                await self._cancel(db, operation_id, next_seq, now_ms)
+                return 1
             items = await db.fetch(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
                 operation_id,
@@ -410,6 +483,8 @@ class PostgresStore(Store):
                     candidates,
                 )
             }
+            if inserted:
+                await _bump(db, pool_id)
             outcomes = [ItemOutcome.for_sender(sid in existing, sid not in inserted) for sid in ids]
             await db.execute(
                 "UPDATE operation_items AS i SET outcome = u.outcome, updated_at = $2"
@@ -437,18 +512,34 @@ class PostgresStore(Store):
     async def purge_deleted_pools(self, batch_size: int) -> int:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            row = await db.fetchrow("SELECT id FROM pools WHERE deleted_at IS NOT NULL LIMIT 1 FOR UPDATE SKIP LOCKED")
+            row = await db.fetchrow(
+                "SELECT id, account_sid FROM pools WHERE deleted_at IS NOT NULL LIMIT 1 FOR UPDATE SKIP LOCKED"
+            )
             if row is None:
                 return 0
-            removed = await db.fetch(
-                "DELETE FROM pool_members WHERE pool_id = $1 AND sender_id IN"
-                " (SELECT sender_id FROM pool_members WHERE pool_id = $1 LIMIT $2) RETURNING 1",
-                row[0],
-                batch_size,
+            removed = len(
+                await db.fetch(
+                    "DELETE FROM pool_members WHERE pool_id = $1 AND sender_id IN"
+                    " (SELECT sender_id FROM pool_members WHERE pool_id = $1 LIMIT $2) RETURNING 1",
+                    row[0],
+                    batch_size,
+                )
             )
-            if len(removed) < batch_size:
+            if removed < batch_size:  # then the pool's sticky senders, then the pool itself
+                removed += len(
+                    await db.fetch(
+                        "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+                        " (SELECT account_sid, scope, recipient, channel FROM sticky_senders"
+                        " WHERE account_sid = $1 AND scope = $2 LIMIT $3) RETURNING 1",
+                        row[1],
+                        row[0],
+                        batch_size - removed,
+                    )
+                )
+            if removed < batch_size:
                 await db.execute("DELETE FROM pools WHERE id = $1", row[0])
-            return max(len(removed), 1)
+                await db.execute("DELETE FROM resolve_versions WHERE key = $1", row[0])
+            return max(removed, 1)
 
     async def list_operation_items(
         self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
@@ -489,6 +580,7 @@ class PostgresStore(Store):
         try:
             async with pool.acquire() as db, db.transaction():
                 await db.copy_records_to_table("senders", columns=SENDER_INSERT_COLUMNS, records=records)
+                await _bump(db, account)
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)
@@ -534,6 +626,10 @@ class PostgresStore(Store):
             sets.append(f"status = {args.add(str(changes.status))}")
         if changes.tags is not None:
             sets.append(f"tags = {args.add(encode_tags(changes.tags))}")
+        if changes.weight is not None:
+            sets.append(f"weight = {args.add(changes.weight)}")
+        if changes.health is not None:
+            sets.append(f"health = {args.add(str(changes.health))}")
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             row = await db.fetchrow(
@@ -545,13 +641,21 @@ class PostgresStore(Store):
                 return None
             docs = views(sender_from_row(row))
             await db.execute("UPDATE senders SET doc = $1, xdoc = $2 WHERE id = $3", *docs, sender_id)
+            if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
+                await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1", sender_id)
+            await _bump(db, account)
         return docs[extended]
 
     async def delete_sender(self, account: str, sender_id: str) -> bool:
-        row = await self._fetchrow(
-            "DELETE FROM senders WHERE id = $1 AND account_sid = $2 RETURNING 1", sender_id, account
-        )
-        return row is not None
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():  # memberships and sticky senders go too (CASCADE)
+            row = await db.fetchrow(
+                "DELETE FROM senders WHERE id = $1 AND account_sid = $2 RETURNING 1", sender_id, account
+            )
+            if row is None:
+                return False
+            await _bump(db, account)
+            return True
 
     async def eligible_senders(
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
@@ -568,6 +672,113 @@ class PostgresStore(Store):
         if addresses is not None:
             sql += f" AND s.address = ANY({args.add(list(addresses))}::text[])"
         return [sender_from_row(row) for row in await self._fetch(sql + " ORDER BY s.id", *args)]
+
+    # -- resolution ----------------------------------------------------------------------------------
+    async def _resolve_scope(self, db: Any, account: str, pool_id: str | None) -> ResolveScope | None:
+        live = "FROM pools WHERE id = $2 AND account_sid = $1 AND deleted_at IS NULL"
+        row = await db.fetchrow(
+            f"SELECT EXISTS (SELECT 1 {live}), (SELECT selection {live}),"
+            " (SELECT version FROM resolve_versions WHERE key = $1),"
+            " (SELECT version FROM resolve_versions WHERE key = $2)",
+            account,
+            pool_id,
+        )
+        if pool_id is None:
+            return ResolveScope((row[2] or 0, 0))
+        if not row[0]:
+            return None
+        return ResolveScope((row[2] or 0, row[3] or 0), selection_from_column(row[1]))
+
+    async def resolve_scope(self, account: str, pool_id: str | None) -> ResolveScope | None:
+        pool = await self._connections()
+        async with pool.acquire() as db:
+            return await self._resolve_scope(db, account, pool_id)
+
+    async def resolve_candidates(self, account: str, pool_id: str | None) -> Candidates | None:
+        pool = await self._connections()
+        # One snapshot: the candidates are those of the version read.
+        async with pool.acquire() as db, db.transaction(isolation="repeatable_read", readonly=True):
+            scope = await self._resolve_scope(db, account, pool_id)
+            if scope is None:
+                return None
+            args = Args(account, numbered=True)
+            if pool_id is None:
+                sql = f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.account_sid = $1"
+            else:
+                sql = (
+                    f"SELECT {SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+                    f" WHERE s.account_sid = $1 AND m.pool_id = {args.add(pool_id)}"
+                )
+            sql += f" AND s.status = {args.add(str(SenderStatus.ACTIVATED))} ORDER BY s.id"
+            return Candidates(scope.version, [sender_from_row(row) for row in await db.fetch(sql, *args)])
+
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        pool = await self._connections()
+        async with pool.acquire() as db:
+            return await self._sticky(db, account, scope, recipients)
+
+    async def _sticky(self, db: Any, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        rows = await db.fetch(
+            f"SELECT {STICKY_COLUMNS} FROM sticky_senders"
+            " WHERE account_sid = $1 AND scope = $2 AND recipient = ANY($3::text[])",
+            account,
+            scope,
+            list(recipients),
+        )
+        return [sticky_from_row(row) for row in rows]
+
+    async def stick(
+        self, account: str, mappings: Sequence[StickySender], expired_before_ms: int | None
+    ) -> list[StickySender]:
+        if not mappings:
+            return []
+        on_conflict = sticky_conflict("k", expired_before_ms)
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            rows = await db.fetch(
+                "INSERT INTO sticky_senders AS k (account_sid, scope, recipient, channel, sender_id, created_at)"
+                " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
+                f" ON CONFLICT (account_sid, recipient, scope, channel) DO {on_conflict}"
+                " RETURNING scope, recipient, channel",
+                account,
+                [m.scope for m in mappings],
+                [m.recipient for m in mappings],
+                [str(m.channel) for m in mappings],
+                [m.sender_id for m in mappings],
+                [m.created_ms for m in mappings],
+            )
+            kept, others = unwritten(mappings, {(row[0], row[1], row[2]) for row in rows})
+            for scope, recipients in others.items():
+                kept += await self._sticky(db, account, scope, recipients)
+            return kept
+
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        rows = await self._fetch(
+            "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+            " (SELECT account_sid, scope, recipient, channel FROM sticky_senders WHERE created_at < $1 LIMIT $2)"
+            " RETURNING 1",
+            expired_before_ms,
+            limit,
+        )
+        return len(rows)
+
+    async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
+        rows = await self._fetch(
+            "SELECT k.scope, k.recipient, k.channel, k.sender_id, k.created_at FROM sticky_senders k"
+            " LEFT JOIN pools p ON p.id = k.scope WHERE k.account_sid = $1 AND k.recipient = $2"
+            " AND (k.scope = $3 OR p.deleted_at IS NULL) ORDER BY k.scope, k.channel",
+            account,
+            recipient,
+            ACCOUNT_SCOPE,
+        )
+        return [sticky_from_row(row) for row in rows]
+
+    async def clear_sticky_senders(self, account: str, recipient: str, scope: str | None) -> int:
+        args = Args(account, recipient, numbered=True)
+        sql = "DELETE FROM sticky_senders WHERE account_sid = $1 AND recipient = $2"
+        if scope is not None:
+            sql += f" AND scope = {args.add(scope)}"
+        return len(await self._fetch(sql + " RETURNING 1", *args))
 
     # -- rate limiting -----------------------------------------------------------------------------
     async def take_rate_token(self, key: str, rate: float, burst: float, now_ms: int) -> float:
@@ -700,6 +911,7 @@ class PostgresStore(Store):
                 account,
             )
             senders = len(await db.fetch("DELETE FROM senders WHERE account_sid = $1 RETURNING 1", account))
+            await _bump(db, account)
             await db.execute("DELETE FROM idempotency_keys WHERE account_sid = $1", account)
             await db.execute("DELETE FROM test_pacing WHERE account_sid = $1", account)
         return {"senderPools": int(pools), "senders": senders, "operations": operations}
@@ -717,6 +929,17 @@ class PostgresStore(Store):
                     "pools", columns=POOL_INSERT_COLUMNS, records=[pool_row(account, p) for p in pools]
                 )
                 await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
+                await _bump(db, account)
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)
+
+
+async def _bump(db: Any, key: str) -> None:
+    """A change to what Resolve chooses from (an account's senders, or a pool's members): its version
+    moves. Taken last in a transaction, so the row lock never waits while holding another one."""
+    await db.execute(
+        "INSERT INTO resolve_versions AS v (key, version) VALUES ($1, 1)"
+        " ON CONFLICT (key) DO UPDATE SET version = v.version + 1",
+        key,
+    )

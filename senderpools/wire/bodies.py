@@ -13,14 +13,20 @@ from senderpools.wire.fields import (
     Address,
     Channel,
     DisplayName,
+    Health,
     PageSize,
     PoolId,
     PoolName,
     RecipientChannel,
     SenderId,
     SenderStatus,
+    Stickiness,
     TagMap,
+    Weight,
 )
+from senderpools.wire.resources import SenderSelection
+
+_SELECTION = "How Resolve ranks the pool's members (senderpools extension)."
 
 
 class SenderRef(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -42,6 +48,7 @@ class CreateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
             extra_json_schema={"uniqueItems": True},
         ),
     ] = msgspec.field(default_factory=list)
+    selection: Annotated[SenderSelection, Meta(description=_SELECTION)] | UnsetType = UNSET
 
 
 class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -51,6 +58,7 @@ class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
 
     name: PoolName | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
+    selection: Annotated[SenderSelection, Meta(description=_SELECTION + " Replaces it whole.")] | UnsetType = UNSET
 
 
 # A JSON array of references; a single object is accepted as a one-item array (older guides).
@@ -71,6 +79,11 @@ class RegisterSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_d
     display_name: DisplayName | None = None
     status: SenderStatus = SenderStatus.ACTIVATED
     tags: TagMap = msgspec.field(default_factory=dict)
+    weight: Annotated[Weight, Meta(examples=[3])] | UnsetType = UNSET  # extension
+    health: (
+        Annotated[Health, Meta(description="Default HEALTHY (senderpools extension).", examples=["HEALTHY"])]
+        | UnsetType
+    ) = UNSET
 
 
 RegisterSendersRequest = (
@@ -87,6 +100,8 @@ class UpdateSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_def
     display_name: Annotated[DisplayName | None, Meta(description="`null` clears the display name.")] | UnsetType = UNSET
     status: SenderStatus | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
+    weight: Annotated[Weight, Meta(examples=[3])] | UnsetType = UNSET  # extension
+    health: Annotated[Health, Meta(description="senderpools extension.", examples=["DEGRADED"])] | UnsetType = UNSET
 
 
 class SearchSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -130,3 +145,43 @@ class ResolveSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_d
         Meta(description="Only senders with these addresses are candidates."),
     ] = None
     channels: ChannelPreferences | None = None
+    # senderpools extensions: optional, and a request without them is answered as before they existed.
+    geo_match: Annotated[
+        bool,
+        Meta(
+            description="Prefer senders in the recipient's area code, then its time zone, then its country "
+            "(libphonenumber's data); other countries only when none is eligible.",
+            examples=[True],
+        ),
+    ] = False
+    stickiness: Annotated[
+        Stickiness,
+        Meta(
+            description="Remember each choice, per pool (`POOL`, needs `senderPoolId`) or across the "
+            "account's pools (`ACCOUNT`), and answer it again while its sender stays eligible.",
+            examples=["ACCOUNT"],
+        ),
+    ] = Stickiness.NONE
+    skip_unhealthy: Annotated[
+        bool,
+        Meta(description="Never choose an UNHEALTHY sender; prefer HEALTHY to DEGRADED among equals.", examples=[True]),
+    ] = False
+    explain: Annotated[
+        bool,
+        Meta(
+            description="Add each result's `reasons` and, per recipient, why the other candidates lost.",
+            examples=[True],
+        ),
+    ] = False
+    dry_run: Annotated[bool, Meta(description="Choose as usual, but store no new sticky sender.", examples=[True])] = (
+        False
+    )
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "recipientAddresses": [{"address": "+14155550123", "channel": "PHONE"}],
+        "senderPoolId": "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8",
+        "geoMatch": True,
+        "stickiness": "ACCOUNT",
+        "skipUnhealthy": True,
+        "explain": True,
+    }

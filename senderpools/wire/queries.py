@@ -14,7 +14,16 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from senderpools.wire.fields import Channel, ItemOutcome, OperationId, OperationStatus, PageSize, SenderStatus
+from senderpools import ids
+from senderpools.wire.fields import (
+    Address,
+    Channel,
+    ItemOutcome,
+    OperationId,
+    OperationStatus,
+    PageSize,
+    SenderStatus,
+)
 
 
 class PoolFilters(msgspec.Struct, rename="camel", kw_only=True):
@@ -34,6 +43,22 @@ class OperationFilters(msgspec.Struct, rename="camel", kw_only=True):
 
 class ItemFilters(msgspec.Struct, rename="camel", kw_only=True):
     outcome: Annotated[ItemOutcome | None, Meta(description="Only items with this outcome.")] = None
+
+
+StickyScope = Annotated[
+    str,
+    Meta(
+        pattern=f"^(ACCOUNT|{ids.POOL_ID_PATTERN.strip('^$')})$",
+        description="`ACCOUNT`, or a pool ID: only the sticky senders of that scope.",
+    ),
+]
+
+
+class StickyFilters(msgspec.Struct, rename="camel", kw_only=True):
+    """Which recipient's sticky senders (senderpools extension); `address` is required."""
+
+    address: Annotated[Address | None, Meta(description="The recipient's address, as Resolve received it.")] = None
+    scope: StickyScope | None = None
 
 
 class PageParams(msgspec.Struct, rename="camel", kw_only=True):

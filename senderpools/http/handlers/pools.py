@@ -23,7 +23,8 @@ async def list_sender_pools(call: Call[queries.PoolFilters, None]) -> Rendered[r
 async def create_sender_pool(call: Call[None, bodies.CreateSenderPoolRequest]) -> replies.OperationReference:
     body = call.body
     sender_ids = [ref.sender_id for ref in body.senders]
-    operation = await call.services.pools.create(call.account, body.name, body.tags, sender_ids)
+    selection = None if body.selection is UNSET else body.selection
+    operation = await call.services.pools.create(call.account, body.name, body.tags, sender_ids, selection)
     return call.operation_accepted(operation.id, f"/v1/SenderPools/Operations/{operation.id}")
 
 
@@ -37,7 +38,8 @@ async def update_sender_pool(call: Call[None, bodies.UpdateSenderPoolRequest]) -
     pool_id, body = call.path("senderPoolId"), call.body
     name = None if body.name is UNSET else body.name
     tags = None if body.tags is UNSET else body.tags
-    await call.services.pools.update(call.account, pool_id, name, tags)
+    selection = None if body.selection is UNSET else body.selection
+    await call.services.pools.update(call.account, pool_id, name, tags, selection)
     return call.resource_accepted(pool_id, f"/v1/SenderPools/{pool_id}")
 
 
