@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres chromium clean bench bench-quick fuzz soak
+.PHONY: install run test lint typecheck pytest postgres chromium tools clean bench bench-quick fuzz soak
 
 install: $(STAMP)
 
@@ -36,7 +36,12 @@ chromium:
 	@test -x /usr/bin/chromium || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-pytest: install postgres chromium
+# The README's examples (run by the suite) use curl and jq.
+tools:
+	@command -v jq >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq curl >/dev/null)
+
+pytest: install postgres chromium tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -455,6 +455,12 @@ def test_duplicate_import_without_skipping_reports_the_csv_line(tab: Tab) -> Non
     expect(alert).to_contain_text("Line 3:")
 
 
+def test_the_servers_root_leads_a_browser_to_the_console(console: Console) -> None:
+    response = httpx.get(f"{console.url}/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/console"
+    assert httpx.get(f"{console.url}/", follow_redirects=True).url.path == "/console"
+
+
 def test_try_a_recipient_shows_the_choice_and_why_without_storing_it(tab: Tab) -> None:
     with tab.api() as client:
         local, far = _register(client, ["+14155550100", "+442071838750"])

@@ -524,3 +524,14 @@ def test_every_error_of_the_catalogue_raises_its_own_exception() -> None:
     classes = {status: error_class(status) for status in (e.status for e in CATALOGUE)}
     assert all(cls is not ApiError and cls.status_code == status for status, cls in classes.items()), classes
     assert len(set(classes.values())) == len(CATALOGUE)
+
+
+def test_an_error_message_shows_the_first_entries_and_counts_the_rest() -> None:
+    from senderpools.client.errors import ConflictError, ErrorDetail
+
+    entries = [ErrorDetail(code=20409, message=f"problem {i}", context=f"$[{i}]") for i in range(10)]
+    error = ConflictError(409, entries, method="POST", url="http://h/v1/Senders")
+    text = str(error)
+    assert "problem 0" in text and "problem 2" in text and "problem 3" not in text
+    assert text.endswith("…and 7 more (see .errors)")
+    assert len(error.errors) == 10

@@ -13,7 +13,11 @@ import typer
 from senderpools.cli import admin, server
 from senderpools.cli.remote import declare, operations, pools, senders
 
-app = typer.Typer(help="senderpools: a self-hostable server for Twilio's Comms API Sender Pools.", no_args_is_help=True)
+app = typer.Typer(
+    help="senderpools: a self-hostable server for Twilio's Comms API Sender Pools.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 app.command()(server.serve)
 app.command()(server.worker)
 app.add_typer(admin.accounts_app, name="accounts")

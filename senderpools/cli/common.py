@@ -39,11 +39,6 @@ DatabaseUrl = Annotated[
         callback=_usable_database_url,
     ),
 ]
-TestControlsOption = typer.Option(
-    "--test-controls",
-    envvar=env("test_controls"),
-    help="Mount the test controls (/_test/: faults, pacing, reset, seed); a worker respects their pacing.",
-)
 
 
 async def open_database(database_url: str) -> Store:

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 import typer
 
 from senderpools.cli import supervision
-from senderpools.cli.common import DEFAULTS, DatabaseUrl, TestControlsOption, env, fail, open_database
+from senderpools.cli.common import DEFAULTS, DatabaseUrl, env, fail, open_database
+from senderpools.cli.options import flag
 from senderpools.config import Settings
 from senderpools.service import credentials
 
@@ -26,7 +27,7 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(envvar=env("workers"), help="HTTP worker processes.")] = DEFAULTS.workers,
     run_worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", envvar=env("run_worker"), help="Apply operations in this process.")
+        bool, flag("--worker/--no-worker", envvar=env("run_worker"), help="Apply operations in this process.")
     ] = True,
     rate_limit: Annotated[
         float,
@@ -67,7 +68,9 @@ def serve(
         ),
     ] = DEFAULTS.sqlite_lock_timeout,
     log_level: Annotated[str, typer.Option(envvar=env("log_level"))] = DEFAULTS.log_level,
-    test_controls: Annotated[bool, TestControlsOption] = False,
+    test_controls: Annotated[
+        bool, flag("--test-controls", envvar=env("test_controls"), help="Mount the test controls (/_test/).")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (and, by default, the operation worker)."""
     settings = Settings.from_env(
@@ -165,7 +168,14 @@ def worker(
     database_url: DatabaseUrl = DEFAULTS.database_url,
     batch_size: Annotated[int, typer.Option(envvar=env("worker_batch_size"))] = DEFAULTS.worker_batch_size,
     poll_interval: Annotated[float, typer.Option(envvar=env("worker_poll_interval"))] = DEFAULTS.worker_poll_interval,
-    test_controls: Annotated[bool, TestControlsOption] = False,
+    test_controls: Annotated[
+        bool,
+        flag(
+            "--test-controls",
+            envvar=env("test_controls"),
+            help="Respect the pacing that test controls set (/_test/Pacing) on a server with --test-controls.",
+        ),
+    ] = False,
 ) -> None:
     """Apply queued operations, without serving HTTP."""
     from senderpools.composition import run_worker

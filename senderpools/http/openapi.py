@@ -122,10 +122,11 @@ def _components(endpoints: Sequence[Endpoint[Any, Any, Any]]) -> tuple[dict[int,
     types = [*bodies, *replies, ErrorEnvelope, *queries]
     schemas, shared = msgspec.json.schema_components(types, ref_template=_SCHEMA_REF)
     components: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(shared))  # our own copy
-    for kind in types:
+    for kind in types:  # what a type says of itself beyond its fields: an example, whole-object rules
         example = getattr(kind, "EXAMPLE", None)
         if example is not None:
             components[kind.__name__]["examples"] = [example]
+        components.get(getattr(kind, "__name__", ""), {}).update(getattr(kind, "JSON_SCHEMA", {}))
     for schema in components.values():
         if "enum" in schema and "type" not in schema:
             schema["type"] = "string"
@@ -197,7 +198,7 @@ def _parameters(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, 
         )
     if endpoint.takes_idempotency_key:
         key, twilio = KEY_HEADERS
-        schema = {"type": "string", "minLength": 1, "maxLength": 255}
+        schema = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"}  # printable ASCII
         params.append(
             {"name": key, "in": "header", "required": False, "description": IDEMPOTENCY_DESCRIPTION, "schema": schema}
         )

@@ -67,9 +67,15 @@ def decode(body: bytes, type_: Any, also: Callable[[Any], list[FieldError]] | No
     except _NOT_JSON:
         raise InvalidRequest("The request body is not valid JSON.") from None
     try:  # a body can be wrong in shape *and* unparseable further on
-        errors = _report(raw or _raw(body), type_, also)
+        value, errors = _report(raw or _raw(body), type_, also)
     except _NOT_JSON:
         raise InvalidRequest("The request body is not valid JSON.") from None
+    if not errors and failure is not None:
+        # JSON Schema counts 1.0 as an integer, and so does the document: accept it as 1.
+        try:
+            return msgspec.convert(_whole_numbers(value), type_)
+        except msgspec.ValidationError:
+            pass
     raise InvalidRequest.of(errors or [failure or FieldError("The request body is too large.", "$")])
 
 
@@ -77,13 +83,29 @@ def _raw(body: bytes) -> msgspec.Raw:
     return msgspec.json.decode(body, type=msgspec.Raw)  # checks the syntax, builds nothing
 
 
-def _report(raw: msgspec.Raw, type_: Any, also: Callable[[Any], list[FieldError]] | None) -> list[FieldError]:
-    """Every problem of the body ``raw``, the endpoint's own rules (``also``) included."""
+def _report(
+    raw: msgspec.Raw, type_: Any, also: Callable[[Any], list[FieldError]] | None
+) -> tuple[Any, list[FieldError]]:
+    """Every problem of the body ``raw``, the endpoint's own rules (``also``) included, and the JSON read."""
     value, errors = check(raw, type_)
     if also is not None:
         reported = {e.context for e in errors}
         errors += [e for e in also(value) if e.context not in reported]
-    return errors
+    return value, errors
+
+
+def _whole_numbers(value: Any) -> Any:
+    """``value`` with every float that is a whole number (``1.0``) made an int; the same object when
+    there is none, so the common case costs one walk and no copy."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        items = [_whole_numbers(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict):
+        members = {k: _whole_numbers(v) for k, v in value.items()}
+        return value if all(members[k] is v for k, v in value.items()) else members
+    return value
 
 
 def _from_msgspec(exc: msgspec.ValidationError) -> FieldError:
@@ -124,8 +146,8 @@ def _kind(raw: msgspec.Raw) -> tuple[str, Any]:
     if kind in ("object", "array"):
         return kind, None
     value = msgspec.json.decode(raw)
-    if kind == "number" and isinstance(value, int):
-        kind = "integer"
+    if kind == "number" and (isinstance(value, int) or value.is_integer()):
+        kind = "integer"  # 1.0 too, as in JSON Schema
     return kind, value
 
 

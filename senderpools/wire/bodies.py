@@ -42,7 +42,11 @@ class CreateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
     tags: TagMap = msgspec.field(default_factory=dict)
     senders: Annotated[
         list[SenderRef],
-        Meta(max_length=MAX_SENDERS_PER_REQUEST, description="Senders to add to the pool in the background."),
+        Meta(
+            max_length=MAX_SENDERS_PER_REQUEST,
+            description="Senders to add to the pool in the background; each at most once.",
+            extra_json_schema={"uniqueItems": True},
+        ),
     ] = msgspec.field(default_factory=list)
     selection: Annotated[SenderSelection, Meta(description=_SELECTION)] | UnsetType = UNSET
 
@@ -50,13 +54,21 @@ class CreateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
 class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """The fields to change: at least one."""
 
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     name: PoolName | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
     selection: Annotated[SenderSelection, Meta(description=_SELECTION + " Replaces it whole.")] | UnsetType = UNSET
 
 
 # A JSON array of references; a single object is accepted as a one-item array (older guides).
-AddSendersRequest = Annotated[list[SenderRef], Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST)] | SenderRef
+AddSendersRequest = (
+    Annotated[
+        list[SenderRef],
+        Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST, extra_json_schema={"uniqueItems": True}),
+    ]
+    | SenderRef
+)
 
 
 class RegisterSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -82,6 +94,8 @@ RegisterSendersRequest = (
 
 class UpdateSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """The fields to change: at least one."""
+
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"minProperties": 1}
 
     display_name: Annotated[DisplayName | None, Meta(description="`null` clears the display name.")] | UnsetType = UNSET
     status: SenderStatus | UnsetType = UNSET

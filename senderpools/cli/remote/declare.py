@@ -15,6 +15,7 @@ from typing import Annotated
 import msgspec
 import typer
 
+from senderpools.cli.options import flag
 from senderpools.cli.remote import poolfile, reconcile
 from senderpools.cli.remote.execute import Execution
 from senderpools.cli.remote.poolfile import Member, Pool, PoolFileError, PoolsFile
@@ -29,11 +30,11 @@ FileOption = Annotated[
     Path, typer.Option("--file", "-f", help="The pools file (YAML).", dir_okay=False, show_default=False)
 ]
 PruneOption = Annotated[
-    bool, typer.Option("--prune", help="Remove members the file does not list. Without it, nothing is removed.")
+    bool, flag("--prune", help="Remove members the file does not list. Without it, nothing is removed.")
 ]
 RegisterOption = Annotated[
     bool,
-    typer.Option(
+    flag(
         "--register-missing",
         help="Register the senders the file gives by channel and address that the account lacks (senderpools only).",
     ),
@@ -71,7 +72,7 @@ def apply(
     file: FileOption,
     prune: PruneOption = False,
     register_missing: RegisterOption = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before making the changes.")] = False,
+    yes: Annotated[bool, flag("--yes", "-y", help="Do not ask before making the changes.")] = False,
     timeout: Timeout = 600.0,
 ) -> None:
     """Make the server match the file: shows the plan, asks, then runs and waits for the operations.
@@ -117,7 +118,7 @@ def export(
         Path | None, typer.Option("--output", "-o", help="Write here instead of printing.", dir_okay=False)
     ] = None,
     by_id: Annotated[
-        bool, typer.Option("--by-id", help="Name members by sender ID (default: by channel and address).")
+        bool, flag("--by-id", help="Name members by sender ID (default: by channel and address).")
     ] = False,
     name: Annotated[
         list[str] | None, typer.Option("--name", help="Only the pool(s) with this name; repeat for several.")

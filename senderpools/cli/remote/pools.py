@@ -11,7 +11,17 @@ import msgspec
 import typer
 
 from senderpools import ids
-from senderpools.cli.remote.rows import CHUNK_SIZE, Row, chunks, failed_path, read_rows, summary, write_failed
+from senderpools.cli.options import flag
+from senderpools.cli.remote.rows import (
+    CHUNK_SIZE,
+    Row,
+    chunks,
+    failed_path,
+    read_rows,
+    skip_repeats,
+    summary,
+    write_failed,
+)
 from senderpools.cli.remote.session import (
     EndDate,
     Limit,
@@ -60,7 +70,7 @@ def pools_create(
     sender: Annotated[
         list[str] | None, typer.Option("--sender", help="A sender ID to add; repeat for several.")
     ] = None,
-    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the operation to finish.")] = True,
+    wait: Annotated[bool, flag("--wait/--no-wait", help="Wait for the operation to finish.")] = True,
     timeout: Timeout = 300.0,
 ) -> None:
     """Create a pool (optionally with senders) and, by default, wait until its operation finishes."""
@@ -94,7 +104,7 @@ def pools_update(
     pool_id: Annotated[str, typer.Argument(help="The pool ID.")],
     name: Annotated[str | None, typer.Option(help="A new name.")] = None,
     tag: TagOption = None,
-    clear_tags: Annotated[bool, typer.Option("--clear-tags", help="Remove every tag.")] = False,
+    clear_tags: Annotated[bool, flag("--clear-tags", help="Remove every tag.")] = False,
 ) -> None:
     """Rename a pool and/or replace its tags (the given tags replace all of them)."""
     tags = {} if clear_tags else tag_options(tag)
@@ -170,7 +180,7 @@ def pools_add(
     chunk_size: Annotated[
         int, typer.Option(min=1, max=MAX_SENDERS_PER_REQUEST, help="Senders per request.")
     ] = CHUNK_SIZE,
-    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the operations to finish.")] = True,
+    wait: Annotated[bool, flag("--wait/--no-wait", help="Wait for the operations to finish.")] = True,
     timeout: Timeout = 600.0,
 ) -> None:
     """Add senders to a pool, by ID or from a CSV, in chunks; shows progress from the operations' stats."""
@@ -185,8 +195,9 @@ def pools_add(
         raise typer.BadParameter("give sender IDs or --from-csv FILE")
     session.client.sender_pools.fetch(pool_id)  # a missing pool is one clear error, before any work
     _sender_ids_for(session, rows)
-    usable = [r for r in rows if r.error is None]
-    unique = list(dict.fromkeys(r.cells["senderId"] for r in usable))  # each sender once, in file order
+    skip_repeats(rows, lambda row: row.cells["senderId"])  # each sender once, in file order
+    usable = [r for r in rows if r.pending]
+    unique = [r.cells["senderId"] for r in usable]
     pending: list[PendingOperation] = [
         session.client.sender_pools.add_senders(pool_id, chunk, idempotency_key=uuid.uuid4().hex)
         for chunk in chunks(unique, chunk_size)
@@ -211,7 +222,7 @@ def pools_add(
         for row in usable:
             if row.cells["senderId"] not in members:
                 row.error = "not added: the operation counted it as failed (unknown sender?)"
-    summary(session, f"Added to {pool_id}", len(rows), [r for r in rows if r.error], header, failed_rows)
+    summary(session, f"Added to {pool_id}", rows, header, failed_rows)
 
 
 def _wait_all(

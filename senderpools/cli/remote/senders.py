@@ -12,7 +12,17 @@ import typer
 from rich.console import Group
 from rich.table import Table
 
-from senderpools.cli.remote.rows import CHUNK_SIZE, Row, chunks, failed_path, new_sender, read_rows, summary
+from senderpools.cli.options import flag
+from senderpools.cli.remote.rows import (
+    CHUNK_SIZE,
+    Row,
+    chunks,
+    failed_path,
+    new_sender,
+    read_rows,
+    skip_repeats,
+    summary,
+)
 from senderpools.cli.remote.session import (
     EndDate,
     Limit,
@@ -90,34 +100,37 @@ def senders_import(
     chunk_size: Annotated[
         int, typer.Option(min=1, max=MAX_SENDERS_PER_REQUEST, help="Senders per request.")
     ] = CHUNK_SIZE,
+    skip_existing: Annotated[
+        bool, flag("--skip-existing", help="Skip rows whose channel and address are registered already.")
+    ] = False,
 ) -> None:
-    """Register the senders of a CSV in chunks; rows that fail are written to a file and the rest go on."""
+    """Register the senders of a CSV in chunks; rows that fail are written to a file and the rest go on.
+    A row repeating an earlier one (same channel and address) is skipped, not sent."""
     header, rows = read_rows(file, [("address",), ("channel",)])
-    ready: list[tuple[Row, NewSender]] = []
+    senders: dict[int, NewSender] = {}
     for row in rows:
         try:
-            ready.append((row, new_sender(row)))
+            senders[row.line] = new_sender(row)
         except ValueError as exc:
             row.error = str(exc)
+    skip_repeats(rows, lambda row: (senders[row.line].channel, senders[row.line].address))
+    ready = [(row, senders[row.line]) for row in rows if row.pending]
     with progress_bar(session.err) as progress:
         task = progress.add_task("Registering senders", total=len(rows), detail="")
         progress.advance(task, len(rows) - len(ready))
         for chunk in chunks(ready, chunk_size):
-            _register_chunk(session, list(chunk), lambda n: progress.advance(task, n))
+            _register_chunk(session, list(chunk), lambda n: progress.advance(task, n), skip_existing)
             failed = sum(r.error is not None for r in rows)
             progress.update(task, detail=f"failed {failed}")
-    summary(
-        session,
-        f"Imported {file}",
-        len(rows),
-        [r for r in rows if r.error],
-        header,
-        failed_path(file, failed_file, "import"),
-    )
+    summary(session, f"Imported {file}", rows, header, failed_path(file, failed_file, "import"))
 
 
-def _register_chunk(session: Session, chunk: list[tuple[Row, NewSender]], advance: Callable[[int], None]) -> None:
-    """One all-or-nothing request; on a 400/409 naming items, fail those rows and send the rest again."""
+def _register_chunk(
+    session: Session, chunk: list[tuple[Row, NewSender]], advance: Callable[[int], None], skip_existing: bool
+) -> None:
+    """One all-or-nothing request; on a 400/409 naming items, fail those rows (or, with ``skip_existing``,
+    skip the ones a 409 names: repeats are gone already, so a 409 means registered before) and send the
+    rest again."""
     while chunk:
         try:
             session.client.senders.create_many([s for _, s in chunk], idempotency_key=uuid.uuid4().hex)
@@ -130,7 +143,10 @@ def _register_chunk(session: Session, chunk: list[tuple[Row, NewSender]], advanc
             if not reasons:  # not about particular rows: the whole chunk fails
                 reasons = {i: [exc.message] for i in range(len(chunk))}
             for i, messages in reasons.items():
-                chunk[i][0].error = "; ".join(messages)
+                if skip_existing and isinstance(exc, ConflictError):
+                    chunk[i][0].skipped = "already registered"
+                else:
+                    chunk[i][0].error = "; ".join(messages)
             advance(len(reasons))
             chunk = [item for i, item in enumerate(chunk) if i not in reasons]
         else:
@@ -143,10 +159,10 @@ def senders_update(
     session: Session,
     sender_id: Annotated[str, typer.Argument(help="The sender ID.")],
     display_name: Annotated[str | None, typer.Option(help="A new display name.")] = None,
-    clear_display_name: Annotated[bool, typer.Option("--clear-display-name", help="Remove the display name.")] = False,
+    clear_display_name: Annotated[bool, flag("--clear-display-name", help="Remove the display name.")] = False,
     status: Annotated[SenderStatus | None, typer.Option(help="ACTIVATED or DEACTIVATED.")] = None,
     tag: TagOption = None,
-    clear_tags: Annotated[bool, typer.Option("--clear-tags", help="Remove every tag.")] = False,
+    clear_tags: Annotated[bool, flag("--clear-tags", help="Remove every tag.")] = False,
     weight: Annotated[int | None, typer.Option(min=1, max=100, help="Resolve's weight among equals (1-100).")] = None,
     health: Annotated[Health | None, typer.Option(help="HEALTHY, DEGRADED or UNHEALTHY.")] = None,
 ) -> None:
@@ -192,13 +208,13 @@ def senders_resolve(
     ] = None,
     filter_in: Annotated[list[Channel] | None, typer.Option(help="Only this channel; repeatable.")] = None,
     priority: Annotated[list[Channel] | None, typer.Option(help="Channel order; repeatable.")] = None,
-    geo_match: Annotated[bool, typer.Option("--geo-match", help="Prefer the area code, time zone, country.")] = False,
+    geo_match: Annotated[bool, flag("--geo-match", help="Prefer the area code, time zone, country.")] = False,
     stickiness: Annotated[
         Stickiness, typer.Option(help="Remember choices per POOL or across the ACCOUNT's pools.")
     ] = Stickiness.NONE,
-    skip_unhealthy: Annotated[bool, typer.Option("--skip-unhealthy", help="Never choose UNHEALTHY senders.")] = False,
-    explain: Annotated[bool, typer.Option("--explain", help="Why each sender, and why the others lost.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Store no new sticky sender.")] = False,
+    skip_unhealthy: Annotated[bool, flag("--skip-unhealthy", help="Never choose UNHEALTHY senders.")] = False,
+    explain: Annotated[bool, flag("--explain", help="Why each sender, and why the others lost.")] = False,
+    dry_run: Annotated[bool, flag("--dry-run", help="Store no new sticky sender.")] = False,
 ) -> None:
     """Which senders to use for each recipient, best first."""
     results = session.client.senders.resolve(
@@ -251,7 +267,7 @@ def senders_sticky(
     session: Session,
     address: Annotated[str, typer.Argument(help="The recipient's address.")],
     scope: Annotated[str | None, typer.Option(help="ACCOUNT, or a pool ID: only that scope.")] = None,
-    clear: Annotated[bool, typer.Option("--clear", help="Forget them, so the next Resolve chooses afresh.")] = False,
+    clear: Annotated[bool, flag("--clear", help="Forget them, so the next Resolve chooses afresh.")] = False,
 ) -> None:
     """The senders Resolve remembers for a recipient (stickiness), or --clear them."""
     senders = session.client.senders

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand
 
+from senderpools.cli.options import flag
 from senderpools.client import ApiError, Client, ConfigurationError, SenderPoolsError
 from senderpools.wire.fields import TAG_PATTERN
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
@@ -88,7 +89,7 @@ _CONNECTION = [
         "json_output",
         inspect.Parameter.KEYWORD_ONLY,
         default=False,
-        annotation=Annotated[bool, typer.Option("--json", help="Print JSON (the wire objects) for scripts.")],
+        annotation=Annotated[bool, flag("--json", help="Print JSON (the wire objects) for scripts.")],
     ),
 ]
 
@@ -226,10 +227,18 @@ def _tags(tags: dict[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in tags.items())
 
 
+ID_COLUMNS = frozenset({"ID", "Sender"})
+ID_WIDTH = len("comms_senderpool_") + 26  # the longest ID: never wrapped, so it can be copied
+
+
 def new_table(title: str, *columns: str) -> Table:
+    """A table whose ID columns never wrap (other columns fold to fit the terminal)."""
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        if column in ID_COLUMNS:
+            table.add_column(column, no_wrap=True, overflow="ignore", min_width=ID_WIDTH)
+        else:
+            table.add_column(column, overflow="fold")
     return table
 
 
@@ -265,8 +274,8 @@ def operations_table(operations: Sequence[SenderPoolOperation]) -> Table:
 def details(value: SenderPool | Sender | SenderPoolOperation) -> Table:
     """One object as a field/value table."""
     table = Table(show_header=False, title=type(value).__name__, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold", min_width=ID_WIDTH)
     for name, item in msgspec.to_builtins(value).items():
         if isinstance(item, dict):
             item = ", ".join(f"{k}={v}" for k, v in item.items())
