@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres chromium clean bench bench-quick fuzz soak
+.PHONY: install run test lint typecheck pytest postgres chromium tools clean bench bench-quick fuzz soak
 
 install: $(STAMP)
 
@@ -18,11 +18,12 @@ run: install
 	$(BIN)/senderpools serve --host 127.0.0.1 --port 8080 --database-url sqlite:///./senderpools.db
 
 lint: install
-	$(BIN)/ruff check senderpools tests bench
-	$(BIN)/ruff format --check senderpools tests bench
+	$(BIN)/ruff check senderpools tests bench examples
+	$(BIN)/ruff format --check senderpools tests bench examples
 
 typecheck: install
 	$(BIN)/mypy
+	$(BIN)/mypy examples
 
 # The suite runs every HTTP test on SQLite and on a throwaway PostgreSQL cluster it starts itself;
 # this only makes sure the server binaries are there (Debian's package, as root on CI).
@@ -35,7 +36,12 @@ chromium:
 	@test -x /usr/bin/chromium || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-pytest: install postgres chromium
+# The README's examples (run by the suite) use curl and jq.
+tools:
+	@command -v jq >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq curl >/dev/null)
+
+pytest: install postgres chromium tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest

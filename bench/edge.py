@@ -5,7 +5,7 @@ What runs, all on loopback:
 - ``senderpools serve`` of a chosen source tree (``--tree``) as a new user would start it (1 worker,
   SQLite in a temp directory), except ``--rate-limit 0`` so that no 429 inflates a figure;
 - the floors, from this file (``python edge.py --floor``): a bare ASGI app on granian with the
-  constructor options of ``senderpools serve`` (ASGI interface, 1 worker) that returns a fixed JSON
+  server options of ``senderpools serve`` (``senderpools.cli.server.granian_server``) that returns a fixed JSON
   body. ``floor`` does no auth and returns 300 bytes (the headline floor); ``floor-auth`` also checks
   the Basic auth header; ``floor-list`` and ``floor-senders`` return as many bytes as the real
   list-50-pools and 1000-senders pages (measured from the server first);
@@ -107,21 +107,19 @@ async def app(
 
 
 def serve_floor(host: str, port: int, body_bytes: int, authorization: str) -> None:
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
-
     os.environ[FLOOR_BYTES_ENV] = str(body_bytes)  # read by the worker process at import
     os.environ[FLOOR_AUTH_ENV] = authorization
-    # The constructor arguments of ``senderpools serve`` (senderpools/cli.py), less the factory.
-    Granian(
-        f"{Path(__file__).stem}:app",
-        address=host,
-        port=port,
-        interface=Interfaces.ASGI,
-        workers=1,
-        log_level=LogLevels("info"),
-    ).serve()
+    target = f"{Path(__file__).stem}:app"
+    try:  # the same server options as the tree's ``senderpools serve``, with this app instead of the factory
+        from senderpools.cli.server import granian_server
+        from senderpools.config import Settings
+    except ImportError:  # a tree from before serve's options had one home: its constructor arguments then
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian(target, address=host, port=port, interface=Interfaces.ASGI, workers=1).serve()
+        return
+    granian_server(Settings(host=host, port=port), target, factory=False).serve()
 
 
 # -- processes -------------------------------------------------------------------------------------

@@ -47,9 +47,8 @@ async def app(
 
 
 def main() -> None:
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
+    from senderpools.cli.server import granian_server
+    from senderpools.config import Settings
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -58,15 +57,9 @@ def main() -> None:
     parser.add_argument("--authorization", required=True, help="the exact Authorization header to accept")
     args = parser.parse_args()
     os.environ["FLOOR_AUTHORIZATION"] = args.authorization  # read by each worker process at import
-    # The same constructor arguments as ``senderpools serve`` (senderpools/cli.py), less the factory.
-    Granian(
-        "bench.floor_app:app",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.ASGI,
-        workers=args.workers,
-        log_level=LogLevels("info"),
-    ).serve()
+    # The same server options as ``senderpools serve``, with this app instead of the factory.
+    settings = Settings(host=args.host, port=args.port, workers=args.workers)
+    granian_server(settings, "bench.floor_app:app", factory=False).serve()
 
 
 if __name__ == "__main__":

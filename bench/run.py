@@ -63,13 +63,14 @@ class Scale:
     page_seconds: int  # seconds per wrk run of workloads 6, 9 and 10
     big_members: int  # members of the one pool of workloads 9 and 11
     removed: int  # senders removed from it (and added back) in workload 11
+    resolve_senders: int  # senders in the pool of workload 12
     list_pools: int = 60
 
 
 FULL = Scale(duration=8, reps=3, connections=64, senders=10_000, deep_pools=1_000_000, member_pools=100,
-             mixed_seconds=60, page_seconds=4, big_members=1_000_000, removed=10_000)  # fmt: skip
+             mixed_seconds=60, page_seconds=4, big_members=1_000_000, removed=10_000, resolve_senders=100_000)  # fmt: skip
 QUICK = Scale(duration=2, reps=1, connections=64, senders=1_000, deep_pools=20_000, member_pools=3,
-              mixed_seconds=4, page_seconds=1, big_members=20_000, removed=1_000)  # fmt: skip
+              mixed_seconds=4, page_seconds=1, big_members=20_000, removed=1_000, resolve_senders=20_000)  # fmt: skip
 
 # The deep account's pools: one template per name, copied in equal shares and interleaved in time, so a
 # name prefix or a tag matches a tenth of them, spread over the whole list (workload 10).
@@ -77,6 +78,22 @@ DEEP_NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "
 SEARCHED_NAME, SEARCHED_PREFIX, SEARCHED_TAG = "charlie", "CHARL", ("tier", "2")
 RATE_REFILL_SECONDS = 2.5  # the default rate limit's bucket (burst 20,000 at 10,000/s) refills in 2 s
 W9_SECONDS = 2  # 20,000 + 2 x 10,000 requests allowed: 20,000 rps at most
+
+# Workload 12's senders: numbers in mixed countries, as (prefix, first number, digits after the prefix).
+RESOLVE_SENDER_RANGES = [
+    ("+1415", 2_000_000, 7), ("+1212", 2_000_000, 7), ("+1310", 2_000_000, 7), ("+1617", 2_000_000, 7),
+    ("+1512", 2_000_000, 7), ("+1416", 2_000_000, 7), ("+4420", 70_000_000, 8), ("+4930", 10_000_000, 8),
+    ("+336", 10_000_000, 8), ("+612", 90_000_000, 8),
+]  # fmt: skip
+# Its recipients, drawn at random by bench/resolve.lua: (prefix, random digits after it). Brazil has no sender.
+RESOLVE_RECIPIENT_RANGES = [
+    ("+14155", 6), ("+12125", 6), ("+13105", 6), ("+16175", 6), ("+15125", 6), ("+13125", 6), ("+14165", 6),
+    ("+44207", 7), ("+49301", 7), ("+33612", 6), ("+61290", 6), ("+551198", 7),
+]  # fmt: skip
+# Returning recipients: 2,000 numbers, each sticky after its first Resolve (the steady state of a campaign).
+RESOLVE_RETURNING_RANGES = [("+14155550", 3), ("+44207946", 3)]
+RESOLVE_OPTIONS = '"geoMatch":true,"stickiness":"ACCOUNT","skipUnhealthy":true'
+RESOLVE_GEO_OPTIONS = '"geoMatch":true,"skipUnhealthy":true'  # the same without stickiness: nothing stored
 
 
 def log(message: str) -> None:
@@ -639,8 +656,68 @@ class Bench:
 
         results.meta["w8_rss_mb"] = server.rss_mb()
         log(f"workload 8: server RSS {results.meta['w8_rss_mb']['total']:.0f} MB")
+        self.resolve_workload("w12", server, base, database_url, floor)
+        results.meta["w12_rss_mb"] = server.rss_mb()
         results.meta["sqlite_database_mb_after"] = round(path.stat().st_size / 1e6)
         self.stop(server)
+
+    def resolve_workload(self, key: str, server: Process, base: str, database_url: str, floor: Target) -> None:
+        """Workload 12: Resolve of 100 recipients (mixed countries, most never seen) against a pool of
+        ``resolve_senders`` senders in mixed countries, one connection, so that latency is server time
+        plus loopback (the floor's latency at one connection is the loopback's part)."""
+        scale, results = self.scale, self.results
+        log(f"workload 12: Resolve against a pool of {scale.resolve_senders:,} senders")
+        account = create_account(database_url)
+        started = time.perf_counter()
+        pool_id = asyncio.run(seed_resolve_pool(database_url, account.sid, scale.resolve_senders))
+        log(f"  seeded {scale.resolve_senders:,} senders and their pool in {time.perf_counter() - started:.1f} s")
+        target = Target(server, base, account.authorization)
+        with account.client(base) as client:  # the first Resolve after a change loads the candidates
+            body = {"senderPoolId": pool_id, "recipientAddresses": [{"address": "+14155550100", "channel": "PHONE"}]}
+            for name in ("cold", "warm"):
+                began = time.perf_counter()
+                client.post("/v1/Senders/Resolve", json=body).raise_for_status()
+                results.add(f"{key}_{name}_ms", (time.perf_counter() - began) * 1000)
+            log(f"  first Resolve (loads the candidates): {results.values(f'{key}_cold_ms')[-1]:.0f} ms")
+        lines = [f"auth {account.authorization}", f"pool {pool_id}"]
+        new = [f"prefix {prefix} {digits}" for prefix, digits in RESOLVE_RECIPIENT_RANGES]
+        returning = [f"prefix {prefix} {digits}" for prefix, digits in RESOLVE_RETURNING_RANGES]
+        variants = (
+            ("stock", "", new),
+            ("geo", RESOLVE_GEO_OPTIONS, new),
+            ("smart", RESOLVE_OPTIONS, new),
+            ("returning", RESOLVE_OPTIONS, returning),
+        )
+        for rep in range(scale.reps):
+            log(f"  repetition {rep + 1}/{scale.reps}")
+            self.load(f"{key}_floor", floor, "/v1/floor", connections=1)
+            for variant, options, recipients in variants:
+                data = self.workdir / f"resolve-{variant}.txt"
+                data.write_text("\n".join([*lines, *recipients, f"options {options}"]) + "\n")
+                self.load(f"{key}_{variant}", target, "/", connections=1, workload="resolve",
+                          env={"BENCH_RESOLVE_DATA": str(data)})  # fmt: skip
+
+    def run_resolve_only(self) -> None:
+        """Workload 12 alone, on SQLite and (unless turned off) PostgreSQL: ``--only-resolve``."""
+        from tests.postgres_cluster import PostgresCluster
+
+        cluster = PostgresCluster() if self.use_postgres and _pg_bindir() is not None else None
+        urls = [("w12", f"sqlite:///{self.workdir}/resolve.db")]
+        if cluster is not None:
+            cluster.start()
+            urls.append(("pg_w12", cluster.new_database()))
+        try:
+            for key, database_url in urls:
+                main = create_account(database_url)
+                server, base = self.start_server(f"server-{key}", database_url)
+                floor = self.start_floor(main.authorization)
+                self.resolve_workload(key, server, base, database_url, floor)
+                self.results.meta[f"{key}_rss_mb"] = server.rss_mb()
+                self.stop_all()
+        finally:
+            self.stop_all()
+            if cluster is not None:
+                cluster.stop()
 
     # -- PostgreSQL ----------------------------------------------------------------------------------
     def run_postgres(self) -> None:
@@ -686,10 +763,39 @@ class Bench:
                         f"  create: {elapsed * 1000:.0f} ms; storage floor {results.values('pg_w4_storage_floor')[-1] * 1000:.0f} ms"
                     )
             results.meta["pg_rss_mb"] = server.rss_mb()
+            self.resolve_workload("pg_w12", server, base, database_url, floor)
             self.stop(server)
         finally:
             self.stop_all()
             cluster.stop()
+
+
+async def seed_resolve_pool(database_url: str, account: str, count: int) -> str:
+    """``count`` SMS senders in mixed countries (weights 1-5, 2% DEGRADED, 1% UNHEALTHY) registered through
+    the service, and a pool of all of them made by the service and applied by the worker."""
+    from senderpools.service.pools import SenderPoolService
+    from senderpools.service.senders import NewSender, SenderService
+    from senderpools.wire.fields import Channel, Health
+
+    store = open_store(database_url)
+    try:
+        await store.migrate()
+        service, sender_ids = SenderService(store), []
+        for start in range(0, count, 10_000):
+            new = []
+            for i in range(start, min(count, start + 10_000)):
+                prefix, first, digits = RESOLVE_SENDER_RANGES[i % len(RESOLVE_SENDER_RANGES)]
+                health = Health.UNHEALTHY if i % 100 == 7 else Health.DEGRADED if i % 50 == 3 else Health.HEALTHY
+                address = f"{prefix}{first + i // len(RESOLVE_SENDER_RANGES):0{digits}d}"
+                new.append(NewSender(address=address, channel=Channel.SMS, weight=1 + i % 5, health=health))
+            sender_ids += [s.id for s in await service.register(account, new)]
+        operation = await SenderPoolService(store).create(account, "resolve", {}, sender_ids)
+        await seed.wait_for_worker(store)
+        record = await store.get_operation(account, operation.id)
+        assert record is not None and record.operation.stats.created == count + 1, record
+        return record.pool_id
+    finally:
+        await store.close()
 
 
 async def storage_floor(connect: Callable[[], Awaitable[seed.Database]], pool_id: str) -> float:
@@ -862,7 +968,25 @@ def summarize(results: Results) -> dict[str, Any]:
             "met": None if rss is None else rss <= 200,
         },
     ]  # fmt: skip
-    rows.sort(key=lambda row: int(row["id"]))
+    for key, backend in (("w12", "SQLite"), ("pg_w12", "PostgreSQL")):
+        if not r.runs.get(f"{key}_smart"):
+            continue
+        smart_p50, smart_p99 = m(f"{key}_smart", "p50_ms"), m(f"{key}_smart", "p99_ms")
+        rows.append({
+            "id": "12" if key == "w12" else "12 (PostgreSQL)",
+            "workload": f"{backend}: Resolve 100 recipients (mixed countries, mostly new) against a pool of "
+            f"{r.meta['scale']['resolve_senders']:,} senders; geoMatch, stickiness ACCOUNT, skipUnhealthy; 1 connection",
+            "ours": f"p50 {fmt(smart_p50, '.1f')} ms, p99 {fmt(smart_p99, '.1f')} ms ({fmt(m(f'{key}_smart', 'rps'))} rps); "
+            f"{fmt(m(f'{key}_smart', 'cpu_us'), ',.0f')} us CPU/request; the same without stickiness (nothing stored) "
+            f"p50 {fmt(m(f'{key}_geo', 'p50_ms'), '.1f')} ms, p99 {fmt(m(f'{key}_geo', 'p99_ms'), '.1f')} ms; returning (sticky) recipients p50 "
+            f"{fmt(m(f'{key}_returning', 'p50_ms'), '.1f')} ms, p99 {fmt(m(f'{key}_returning', 'p99_ms'), '.1f')} ms; "
+            f"without options p50 {fmt(m(f'{key}_stock', 'p50_ms'), '.1f')} ms, p99 {fmt(m(f'{key}_stock', 'p99_ms'), '.1f')} ms",
+            "baseline": f"floor p50 {fmt(m(f'{key}_floor', 'p50_ms'), '.2f')} ms, p99 {fmt(m(f'{key}_floor', 'p99_ms'), '.2f')} ms; "
+            f"first Resolve after a change (loads the candidates) {fmt(m(f'{key}_cold_ms'), ',.0f')} ms",
+            "ratio": "-", "target": "p50 <= 10 ms, p99 <= 30 ms",
+            "met": None if smart_p50 is None else smart_p50 <= 10 and (smart_p99 or 1e9) <= 30,
+        })  # fmt: skip
+    rows.sort(key=lambda row: int(row["id"].split()[0]))
     pg = None
     if r.runs.get("pg_w1"):
         pg = [
@@ -946,6 +1070,7 @@ def main() -> None:
     parser.add_argument("--no-prism", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--out", type=Path, help="where to write the Markdown (JSON beside it)")
+    parser.add_argument("--only-resolve", action="store_true", help="workload 12 (Resolve) alone, on both backends")
     args = parser.parse_args()
     scale = QUICK if args.quick else FULL
     overrides = {k: v for k, v in (("reps", args.reps), ("duration", args.duration)) if v}
@@ -957,9 +1082,12 @@ def main() -> None:
     bench.results.meta["mode"] = "quick" if args.quick else "full"
     started = time.monotonic()
     try:
-        bench.run_sqlite()
-        bench.stop_all()
-        bench.run_postgres()
+        if args.only_resolve:
+            bench.run_resolve_only()
+        else:
+            bench.run_sqlite()
+            bench.stop_all()
+            bench.run_postgres()
     finally:
         bench.stop_all()
         bench.results.meta["load_average_end"] = os.getloadavg()

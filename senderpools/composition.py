@@ -26,6 +26,7 @@ from senderpools.service.credentials import CredentialVerifier
 from senderpools.service.idempotency import IdempotencyKeys
 from senderpools.service.pools import SenderPoolService
 from senderpools.service.ratelimit import make_limiter
+from senderpools.service.readiness import Readiness
 from senderpools.service.senders import SenderService
 from senderpools.store import Store, open_store
 from senderpools.testing import TestControls
@@ -49,7 +50,9 @@ class Parts:
 
 
 def build(settings: Settings) -> Parts:
-    store = open_store(settings.database_url, settings.sqlite_synchronous, settings.database_pool_size)
+    store = open_store(
+        settings.database_url, settings.sqlite_synchronous, settings.database_pool_size, settings.sqlite_lock_timeout
+    )
     controls = TestControls(Faults(), TestControlService(store)) if settings.test_controls else None
     worker = OperationWorker(
         store,
@@ -57,13 +60,15 @@ def build(settings: Settings) -> Parts:
         settings.worker_poll_interval,
         idempotency_ttl=settings.idempotency_ttl,
         pacer=None if controls is None else OperationPacer(controls.service),
+        sticky_ttl=settings.sticky_ttl,
     )
     services = Services(
         pools=SenderPoolService(store, worker.wake if settings.run_worker else lambda: None),
-        senders=SenderService(store),
+        senders=SenderService(store, settings.sticky_ttl, settings.resolve_cache_senders),
         credentials=CredentialVerifier(store, settings.auth_cache_ttl),
         limiter=make_limiter(settings.rate_limit_scope, store, settings.rate_limit, settings.rate_burst),
         idempotency=IdempotencyKeys(store, settings.idempotency_ttl, settings.idempotency_lease),
+        readiness=Readiness(store),
     )
     return Parts(settings, store, services, worker, controls)
 

@@ -20,6 +20,12 @@ class Settings(msgspec.Struct, kw_only=True):
     # "process": buckets in each process's memory; "database": one set shared by every node on the database
     rate_limit_scope: Literal["process", "database"] = "process"
     max_body_bytes: int = 16 * 1024 * 1024
+    # Connections (serve): one client's idle, slow or silent connections must not lock anyone else out.
+    max_connections: int = 10_000  # open connections per HTTP worker process; more wait in the listen backlog
+    # seconds a connection has to send a request's head: from connecting (so a silent connection is closed),
+    # and from its previous response (keep-alive idle); a slow head is cut off at the same moment
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0  # seconds a request's whole body has to arrive once its head has (else 408)
     auth_cache_ttl: float = 60.0  # seconds a verified credential is remembered
     # failed authentications per second (and burst) allowed per client address before 429; 0 turns it off
     auth_failure_limit: float = 10.0
@@ -27,11 +33,15 @@ class Settings(msgspec.Struct, kw_only=True):
     idempotency_ttl: float = 86_400.0  # seconds an Idempotency-Key is remembered (then ignored and purged)
     idempotency_lease: float = 60.0  # seconds after which a claimed key whose response was never stored is free
     idempotency_wait: float = 5.0  # seconds a request waits for another in progress with its key, then 409
+    sticky_ttl: float = 0.0  # seconds a sticky sender is kept from its first choice; 0: until it is released
+    resolve_cache_senders: int = 500_000  # candidates Resolve keeps in memory per process, across scopes
     test_controls: bool = False  # serve /_test/ (faults, pacing, reset, seed) for integration testing
     worker_batch_size: int = 1000
     worker_poll_interval: float = 0.25  # seconds between looks for work queued by other processes
     database_pool_size: int = 10  # PostgreSQL connections per process
     sqlite_synchronous: str = "NORMAL"  # NORMAL survives process crashes; FULL also survives power loss
+    # seconds a write waits (other requests served meanwhile) for a write lock another process holds, then 503
+    sqlite_lock_timeout: float = 1.0
     log_level: str = "info"
 
     @staticmethod

@@ -11,8 +11,13 @@ errors) or a ``Where`` (known to the service: item 3's address), which the edge 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Final, Self
+
+MAX_REPORTED_ERRORS: Final = 100
+"""An error answer lists at most this many entries, so it stays readable (and small) even when all
+10,000 items of a request are wrong: past it, the last entry says how many more problems there were."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +64,20 @@ class ApiError(Exception):
         super().__init__(self.errors[0].message)
 
     @classmethod
-    def of(cls, errors: list[FieldError]) -> Self:
-        """One error response reporting several problems (a non-empty list)."""
+    def of(cls, errors: Sequence[FieldError]) -> Self:
+        """One error response reporting several problems (a non-empty list), at most
+        ``MAX_REPORTED_ERRORS`` entries: a longer list keeps its first problems and ends with an entry
+        saying how many more there were."""
         error = cls(errors[0].message, errors[0].context)
-        error.errors = list(errors)
+        if len(errors) <= MAX_REPORTED_ERRORS:
+            error.errors = list(errors)
+        else:
+            kept = MAX_REPORTED_ERRORS - 1
+            more = len(errors) - kept
+            error.errors = [
+                *errors[:kept],
+                FieldError(f"{more} more problems are not listed (only the first {kept} are)."),
+            ]
         return error
 
 
@@ -151,6 +166,16 @@ class PayloadTooLarge(ApiError):
     default_message = "The request body is too large."
 
 
+class RequestTimeout(ApiError):
+    status, code, name, title = 408, 20408, "RequestTimeout", "Request timeout"
+    meaning = (
+        "The request body did not arrive in time: once a request's headers have arrived, the server waits "
+        "at most 30 seconds (unless configured otherwise) for its whole body. Nothing was changed."
+    )
+    remedy = "Send the body without pauses, or split the work into smaller requests."
+    default_message = "The request body did not arrive in time."
+
+
 class UnsupportedMediaType(ApiError):
     status, code, name, title = 415, 20415, "UnsupportedMediaType", "Unsupported media type"
     meaning = (
@@ -178,6 +203,9 @@ class TooManyRequests(RetryLater):
     default_message = "Too many requests: retry after the number of seconds in the Retry-After header."
 
 
+RETRY_AFTER_UNAVAILABLE: Final = 1  # seconds a client is told to wait when the database cannot serve it right now
+
+
 class ServiceUnavailable(RetryLater):
     status, code, name, title = 503, 20503, "ServiceUnavailable", "Service unavailable"
     meaning = (
@@ -192,6 +220,7 @@ CATALOGUE: tuple[type[ApiError], ...] = (
     Unauthorized,
     MethodNotAllowed,
     NotFound,
+    RequestTimeout,
     Conflict,
     PreconditionFailed,
     PayloadTooLarge,

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import msgspec
 
 from senderpools.wire.encoding import view_tag
-from senderpools.wire.fields import Channel, OperationStatus, OperationType, SenderStatus, Tags
+from senderpools.wire.fields import Channel, Health, OperationStatus, OperationType, SenderStatus, Tags
+from senderpools.wire.resources import Sender, SenderSelection
 
 
 class Credential(msgspec.Struct, kw_only=True, frozen=True):
@@ -62,10 +63,11 @@ class PoolChanges:
     name: str | None = None
     tags: Tags | None = None
     deletion_protection: bool | None = None
+    selection: SenderSelection | None = None
 
     def __bool__(self) -> bool:
         """Whether anything changes."""
-        return self.name is not None or self.tags is not None or self.deletion_protection is not None
+        return any(v is not None for v in (self.name, self.tags, self.deletion_protection, self.selection))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +108,45 @@ class SenderChanges:
     display_name: str | None = None
     status: SenderStatus | None = None
     tags: Tags | None = None
+    weight: int | None = None
+    health: Health | None = None
 
     def __bool__(self) -> bool:
         """Whether anything changes."""
-        return self.set_display_name or self.status is not None or self.tags is not None
+        return self.set_display_name or any(v is not None for v in (self.status, self.tags, self.weight, self.health))
+
+
+ACCOUNT_SCOPE = "*"
+"""The scope of sticky senders kept across every pool of an account (a pool's own scope is its ID)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StickySender:
+    """A remembered choice: ``recipient`` on ``channel`` gets ``sender_id`` within ``scope``."""
+
+    scope: str  # a pool ID, or ACCOUNT_SCOPE
+    recipient: str
+    channel: Channel
+    sender_id: str
+    created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveScope:
+    """What Resolve needs to know of where it chooses from before it chooses: the version of the
+    candidates (the account's senders, and the pool's members when a pool is named) and the pool's
+    selection preferences."""
+
+    version: tuple[int, int]
+    selection: SenderSelection | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Every ACTIVATED sender Resolve may choose from in a scope, as of ``version``."""
+
+    version: tuple[int, int]
+    senders: list[Sender]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import time
 from typing import Protocol
 
 from senderpools import ids
+from senderpools.errors import ServiceUnavailable
 from senderpools.store import Store
 
 log = logging.getLogger("senderpools.worker")
@@ -34,6 +35,7 @@ class OperationWorker:
         operations_per_round: int = 32,
         idempotency_ttl: float = 86_400.0,
         pacer: Pacer | None = None,
+        sticky_ttl: float = 0.0,
     ) -> None:
         self._store = store
         self._batch_size = batch_size
@@ -42,6 +44,7 @@ class OperationWorker:
         self._wake = asyncio.Event()
         self._idempotency_ttl_ms = int(idempotency_ttl * 1000)
         self._next_key_purge = 0.0
+        self._sticky_ttl_ms = int(sticky_ttl * 1000)  # 0: sticky senders never expire
         self._pacer = pacer
 
     def wake(self) -> None:
@@ -51,28 +54,52 @@ class OperationWorker:
     async def run_once(self) -> int:
         """One round: a batch from each operation with work (round-robin, so a big operation does not
         starve small ones; with a pacer, only what test controls' pacing allows), then a batch of
-        deleted-pool cleanup and, about once a minute, of expired idempotency keys. Returns the number
+        deleted-pool cleanup and, about once a minute, of expired idempotency keys (and sticky senders). Returns the number
         of rows handled."""
-        handled, pacer = 0, self._pacer
-        for operation_id in await self._store.operations_with_work(self._operations_per_round, pacer is not None):
-            size = self._batch_size if pacer is None else await pacer.allowance(operation_id, self._batch_size)
-            if size > 0:
-                handled += await self._store.apply_operation_batch(operation_id, size, ids.now_ms())
-            await asyncio.sleep(0)  # let requests in between batches
+        handled = await self._apply_batches()
         handled += await self._store.purge_deleted_pools(self._batch_size)
         if time.monotonic() >= self._next_key_purge:  # expired idempotency keys, about once a minute
             expired_before = ids.now_ms() - self._idempotency_ttl_ms
             purged = await self._store.purge_idempotency_keys(expired_before, self._batch_size)
+            if self._sticky_ttl_ms:  # and expired sticky senders
+                expired = ids.now_ms() - self._sticky_ttl_ms
+                purged = max(purged, await self._store.purge_sticky_senders(expired, self._batch_size))
             self._next_key_purge = time.monotonic() + (0 if purged == self._batch_size else 60)
         return handled
 
+    async def _apply_batches(self) -> int:
+        """A batch for each of the oldest ``operations_per_round`` operations with work. Operations the
+        pacer holds back (one account paced or held by test controls) do not count: the worker looks
+        further, so they never hide other accounts' operations."""
+        handled, served, after, pacer = 0, 0, None, self._pacer
+        limit = self._operations_per_round
+        while True:
+            found = await self._store.operations_with_work(limit, pacer is not None, after)
+            for operation_id in found:
+                size = self._batch_size if pacer is None else await pacer.allowance(operation_id, self._batch_size)
+                if size > 0:
+                    handled += await self._store.apply_operation_batch(operation_id, size, ids.now_ms())
+                    served += 1
+                await asyncio.sleep(0)  # let requests in between batches
+            if pacer is None or len(found) < limit or served >= limit:
+                return handled
+            after = found[-1]
+
     async def run(self) -> None:
+        unavailable = False  # reported once per outage, not every round
         while True:
             self._wake.clear()
             try:
                 handled = await self.run_once()
+                if unavailable:
+                    log.info("operation worker: the database is available again")
+                unavailable = False
             except asyncio.CancelledError:
                 raise
+            except ServiceUnavailable as exc:  # busy or unreachable: nothing was changed, try again later
+                if not unavailable:
+                    log.warning("operation worker: %s", exc)
+                unavailable, handled = True, 0
             except Exception:
                 log.exception("operation worker round failed; retrying")
                 handled = 0

@@ -19,6 +19,7 @@ from senderpools.composition import create_app
 from senderpools.config import Settings
 from senderpools.service import credentials
 from tests import procs
+from tests.nodes import assert_no_orphan_memberships
 from tests.postgres_cluster import PostgresCluster
 
 
@@ -160,6 +161,13 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def no_orphan_memberships(database_url: str) -> Iterator[None]:
+    """Checks after the test that no membership row outlives its pool (``nodes.assert_no_orphan_memberships``)."""
+    yield
+    assert_no_orphan_memberships(database_url)
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ def query(url: str, sql: str, *args: Any) -> list[Any]:
     """Run one statement on its own connection, as an operator with psql or sqlite3 would. SQLite
     takes ``?`` placeholders, PostgreSQL ``$1``."""
     if url.startswith("sqlite:"):
-        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://").removeprefix("/"))) as db:
-            return db.execute(sql, args).fetchall()
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://").removeprefix("/"))) as db, db:
+            return db.execute(sql, args).fetchall()  # committed on the way out (``with db``)
 
     async def run() -> list[Any]:
         connection = await asyncpg.connect(url)
@@ -38,6 +38,16 @@ def query(url: str, sql: str, *args: Any) -> list[Any]:
             await connection.close()
 
     return asyncio.run(run())
+
+
+ORPHAN_MEMBERSHIPS = "SELECT count(*) FROM pool_members m LEFT JOIN pools p ON p.id = m.pool_id WHERE p.id IS NULL"
+
+
+def assert_no_orphan_memberships(url: str) -> None:
+    """The invariant every concurrency test ends with: no membership row outlives its pool's row (a
+    deleted pool's memberships are purged, then the pool row; nothing may join a pool after that)."""
+    orphans = query(url, ORPHAN_MEMBERSHIPS)[0][0]
+    assert orphans == 0, f"{orphans} membership rows point at no pool"
 
 
 def empty_database(cluster: PostgresCluster) -> str:

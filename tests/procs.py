@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
+from senderpools.pytest_plugin import free_port
+
 SENDERPOOLS = str(Path(sys.executable).parent / "senderpools")  # the console script of the running venv
 _BOOTSTRAP = re.compile(r"TWILIO_ACCOUNT_SID=(AC[0-9a-f]{32})\s+TWILIO_AUTH_TOKEN=(\S+)")
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (bind to port 0, let the OS choose)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def database_url(path: Path) -> str:
@@ -54,7 +49,9 @@ def bootstrap_credentials(output: str) -> tuple[str, str] | None:
 class Process:
     """A long-running ``senderpools`` command in its own process group, output captured to files."""
 
-    def __init__(self, args: list[str], log_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, args: list[str], log_dir: Path, env: dict[str, str] | None = None, program: str = SENDERPOOLS
+    ) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         stamp = f"{time.monotonic_ns()}"
         self.stdout_path = log_dir / f"stdout-{stamp}.txt"
@@ -62,7 +59,7 @@ class Process:
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             # A new session: granian forks HTTP worker processes, and a crash must take them all down.
             self.popen = subprocess.Popen(
-                [SENDERPOOLS, *args], env=env or clean_env(), stdout=out, stderr=err, start_new_session=True
+                [program, *args], env=env or clean_env(), stdout=out, stderr=err, start_new_session=True
             )
 
     @property
@@ -100,9 +97,14 @@ class ServerProcess(Process):
     """``senderpools serve`` on a loopback port."""
 
     def __init__(
-        self, log_dir: Path, port: int, args: list[str] | None = None, env: dict[str, str] | None = None
+        self,
+        log_dir: Path,
+        port: int,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        program: str = SENDERPOOLS,
     ) -> None:
-        super().__init__(["serve", *(args or [])], log_dir, env)
+        super().__init__(["serve", *(args or [])], log_dir, env, program)
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
 
@@ -125,17 +127,71 @@ class ServerProcess(Process):
 
 
 def start_server(
-    log_dir: Path, db: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+    log_dir: Path,
+    db: Path | str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    program: str = SENDERPOOLS,
 ) -> ServerProcess:
-    """Start ``senderpools serve --port P --database-url sqlite:///DB ARGS`` and wait for /healthz."""
+    """Start ``senderpools serve --port P --database-url URL ARGS`` and wait for /healthz (``db``: a
+    SQLite file, or any database URL)."""
     port = port or free_port()
-    server = ServerProcess(log_dir, port, ["--port", str(port), "--database-url", database_url(db), *args], env)
+    url = database_url(db) if isinstance(db, Path) else db
+    server = ServerProcess(log_dir, port, ["--port", str(port), "--database-url", url, *args], env, program)
     try:
         server.wait_healthy()
     except BaseException:
         server.stop()
         raise
     return server
+
+
+@contextlib.contextmanager
+def serving(
+    log_dir: Path, db: Path | str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[ServerProcess, tuple[str, str]]]:
+    """``start_server`` on a new database, with the development account it created; stopped on exit."""
+    server = start_server(log_dir, db, *args, env=env)
+    try:
+        credentials = bootstrap_credentials(server.stdout)
+        assert credentials is not None, server.describe()
+        yield server, credentials
+    finally:
+        server.stop()
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped has finished)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def the_worker(server: ServerProcess, timeout: float = 15.0) -> int:
+    """The one HTTP worker process of ``server`` (started with one worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [pid for pid in children(server.popen.pid) if running(pid)]
+        if len(found) == 1:
+            return found[0]
+        assert time.monotonic() < deadline, f"expected one worker, found {found}\n{server.describe()}"
+        time.sleep(0.05)
 
 
 class Getter(Protocol):

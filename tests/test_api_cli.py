@@ -103,8 +103,8 @@ def test_import_of_10000_rows_registers_in_chunks_with_progress_and_writes_faile
     login: Login, tmp_path: Path
 ) -> None:
     rows = [[phone(i), "SMS", f"Sender {i}", f"batch=b{i // 1000};kind=test"] for i in range(10_000)]
-    rows[1500][0] = phone(10)  # already registered by an earlier chunk: 409 from the database
-    rows[2600][0] = phone(2599)  # repeated within one chunk: 409 for the repeat
+    rows[1500][0] = phone(10)  # repeats a row of an earlier chunk: skipped, never sent
+    rows[2600][0] = phone(2599)  # repeats a row of the same chunk: skipped too
     rows[7000][0] = "not-a-phone"  # invalid: never sent
     source = write_csv(tmp_path / "big.csv", ["address", "channel", "displayName", "tags"], rows)
     env = clean_env(TWILIO_ACCOUNT_SID=login.sid, TWILIO_AUTH_TOKEN=login.token, COLUMNS="160")
@@ -112,16 +112,10 @@ def test_import_of_10000_rows_registers_in_chunks_with_progress_and_writes_faile
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Registering senders" in done.stderr and "10000/10000" in done.stderr
     failed_file = tmp_path / "big.failed-import.csv"
-    assert f"9997 created, 3 failed (written to {failed_file})" in done.stdout
+    assert f"9997 created, 2 skipped (repeated row), 1 failed (written to {failed_file})" in done.stdout
     failed = read_csv(failed_file)
-    assert [(r["address"], r["line"]) for r in failed] == [
-        (phone(10), "1502"),
-        (phone(2599), "2602"),
-        ("not-a-phone", "7002"),
-    ]
-    assert "already exists" in failed[0]["error"]
-    assert "more than once" in failed[1]["error"]
-    assert "E.164" in failed[2]["error"]
+    assert [(r["address"], r["line"]) for r in failed] == [("not-a-phone", "7002")]
+    assert "E.164" in failed[0]["error"]
     with login.sdk() as client:
         senders = list(client.senders.list(page_size=1000))
     assert len(senders) == 9997
@@ -135,13 +129,35 @@ def test_import_of_a_clean_file_exits_0_with_a_json_summary(login: Login, tmp_pa
         [["+14155550100", "SMS", "Main", "team=care"], ["ops@example.com", "email", "", ""], ["tok-1", "PUSH", "", ""]],
     )
     summary = sp_json(login, "senders", "import", str(source))
-    assert summary == {"total": 3, "created": 3, "failed": 0, "failedFile": None}
+    assert summary == {"total": 3, "created": 3, "skipped": 0, "failed": 0, "failedFile": None}
     listed = sp_json(login, "senders", "list")
     assert [(s["address"], s["channel"], s["displayName"], s["tags"]) for s in listed] == [
         ("+14155550100", "SMS", "Main", {"team": "care"}),
         ("ops@example.com", "EMAIL", None, {}),
         ("tok-1", "PUSH", None, {}),
     ]
+
+
+def test_a_rerun_with_skip_existing_skips_what_is_registered_and_keeps_earlier_failure_files(
+    login: Login, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "again.csv", ["address", "channel"], [[phone(i), "SMS"] for i in range(30)])
+    assert sp_json(login, "senders", "import", str(source))["created"] == 30
+    rerun = sp(login, "senders", "import", str(source))  # without the flag every row fails: all exist
+    assert rerun.exit_code == 1
+    assert "0 created, 30 failed" in rerun.stdout
+    first_failures = tmp_path / "again.failed-import.csv"
+    assert len(read_csv(first_failures)) == 30
+    again = sp(login, "senders", "import", str(source))
+    assert "again.failed-import.2.csv" in again.stdout  # the first failures file is kept
+    assert len(read_csv(first_failures)) == 30 and len(read_csv(tmp_path / "again.failed-import.2.csv")) == 30
+    skipping = write_csv(
+        tmp_path / "more.csv", ["address", "channel"], [[phone(i), "SMS"] for i in range(25, 40)]
+    )  # 25-29 registered already, 30-39 new
+    result = sp(login, "senders", "import", str(skipping), "--skip-existing")
+    assert result.exit_code == 0, result.output
+    assert "10 created, 5 skipped (already registered), 0 failed." in result.stdout
+    assert len(sp_json(login, "senders", "list")) == 40
 
 
 def test_import_needs_address_and_channel_columns(login: Login, tmp_path: Path) -> None:
@@ -167,6 +183,17 @@ def test_pools_add_from_csv_adds_members_with_progress_and_reports_unknown_rows(
     members = sp_json(login, "pools", "members", pool["id"])
     assert [m["address"] for m in members] == [phone(i) for i in range(50)]
     assert len(sp_json(login, "operations", "list")) == 1 + 3  # the Create, then one Add per chunk of 20
+
+
+def test_pools_add_counts_a_repeated_row_once(login: Login, tmp_path: Path) -> None:
+    register(login, tmp_path, 5)
+    pool = sp_json(login, "pools", "create", "--name", "dupes")["pool"]
+    rows = [[phone(i), "SMS"] for i in range(5)] + [[phone(2), "SMS"]]  # line 7 repeats line 4
+    source = write_csv(tmp_path / "dupes.csv", ["address", "channel"], rows)
+    result = sp(login, "pools", "add", pool["id"], "--from-csv", str(source))
+    assert result.exit_code == 0, result.output
+    assert f"Added to {pool['id']}: 5 created, 1 skipped (repeated row), 0 failed." in result.stdout
+    assert len(sp_json(login, "pools", "members", pool["id"])) == 5
 
 
 def test_pools_add_by_sender_id_exits_0(login: Login, tmp_path: Path) -> None:
@@ -311,6 +338,25 @@ def test_senders_resolve_shows_a_candidate_per_recipient(login: Login, tmp_path:
     assert table.exit_code == 0 and senders[0]["id"] in table.stdout and "SMS:+14155559999" in table.stdout
 
 
+def test_senders_resolve_explains_and_sticky_senders_are_listed_and_cleared(login: Login, tmp_path: Path) -> None:
+    (sender,) = register(login, tmp_path, 1)
+    updated = sp_json(login, "senders", "update", sender["id"], "--weight", "3", "--health", "DEGRADED")
+    assert updated["id"] == sender["id"]
+    options = ["--geo-match", "--stickiness", "ACCOUNT", "--skip-unhealthy", "--explain"]
+    dry = sp_json(login, "senders", "resolve", "SMS:+14155559999", *options, "--dry-run")
+    assert [r["reasons"][-1]["code"] for r in dry["results"]] == ["STICKY_DRY_RUN"]
+    assert dry["recipients"][0]["candidates"] == 1
+    assert sp_json(login, "senders", "sticky", "+14155559999") == {"mappings": []}
+    table = sp(login, "senders", "resolve", "SMS:+14155559999", *options)
+    assert table.exit_code == 0 and "Why" in table.stdout and "STICKY_CREATED" in table.stdout
+    (mapping,) = sp_json(login, "senders", "sticky", "+14155559999")["mappings"]
+    assert (mapping["senderId"], mapping["scope"], mapping["expiresAt"]) == (sender["id"], "ACCOUNT", None)
+    assert "1 sticky sender(s)" in sp(login, "senders", "sticky", "+14155559999").stdout
+    assert sp_json(login, "senders", "sticky", "+14155559999", "--clear") == {"deleted": 1}
+    plain = sp_json(login, "senders", "resolve", "SMS:+14155559999")
+    assert list(plain) == ["results"] and "reasons" not in plain["results"][0]
+
+
 # -- output, errors and exit codes -----------------------------------------------------------------------
 def test_tables_are_the_default_output(login: Login, tmp_path: Path) -> None:
     sender = register(login, tmp_path, 1)[0]
@@ -387,3 +433,15 @@ def test_an_api_key_from_the_environment_authenticates(served: tuple[ServerProce
         TWILIO_API_SECRET=key["secret"],
     )
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_ids_never_wrap_in_tables(login: Login, tmp_path: Path, columns: str) -> None:
+    senders = register(login, tmp_path, 2)
+    pool = sp_json(login, "pools", "create", "--name", "a name long enough to need folding " * 3)["pool"]
+    listed = sp(login, "pools", "list", COLUMNS=columns)
+    members = sp(login, "senders", "list", COLUMNS=columns)
+    shown = sp(login, "pools", "show", pool["id"], COLUMNS=columns)
+    assert listed.exit_code == members.exit_code == shown.exit_code == 0
+    assert pool["id"] in listed.stdout and pool["id"] in shown.stdout  # whole, on one line
+    assert all(s["id"] in members.stdout for s in senders)

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from senderpools import ids
 from senderpools.composition import create_app
+from senderpools.wire.endpoints import ENDPOINTS
 from tests.conftest import Account, Server, make_settings
 from tests.test_senders import expect_error
 
@@ -18,26 +19,9 @@ NEVER_POOL = "comms_senderpool_01hzzzzzzzzzzzzzzzzzzzzzzz"
 NEVER_SENDER = "comms_sender_01hzzzzzzzzzzzzzzzzzzzzzzz"
 NEVER_OPERATION = "comms_operation_01hzzzzzzzzzzzzzzzzzzzzzzz"
 
-EVERY_ENDPOINT = [
-    ("GET", "/v1/SenderPools"),
-    ("POST", "/v1/SenderPools"),
-    ("GET", f"/v1/SenderPools/{NEVER_POOL}"),
-    ("PATCH", f"/v1/SenderPools/{NEVER_POOL}"),
-    ("DELETE", f"/v1/SenderPools/{NEVER_POOL}"),
-    ("GET", f"/v1/SenderPools/{NEVER_POOL}/Senders"),
-    ("POST", f"/v1/SenderPools/{NEVER_POOL}/Senders"),
-    ("DELETE", f"/v1/SenderPools/{NEVER_POOL}/Senders/{NEVER_SENDER}"),
-    ("GET", "/v1/SenderPools/Operations"),
-    ("GET", f"/v1/SenderPools/Operations/{NEVER_OPERATION}"),
-    ("GET", f"/v1/SenderPools/{NEVER_POOL}/Senders/Operations/{NEVER_OPERATION}"),
-    ("GET", "/v1/Senders"),
-    ("POST", "/v1/Senders"),
-    ("GET", f"/v1/Senders/{NEVER_SENDER}"),
-    ("PATCH", f"/v1/Senders/{NEVER_SENDER}"),
-    ("DELETE", f"/v1/Senders/{NEVER_SENDER}"),
-    ("POST", "/v1/Senders/Search"),
-    ("POST", "/v1/Senders/Resolve"),
-]
+NEVER = {"senderPoolId": NEVER_POOL, "senderId": NEVER_SENDER, "operationId": NEVER_OPERATION}
+# Every declared endpoint (the same list the server mounts and documents), with IDs that never existed.
+EVERY_ENDPOINT = [(e.method, e.path.format(**NEVER)) for e in ENDPOINTS]
 
 
 def basic(raw: bytes) -> str:

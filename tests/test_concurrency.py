@@ -8,7 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from tests.conftest import Account, Server
+
+pytestmark = pytest.mark.usefixtures("no_orphan_memberships")  # the invariant, checked after each test
 
 SEED = 20261124
 CLIENTS = 8

@@ -539,3 +539,40 @@ def test_duplicate_import_without_skipping_reports_the_csv_line(tab: Tab) -> Non
     alert = page.get_by_role("dialog").get_by_role("alert")
     expect(alert).to_contain_text("Nothing was imported")
     expect(alert).to_contain_text("Line 3:")
+
+
+def test_the_servers_root_leads_a_browser_to_the_console(console: Console) -> None:
+    response = httpx.get(f"{console.url}/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/console"
+    assert httpx.get(f"{console.url}/", follow_redirects=True).url.path == "/console"
+
+
+def test_try_a_recipient_shows_the_choice_and_why_without_storing_it(tab: Tab) -> None:
+    with tab.api() as client:
+        local, far = _register(client, ["+14155550100", "+442071838750"])
+        pool_id, _ = _create_pool(client, name="Try", senders=[{"senderId": s} for s in (local, far)])
+    tab.console.apply_queued_operations()
+    tab.sign_in()
+    tab.go(f"/pools/{pool_id}")
+    page = tab.page
+    panel = page.locator("details.try-section")
+    panel.get_by_role("heading", name="Try a recipient").click()  # folded until opened
+    panel.get_by_label("Recipient", exact=True).fill("+14155559999")
+    panel.get_by_role("button", name="Try", exact=True).click()
+    result = panel.locator(".try-table")
+    expect(result).to_contain_text("+14155550100")
+    expect(result).to_contain_text("SAME_AREA_CODE")
+    expect(panel.locator(".try-lost")).to_contain_text("OTHER_COUNTRY")
+    with tab.api() as client:  # a dry run: nothing remembered
+        sticky = client.get("/v1/Senders/StickySenders", params={"address": "+14155559999"}).json()
+        assert sticky == {"mappings": []}
+    panel.get_by_label("Stickiness").select_option("ACCOUNT")
+    panel.get_by_text("Remember the choice").click()
+    panel.get_by_role("button", name="Try", exact=True).click()
+    expect(result).to_contain_text("STICKY_CREATED")
+    with tab.api() as client:
+        (mapping,) = client.get("/v1/Senders/StickySenders", params={"address": "+14155559999"}).json()["mappings"]
+        assert mapping["senderId"] == local
+    panel.get_by_label("Recipient", exact=True).fill("")
+    panel.get_by_role("button", name="Try", exact=True).click()
+    expect(panel.get_by_text("Nothing to try")).to_be_visible()

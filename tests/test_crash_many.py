@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from tests.nodes import assert_no_orphan_memberships
 from tests.procs import (
     ServerProcess,
     bootstrap_credentials,
@@ -149,6 +150,7 @@ def test_create_of_10k_senders_survives_many_random_sigkills(tmp_path: Path) -> 
             ).fetchone()
             assert duplicates == (0,)
             assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert_no_orphan_memberships(database_url(run.db))
         print(f"\ncreate: {run.kills} kills survived, items applied at each kill: {progress}")
     finally:
         run.stop()
@@ -193,6 +195,7 @@ def test_delete_of_10k_member_pool_survives_random_sigkills_during_purge(tmp_pat
             assert len(walk(client, "/v1/Senders", "senders")) == SENDERS  # senders themselves untouched
             _wait_purged(run.db, pool_id)
         assert _integrity(run.db) == [("ok",)]
+        assert_no_orphan_memberships(database_url(run.db))
         print(f"\ndelete: {run.kills} kills survived, memberships left at each kill: {remaining}")
     finally:
         run.stop()

@@ -106,8 +106,9 @@ def old_rows(account: str, token: str) -> tuple[Statements, list[str], str, str]
             (account, hash_secret(token, 2**10), now),
         )
     ]
-    statements += [
-        ("INSERT INTO senders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sender_row(account, s)) for s in senders
+    statements += [  # the columns of that time: those kept from the sender, then doc and xdoc (alike)
+        ("INSERT INTO senders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*sender_row(account, s)[:9], doc, doc))
+        for s, doc in ((s, encode(s)) for s in senders)
     ]
     for pool in pools:
         doc = encode(pool)  # before 0007 a pool had no extension field: both views were the stock JSON
@@ -158,7 +159,11 @@ def test_migration_0007_derives_counts_tags_names_and_types_of_existing_rows(
         by_name = user.get("/v1/SenderPools", params={"namePrefix": "MARKETING"}).json()["senderPools"]
         assert [p["name"] for p in by_name] == ["Marketing EU", "marketing US"]
         stock = user.get(f"/v1/SenderPools/{eu}").json()
-        assert user.get(f"/v1/SenderPools/{eu}", headers=EXTENDED).json() == {**stock, "deletionProtection": False}
+        assert user.get(f"/v1/SenderPools/{eu}", headers=EXTENDED).json() == {
+            **stock,
+            "deletionProtection": False,
+            "selection": {"channelPriority": [], "senderTypePriority": []},  # 0008's default
+        }
         operations = user.get("/v1/SenderPools/Operations", headers=EXTENDED).json()["operations"]
         assert [(o["id"], o["type"], o["senderPoolId"]) for o in operations] == [
             (create_id, "CREATE", eu),

@@ -426,6 +426,12 @@ def test_sender_endpoints_answer_as_documented(account: Account, contract: Contr
     recipients = {"recipientAddresses": [{"address": "+14155550123", "channel": "PHONE"}]}
     resolved = contract.check(account.post("/v1/Senders/Resolve", json=recipients), "/v1/Senders/Resolve")
     assert resolved.json()["results"], resolved.json()
+    smart = {**recipients, "geoMatch": True, "stickiness": "ACCOUNT", "skipUnhealthy": True, "explain": True}
+    explained = contract.check(account.post("/v1/Senders/Resolve", json=smart), "/v1/Senders/Resolve")
+    assert explained.json()["results"][0]["reasons"] and explained.json()["recipients"], explained.json()
+    sticky, address = "/v1/Senders/StickySenders", {"address": "+14155550123"}
+    assert contract.check(account.get(sticky, params=address), sticky).json()["mappings"]
+    assert contract.check(account.delete(sticky, params=address), sticky).json() == {"deleted": 1}
     contract.check(account.delete(sender), "/v1/Senders/{senderId}")
     assert {status for *_, status in contract.seen} == {200, 201, 204}
     assert contract.operations_seen() == {op for op in served_operations() if op[1].startswith("/v1/Senders")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -367,11 +367,28 @@ def test_naive_or_garbage_dates_are_400(account: Account) -> None:
             assert_error(account.get(path, params=both), 400, "$.startDate", "$.endDate", "$.pageSize")
 
 
-def test_rfc3339_fractions_and_offsets_are_accepted(account: Account) -> None:
-    for path in list_paths(account):
-        for value in ("2024-01-15T09:30:00.5Z", "2024-01-15T09:30:00.123456789+05:30", "2024-01-15T09:30:00-00:00"):
-            assert account.get(path, params={"startDate": value}).status_code == 200
-            assert account.get(path, params={"endDate": value}).status_code == 200
+def test_rfc3339_fractions_and_offsets_are_accepted_and_filter_by_the_instant_they_name(account: Account) -> None:
+    sender_id = account.register_senders(1)[0]["id"]
+    pool_id, _ = account.create_pool(senders=[{"senderId": sender_id}])
+    paths = {
+        "/v1/SenderPools": "senderPools",
+        f"/v1/SenderPools/{pool_id}/Senders": "senders",
+        "/v1/SenderPools/Operations": "operations",
+    }
+    for path, key in paths.items():
+        created = get_page(account, path)[key][0]["createdAt"]  # RFC 3339 UTC, to the second
+        instant = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        # The same instant written with fractions and other offsets: startDate includes it, endDate excludes it.
+        for value in (
+            (instant - timedelta(hours=5, minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000000000-05:30"),
+            instant.astimezone(timezone(timedelta(hours=9))).isoformat(),
+            instant.strftime("%Y-%m-%dT%H:%M:%S.0-00:00"),
+        ):
+            assert [i["createdAt"] for i in get_page(account, path, startDate=value)[key]] == [created], (path, value)
+            assert get_page(account, path, endDate=value)[key] == [], (path, value)
+        later = (instant + timedelta(seconds=1)).astimezone(timezone(timedelta(hours=-3))).isoformat()
+        assert get_page(account, path, startDate=later)[key] == []
+        assert [i["createdAt"] for i in get_page(account, path, endDate=later)[key]] == [created]
 
 
 def test_end_date_not_after_start_date_is_400(account: Account) -> None:

@@ -417,9 +417,9 @@ def test_a_protected_pool_refuses_delete_until_unprotected(account: Account) -> 
     pool_id = create(account, name="prod", deletionProtection=True)
     stock = account.get(f"{POOLS}/{pool_id}").json()
     assert_pool(stock)  # no extension field for a stock client
-    assert account.get(f"{POOLS}/{pool_id}", headers=EXTENDED).json() == {**stock, "deletionProtection": True}
-    listed = account.get(POOLS, headers=EXTENDED).json()["senderPools"]
-    assert listed == [{**stock, "deletionProtection": True}]
+    protected = {**stock, "deletionProtection": True, "selection": {"channelPriority": [], "senderTypePriority": []}}
+    assert account.get(f"{POOLS}/{pool_id}", headers=EXTENDED).json() == protected
+    assert account.get(POOLS, headers=EXTENDED).json()["senderPools"] == [protected]
     (error,) = assert_error(account.delete(f"{POOLS}/{pool_id}"), 409)
     assert (
         '{"deletionProtection": false}' in error["message"] and f"PATCH /v1/SenderPools/{pool_id}" in error["message"]
@@ -545,7 +545,7 @@ def create_idle(account: Account) -> str:
 
 def test_stock_and_extended_answers_differ_only_by_the_extension_fields(account: Account) -> None:
     pool_id = create(account, name="x", tags={"k": "v"})
-    pool_fields, operation_fields = {"deletionProtection"}, {"type", "senderPoolId"}
+    pool_fields, operation_fields = {"deletionProtection", "selection"}, {"type", "senderPoolId"}
     for path, extensions in [
         (f"{POOLS}/{pool_id}", pool_fields),
         (POOLS, pool_fields),

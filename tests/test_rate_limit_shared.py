@@ -15,8 +15,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-import senderpools.store.postgres
-import senderpools.store.sqlite
+import senderpools.store.rows
 from senderpools import ids
 from senderpools.composition import create_app
 from senderpools.service import credentials
@@ -111,8 +110,7 @@ def only_first_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         (root / "migrations" / backend).mkdir(parents=True)
         shutil.copy(MIGRATIONS / backend / "0001_initial.sql", root / "migrations" / backend)
     package = SimpleNamespace(files=lambda _: root)
-    monkeypatch.setattr(senderpools.store.sqlite, "resources", package)
-    monkeypatch.setattr(senderpools.store.postgres, "resources", package)
+    monkeypatch.setattr(senderpools.store.rows, "resources", package)  # where both stores find their migrations
 
 
 # Rows as a release at migration 0001 wrote them (no ``doc`` column yet): two senders and a pool whose

@@ -18,7 +18,15 @@ import httpx
 import pytest
 
 from senderpools import ids
-from tests.nodes import Nodes, create_accounts, create_api_key, empty_database, migration_versions, query
+from tests.nodes import (
+    Nodes,
+    assert_no_orphan_memberships,
+    create_accounts,
+    create_api_key,
+    empty_database,
+    migration_versions,
+    query,
+)
 from tests.postgres_cluster import PostgresCluster
 from tests.procs import ServerProcess, bootstrap_credentials, wait_operation, walk
 
@@ -289,6 +297,7 @@ def test_two_api_nodes_and_two_workers_survive_a_worker_sigkill(tmp_path: Path, 
             stored = query(pg_url, "SELECT sender_id FROM pool_members WHERE pool_id = $1", pool_id)
             assert {row[0] for row in stored} == expected[pool]
         check_database(pg_url, planned, registered)
+        assert_no_orphan_memberships(pg_url)
 
 
 def test_two_nodes_starting_on_an_empty_database_migrate_once(tmp_path: Path, postgres: PostgresCluster) -> None:

@@ -328,6 +328,36 @@ def test_resolve_returns_candidates_per_recipient(client: Client) -> None:
     assert only_email == []
 
 
+def test_resolve_options_sticky_senders_weights_and_selection(server: Server, account: Account) -> None:
+    with sdk(server, account, extensions=True) as client:
+        local = client.senders.create("+14155550100", "SMS", weight=5, health="DEGRADED")
+        assert (local.weight, local.health, local.country, local.area_code) == (5, "DEGRADED", "US", "415")
+        (far,) = client.senders.create_many([NewSender(address="+442071838750", channel="SMS", weight=2)])
+        assert (far.weight, far.country) == (2, "GB")
+        assert client.senders.update(far.id, health="UNHEALTHY").health == "UNHEALTHY"
+        created = client.sender_pools.create(
+            senders=[local, far], channel_priority=["SMS"], sender_type_priority=["TOLL_FREE"], wait=True
+        )
+        assert created.pool is not None and created.pool.selection is not msgspec.UNSET
+        assert created.pool.selection.sender_type_priority == ["TOLL_FREE"]
+        client.sender_pools.update(created.pool.id, sender_type_priority=[])
+        assert client.sender_pools.fetch(created.pool.id).selection.sender_type_priority == []
+        results = client.senders.resolve(
+            [("+442079460001", "SMS")], sender_pool_id=created.pool.id, geo_match=True, skip_unhealthy=True,
+            stickiness="ACCOUNT", explain=True, dry_run=True,
+        )  # fmt: skip
+        assert [r.from_.sender_id for r in results] == [local.id]  # the London sender is UNHEALTHY
+        assert results[0].reasons is not None and results[0].reasons[-1].code == "STICKY_DRY_RUN"
+        assert results.recipients is not None and results.recipients[0].lost[0].reason == "UNHEALTHY"
+        assert client.senders.sticky_senders("+442079460001") == []
+        client.senders.resolve([("+442079460001", "SMS")], stickiness="ACCOUNT", skip_unhealthy=True)
+        (mapping,) = client.senders.sticky_senders("+442079460001", scope="ACCOUNT")
+        assert (mapping.sender_id, mapping.scope, mapping.expires_at) == (local.id, "ACCOUNT", None)
+        assert client.senders.clear_sticky_senders("+442079460001") == 1
+    with sdk(server, account, extensions=False) as stock:
+        assert stock.senders.fetch(local.id).weight is msgspec.UNSET  # no extension fields unless asked
+
+
 # -- errors ----------------------------------------------------------------------------------------------
 def test_validation_errors_carry_every_entry_of_the_envelope(client: Client) -> None:
     with pytest.raises(InvalidRequestError) as caught:
@@ -625,3 +655,14 @@ def test_async_client_covers_the_pool_management_calls(server: Server, account: 
                 raise AssertionError("the deleted pool still has a summary")
 
     asyncio.run(scenario())
+
+
+def test_an_error_message_shows_the_first_entries_and_counts_the_rest() -> None:
+    from senderpools.client.errors import ConflictError, ErrorDetail
+
+    entries = [ErrorDetail(code=20409, message=f"problem {i}", context=f"$[{i}]") for i in range(10)]
+    error = ConflictError(409, entries, method="POST", url="http://h/v1/Senders")
+    text = str(error)
+    assert "problem 0" in text and "problem 2" in text and "problem 3" not in text
+    assert text.endswith("…and 7 more (see .errors)")
+    assert len(error.errors) == 10

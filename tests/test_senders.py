@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from senderpools.wire.encoding import EXTENSIONS_HEADER
 from tests.conftest import Account
 
 SENDER_ID = re.compile(r"^comms_sender_[0-7][0-9a-hjkmnp-tv-z]{25}$")
@@ -376,6 +377,19 @@ def test_patch_reports_every_invalid_field(account: Account) -> None:
     errors = expect_error(account.patch(f"/v1/Senders/{sender['id']}", json=body), 400, 20001)
     assert {e["context"] for e in errors} == {"$.status", "$.displayName", "$.tags.ok"}
     assert account.get(f"/v1/Senders/{sender['id']}").json() == sender
+
+
+def test_a_whole_number_float_counts_as_an_integer(account: Account) -> None:
+    """JSON Schema (and so the document) says 3.0 is an integer; 3.5 is not."""
+    (sender,) = account.register_senders(1)
+    headers = {"Content-Type": "application/json", EXTENSIONS_HEADER: "true"}
+    url = f"/v1/Senders/{sender['id']}"
+    response = account.patch(url, content=b'{"weight": 3.0}', headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["weight"] == 3
+    errors = expect_error(account.patch(url, content=b'{"weight": 3.5}', headers=headers), 400, 20001)
+    assert [(e["context"], e["message"]) for e in errors] == [("$.weight", "$.weight must be an integer")]
+    assert account.get(url, headers={EXTENSIONS_HEADER: "true"}).json()["weight"] == 3
 
 
 def test_patch_unknown_sender_is_404_whatever_the_body(account: Account) -> None:

@@ -72,7 +72,7 @@ def pool_count(account: Account) -> int:
 
 def seed_example() -> dict[str, Any]:
     """The example seed file of docs/test-controls.md."""
-    block = re.search(r"```json\n(.*?)```", DOCS.read_text(), re.S)
+    block = re.search(r"cat > seed.json <<'EOF'\n(.*?)\nEOF\n", DOCS.read_text(), re.S)
     assert block is not None
     example: dict[str, Any] = json.loads(block.group(1))
     return example
@@ -297,6 +297,24 @@ def test_items_per_second_shows_progress_step_by_step(user: Account) -> None:
     assert progress == sorted(progress) and progress[-1] == 7
     assert any(1 < created < 7 for created in progress), progress  # seen part-way, not all at once
     assert len(members(user, pool_id)) == 6
+
+
+def test_one_accounts_pacing_does_not_slow_other_accounts(controlled: Server, user: Account) -> None:
+    # The worker applies a batch to the 32 oldest operations with work each round: an account paced to
+    # 1 item/s with more of them (48, two items each: they take over a minute) must not hide another
+    # account's newer operation.
+    senders = refs(user.register_senders(2))
+    pace(user, itemsPerSecond=1)
+    paced_pool, _ = user.create_pool()
+    paced = [user.post(f"/v1/SenderPools/{paced_pool}/Senders", json=senders).json()["operationId"] for _ in range(48)]
+    other = controlled.new_account()
+    started = time.monotonic()
+    _, done = other.create_pool(senders=refs(other.register_senders(1)))
+    took = time.monotonic() - started
+    assert done["status"] == "COMPLETED" and done["stats"]["created"] == 2, done
+    assert took < 5, took
+    still = [user.get(f"/v1/SenderPools/Operations/{op}").json()["status"] for op in paced]
+    assert still.count("PROCESSING") >= 40, still  # the paced account is still paced
 
 
 def test_pacing_is_shared_by_every_node(tmp_path: Path, database_url: str, controlled: Server, user: Account) -> None:

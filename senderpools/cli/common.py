@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from senderpools.config import Settings
-from senderpools.store import Store, open_store
+from senderpools.store import DatabaseUrlError, Store, check_database_url, open_store
 
 DEFAULTS = Settings()
 
@@ -16,17 +16,29 @@ def env(field: str) -> str:
     return Settings.env_name(field)
 
 
+def fail(message: str, code: int = 2) -> NoReturn:
+    """End the command with a one-line error on stderr (2: the command was given something unusable)."""
+    typer.echo(f"senderpools: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _usable_database_url(url: str) -> str:
+    try:
+        check_database_url(url)
+    except DatabaseUrlError as exc:
+        fail(str(exc))
+    return url
+
+
 DatabaseUrl = Annotated[
     str,
     typer.Option(
-        "--database-url", envvar=env("database_url"), help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
+        "--database-url",
+        envvar=env("database_url"),
+        help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB",
+        callback=_usable_database_url,
     ),
 ]
-TestControlsOption = typer.Option(
-    "--test-controls",
-    envvar=env("test_controls"),
-    help="Mount the test controls (/_test/: faults, pacing, reset, seed); a worker respects their pacing.",
-)
 
 
 async def open_database(database_url: str) -> Store:

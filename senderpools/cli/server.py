@@ -7,11 +7,13 @@ import contextlib
 import logging
 import os
 import signal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
-from senderpools.cli.common import DEFAULTS, DatabaseUrl, TestControlsOption, env, open_database
+from senderpools.cli import supervision
+from senderpools.cli.common import DEFAULTS, DatabaseUrl, env, fail, open_database
+from senderpools.cli.options import flag
 from senderpools.config import Settings
 from senderpools.service import credentials
 
@@ -25,7 +27,7 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(envvar=env("workers"), help="HTTP worker processes.")] = DEFAULTS.workers,
     run_worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", envvar=env("run_worker"), help="Apply operations in this process.")
+        bool, flag("--worker/--no-worker", envvar=env("run_worker"), help="Apply operations in this process.")
     ] = True,
     rate_limit: Annotated[
         float,
@@ -42,17 +44,35 @@ def serve(
         ),
     ] = DEFAULTS.rate_limit_scope,
     max_body_bytes: Annotated[int, typer.Option(envvar=env("max_body_bytes"))] = DEFAULTS.max_body_bytes,
+    max_connections: Annotated[
+        int, typer.Option(envvar=env("max_connections"), help="Open connections per HTTP worker process.")
+    ] = DEFAULTS.max_connections,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar=env("header_timeout"),
+            help="Seconds to send a request's head, from connecting or from the previous response (keep-alive).",
+        ),
+    ] = DEFAULTS.header_timeout,
+    body_timeout: Annotated[
+        float, typer.Option(envvar=env("body_timeout"), help="Seconds for a request's whole body to arrive (408).")
+    ] = DEFAULTS.body_timeout,
     sqlite_synchronous: Annotated[
         str, typer.Option(envvar=env("sqlite_synchronous"), help="NORMAL or FULL.")
     ] = DEFAULTS.sqlite_synchronous,
+    sqlite_lock_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar=env("sqlite_lock_timeout"),
+            help="Seconds a write waits for another process's SQLite write lock, then 503.",
+        ),
+    ] = DEFAULTS.sqlite_lock_timeout,
     log_level: Annotated[str, typer.Option(envvar=env("log_level"))] = DEFAULTS.log_level,
-    test_controls: Annotated[bool, TestControlsOption] = False,
+    test_controls: Annotated[
+        bool, flag("--test-controls", envvar=env("test_controls"), help="Mount the test controls (/_test/).")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (and, by default, the operation worker)."""
-    from granian import Granian  # imported here: the other commands do not need the server
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
-
     settings = Settings.from_env(
         host=host,
         port=port,
@@ -64,21 +84,69 @@ def serve(
         rate_burst=rate_burst,
         rate_limit_scope=rate_limit_scope,
         max_body_bytes=max_body_bytes,
+        max_connections=max_connections,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
         sqlite_synchronous=sqlite_synchronous,
+        sqlite_lock_timeout=sqlite_lock_timeout,
         log_level=log_level,
         test_controls=test_controls or None,
     )
-    asyncio.run(_bootstrap(settings.database_url))
-    os.environ.update(settings.to_env())  # the HTTP worker processes read their settings from here
-    Granian(
-        "senderpools.composition:app_from_env",
+    try:
+        guard = supervision.claim_port(settings.host, settings.port)  # held until the server exits
+    except supervision.PortTaken as exc:
+        fail(f"{exc} (is another server running there?)", code=1)
+    with guard:
+        asyncio.run(_bootstrap(settings.database_url))
+        os.environ.update(settings.to_env())  # the HTTP worker processes read their settings from here
+        granian_server(settings).serve()
+
+
+WORKER_APP = "senderpools.cli.supervision:worker_app"  # granian's factory in each HTTP worker process
+
+
+def granian_server(settings: Settings, target: str = WORKER_APP, factory: bool = True) -> Any:
+    """The HTTP server: ``settings.workers`` processes, each running ``target`` (the benchmark's floors
+    serve their bare apps with these same options, so they measure the same server).
+
+    HTTP/1.1 only: in its automatic mode granian first waits, without any time limit, for the bytes
+    that would announce HTTP/2, so a connection that never sends a byte was held forever (and 1,024 of
+    them locked everyone out). In HTTP/1 mode ``header_timeout`` runs from the moment a connection is
+    accepted, and again from each response: a silent, slow or idle connection is closed once it is
+    over. Cleartext HTTP/2 (prior knowledge) is not offered; clients speak HTTP/1.1 to http:// URLs.
+    A worker that dies is replaced (a second death within 5.5 s stops the server instead).
+    """
+    from granian import Granian  # imported here: the other commands do not need the server
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
+    files = supervision.raise_open_file_limit()
+    connections = settings.max_connections
+    if connections > files - supervision.FILES_RESERVED:
+        connections = max(1, files - supervision.FILES_RESERVED)
+        typer.echo(
+            f"senderpools: warning: the open-file limit ({files}) allows {connections} connections per worker,"
+            f" not {settings.max_connections}: raise it (ulimit -n) or lower --max-connections",
+            err=True,
+        )
+    return Granian(
+        target,
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
         workers=settings.workers,
-        factory=True,
+        factory=factory,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, round(settings.header_timeout * 1000))),
+        backpressure=connections,
+        respawn_failed_workers=True,
+        workers_kill_timeout=_WORKERS_KILL_TIMEOUT,
         log_level=LogLevels(settings.log_level),
-    ).serve()
+    )
+
+
+_WORKERS_KILL_TIMEOUT = 10  # seconds a stopping worker gets to finish its requests before it is killed
 
 
 async def _bootstrap(database_url: str) -> None:
@@ -100,7 +168,14 @@ def worker(
     database_url: DatabaseUrl = DEFAULTS.database_url,
     batch_size: Annotated[int, typer.Option(envvar=env("worker_batch_size"))] = DEFAULTS.worker_batch_size,
     poll_interval: Annotated[float, typer.Option(envvar=env("worker_poll_interval"))] = DEFAULTS.worker_poll_interval,
-    test_controls: Annotated[bool, TestControlsOption] = False,
+    test_controls: Annotated[
+        bool,
+        flag(
+            "--test-controls",
+            envvar=env("test_controls"),
+            help="Respect the pacing that test controls set (/_test/Pacing) on a server with --test-controls.",
+        ),
+    ] = False,
 ) -> None:
     """Apply queued operations, without serving HTTP."""
     from senderpools.composition import run_worker

@@ -25,6 +25,7 @@ from senderpools.client.errors import (
     OperationTimeoutError,
     PayloadTooLargeError,
     PreconditionFailedError,
+    RequestTimeoutError,
     SenderPoolsError,
     ServerError,
     ServiceUnavailableError,
@@ -42,9 +43,21 @@ from senderpools.client.types import (
     Recipient,
     Resolution,
     ResolvedSender,
+    ResolveResults,
     ResourceReference,
 )
-from senderpools.wire.fields import Channel, ItemOutcome, ListOrder, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.fields import (
+    Channel,
+    Health,
+    ItemOutcome,
+    ListOrder,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    SenderType,
+    Stickiness,
+)
+from senderpools.wire.replies import Loss, Reason, RecipientExplanation, StickyMapping
 from senderpools.wire.resources import (
     OperationItem,
     OperationStats,
@@ -52,6 +65,7 @@ from senderpools.wire.resources import (
     SenderPool,
     SenderPoolOperation,
     SenderPoolSummary,
+    SenderSelection,
 )
 
 __all__ = [
@@ -67,9 +81,11 @@ __all__ = [
     "ConflictError",
     "CreatedPool",
     "ErrorDetail",
+    "Health",
     "InvalidRequestError",
     "ItemOutcome",
     "ListOrder",
+    "Loss",
     "MethodNotAllowedError",
     "NewSender",
     "NotFoundError",
@@ -84,8 +100,12 @@ __all__ = [
     "PayloadTooLargeError",
     "PendingOperation",
     "PreconditionFailedError",
+    "Reason",
     "Recipient",
+    "RecipientExplanation",
+    "RequestTimeoutError",
     "Resolution",
+    "ResolveResults",
     "ResolvedSender",
     "ResourceReference",
     "RetryPolicy",
@@ -94,9 +114,13 @@ __all__ = [
     "SenderPoolOperation",
     "SenderPoolSummary",
     "SenderPoolsError",
+    "SenderSelection",
     "SenderStatus",
+    "SenderType",
     "ServerError",
     "ServiceUnavailableError",
+    "Stickiness",
+    "StickyMapping",
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnexpectedResponseError",

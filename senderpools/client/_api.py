@@ -26,16 +26,32 @@ from senderpools.client.types import (
     Page,
     Pagination,
     Recipient,
-    Resolution,
     Resolutions,
+    ResolveResults,
     ResourceReference,
 )
 from senderpools.wire import bodies, endpoints
 from senderpools.wire.endpoints import Endpoint
-from senderpools.wire.fields import Channel, ListOrder, OperationStatus, OperationType, SenderStatus
-from senderpools.wire.queries import ItemFilters, OperationFilters, PoolFilters, SenderFilters
-from senderpools.wire.replies import RegisteredSenders
-from senderpools.wire.resources import OperationItem, Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
+from senderpools.wire.fields import (
+    Channel,
+    Health,
+    ListOrder,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    SenderType,
+    Stickiness,
+)
+from senderpools.wire.queries import ItemFilters, OperationFilters, PoolFilters, SenderFilters, StickyFilters
+from senderpools.wire.replies import RegisteredSenders, StickyMapping, StickyMappings, StickyMappingsCleared
+from senderpools.wire.resources import (
+    OperationItem,
+    Sender,
+    SenderPool,
+    SenderPoolOperation,
+    SenderPoolSummary,
+    SenderSelection,
+)
 
 T = TypeVar("T")
 
@@ -53,6 +69,29 @@ DEFAULT_MAX_POLL_INTERVAL = 2.0
 
 def _sender_id(ref: SenderRef) -> str:
     return ref if isinstance(ref, str) else ref.id
+
+
+def selection(
+    channel_priority: Sequence[Channel | str] | None, sender_type_priority: Sequence[SenderType | str] | None
+) -> SenderSelection | UnsetType:
+    """A pool's selection preferences from the SDK's arguments (UNSET when neither is given)."""
+    if channel_priority is None and sender_type_priority is None:
+        return UNSET
+    return msgspec.convert(
+        {"channelPriority": list(channel_priority or ()), "senderTypePriority": list(sender_type_priority or ())},
+        SenderSelection,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveOptions:
+    """Resolve's senderpools options (``bodies.ResolveSendersRequest``)."""
+
+    geo_match: bool = False
+    stickiness: Stickiness | str = Stickiness.NONE
+    skip_unhealthy: bool = False
+    explain: bool = False
+    dry_run: bool = False
 
 
 def _recipient(value: RecipientLike) -> Recipient:
@@ -197,12 +236,14 @@ class SenderPoolsApi:
         senders: Iterable[SenderRef] | None,
         idempotency_key: str | None,
         deletion_protection: bool = False,
+        preferences: SenderSelection | UnsetType = UNSET,
     ) -> Flow[OperationReference]:
         body = bodies.CreateSenderPoolRequest(
             name=name or "",
             tags=dict(tags or {}),
             senders=[bodies.SenderRef(sender_id=_sender_id(s)) for s in senders or ()],
             deletion_protection=deletion_protection,
+            selection=preferences,
         )
         return self.core.call(
             request(endpoints.create_sender_pool, body=body, idempotency_key=idempotency_key), OperationReference
@@ -217,8 +258,9 @@ class SenderPoolsApi:
         timeout: float,
         on_progress: ProgressCallback | None,
         deletion_protection: bool = False,
+        preferences: SenderSelection | UnsetType = UNSET,
     ) -> Flow[CreatedPool]:
-        reference = yield from self.create(name, tags, senders, idempotency_key, deletion_protection)
+        reference = yield from self.create(name, tags, senders, idempotency_key, deletion_protection, preferences)
         operation = yield from self.wait_operation(reference.operation_id, timeout, on_progress)
         pool = yield from self.created_pool(reference.operation_id)
         return CreatedPool(operation, pool)
@@ -247,11 +289,13 @@ class SenderPoolsApi:
         idempotency_key: str | None,
         deletion_protection: bool | None = None,
         if_match: str | None = None,
+        preferences: SenderSelection | UnsetType = UNSET,
     ) -> Flow[ResourceReference]:
         body = bodies.UpdateSenderPoolRequest(
             name=UNSET if name is None else name,
             tags=UNSET if tags is None else dict(tags),
             deletion_protection=UNSET if deletion_protection is None else deletion_protection,
+            selection=preferences,
         )
         built = request(
             endpoints.update_sender_pool, sender_pool_id, body=body, idempotency_key=idempotency_key, if_match=if_match
@@ -422,7 +466,8 @@ class SendersApi:
         sender_addresses: Sequence[str] | None,
         filter_in: Sequence[Channel | str] | None,
         priority: Sequence[Channel | str] | None,
-    ) -> Flow[builtins.list[Resolution]]:
+        options: ResolveOptions = ResolveOptions(),
+    ) -> Flow[ResolveResults]:
         channels = None
         if filter_in is not None or priority is not None:
             channels = bodies.ChannelPreferences(
@@ -436,9 +481,26 @@ class SendersApi:
             if sender_addresses is None
             else [bodies.SenderAddress(address=a) for a in sender_addresses],
             channels=channels,
+            geo_match=options.geo_match,
+            stickiness=Stickiness(options.stickiness),
+            skip_unhealthy=options.skip_unhealthy,
+            explain=options.explain,
+            dry_run=options.dry_run,
         )
         resolutions = yield from self.core.call(request(endpoints.resolve_senders, body=body), Resolutions)
-        return resolutions.results
+        return ResolveResults(resolutions.results, resolutions.recipients)
+
+    def sticky_senders(self, address: str, scope: str | None) -> Flow[builtins.list[StickyMapping]]:
+        params = _query(StickyFilters(address=address, scope=scope))
+        mappings = yield from self.core.call(request(endpoints.list_sticky_senders, params=params), StickyMappings)
+        return mappings.mappings
+
+    def clear_sticky_senders(self, address: str, scope: str | None) -> Flow[int]:
+        params = _query(StickyFilters(address=address, scope=scope))
+        cleared = yield from self.core.call(
+            request(endpoints.clear_sticky_senders, params=params), StickyMappingsCleared
+        )
+        return cleared.deleted
 
     def create(
         self,
@@ -448,6 +510,8 @@ class SendersApi:
         status: SenderStatus | str | None,
         tags: Mapping[str, str] | None,
         idempotency_key: str | None,
+        weight: int | None = None,
+        health: Health | str | None = None,
     ) -> Flow[Sender]:
         sender = NewSender(
             address=address,
@@ -455,6 +519,8 @@ class SendersApi:
             display_name=display_name,
             status=None if status is None else str(status),
             tags=None if tags is None else dict(tags),
+            weight=weight,
+            health=None if health is None else str(health),
         )
         return self.core.call(request(endpoints.register_senders, body=sender, idempotency_key=idempotency_key), Sender)
 
@@ -470,11 +536,15 @@ class SendersApi:
         status: SenderStatus | str | None,
         tags: Mapping[str, str] | None,
         idempotency_key: str | None,
+        weight: int | None = None,
+        health: Health | str | None = None,
     ) -> Flow[Sender]:
         body = bodies.UpdateSenderRequest(
             display_name=display_name,
             status=UNSET if status is None else status,  # type: ignore[arg-type]
             tags=UNSET if tags is None else dict(tags),
+            weight=UNSET if weight is None else weight,
+            health=UNSET if health is None else Health(health),
         )
         built = request(endpoints.update_sender, sender_id, body=body, idempotency_key=idempotency_key)
         return self.core.call(built, Sender)

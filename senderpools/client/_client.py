@@ -24,7 +24,8 @@ class Client:
     is ``base_url``, else ``SENDERPOOLS_BASE_URL``, else ``https://comms.twilio.com``. Pass ``http_client``
     to use your own ``httpx.Client`` (it is then yours to close); ``retry`` sets the retry policy.
     ``extensions=False`` stops asking a senderpools server for its extension fields (the answers are then
-    exactly the Comms API's).
+    exactly the Comms API's): a pool's ``deletion_protection`` and ``selection``, an operation's ``type`` and
+    ``sender_pool_id``, a sender's ``weight``, ``health`` and place.
     """
 
     def __init__(

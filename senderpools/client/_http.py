@@ -242,6 +242,7 @@ class Core:
     def __init__(self, config: Config, retry: RetryPolicy, extensions: bool = True) -> None:
         self.config = config
         self.retry = retry
+        self.extensions = extensions  # ask a senderpools server for its extension fields
         token = base64.b64encode(f"{config.username}:{config.password}".encode()).decode("ascii")
         self._authorization = f"Basic {token}"
         self._extensions = extensions
@@ -256,6 +257,8 @@ class Core:
         headers.update(request.headers or {})
         if request.body is not None:
             headers["Content-Type"] = "application/json"
+        if self.extensions:
+            headers[EXTENSIONS_HEADER] = "true"
         if request.idempotency_key is not None:
             headers["I-Twilio-Idempotency-Token"] = request.idempotency_key
             headers["Idempotency-Key"] = request.idempotency_key

@@ -95,12 +95,19 @@ class ApiError(SenderPoolsError):
     def info_url(self) -> str | None:
         return self.errors[0].info_url
 
+    SHOWN = 3  # entries in the message; every one stays in ``errors``
+
     def __str__(self) -> str:
         parts = []
-        for error in self.errors:
+        for error in self.errors[: self.SHOWN]:
             where = "" if error.context in ("null", "") else f" (at {error.context})"
             parts.append(f"{error.code}: {error.message}{where}")
-        return f"HTTP {self.status_code} on {self.method} {self.url}: " + "; ".join(parts)
+        more = len(self.errors) - self.SHOWN
+        return (
+            f"HTTP {self.status_code} on {self.method} {self.url}: "
+            + "; ".join(parts)
+            + (f"; …and {more} more (see .errors)" if more > 0 else "")
+        )
 
 
 class InvalidRequestError(ApiError):
@@ -117,6 +124,10 @@ class NotFoundError(ApiError):
 
 class MethodNotAllowedError(ApiError):
     status_code = catalogue.MethodNotAllowed.status
+
+
+class RequestTimeoutError(ApiError):
+    status_code = catalogue.RequestTimeout.status
 
 
 class ConflictError(ApiError):

@@ -19,14 +19,26 @@ from senderpools.client._api import (
     Order,
     ProgressCallback,
     RecipientLike,
+    ResolveOptions,
     SenderPoolsApi,
     SenderRef,
     SendersApi,
     Tag,
+    selection,
 )
 from senderpools.client._http import Flow
-from senderpools.client.types import CreatedPool, NewSender, OperationReference, Page, Resolution, ResourceReference
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.client.types import CreatedPool, NewSender, OperationReference, Page, ResolveResults, ResourceReference
+from senderpools.wire.fields import (
+    Channel,
+    Health,
+    ItemOutcome,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    SenderType,
+    Stickiness,
+)
+from senderpools.wire.replies import StickyMapping
 from senderpools.wire.resources import OperationItem, Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
 
 T = TypeVar("T")
@@ -203,6 +215,8 @@ class SenderPools:
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
         deletion_protection: bool = False,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[False] = False,
         idempotency_key: str | None = None,
     ) -> PendingOperation: ...
@@ -215,6 +229,8 @@ class SenderPools:
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
         deletion_protection: bool = False,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[True],
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
@@ -228,17 +244,23 @@ class SenderPools:
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
         deletion_protection: bool = False,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: bool = False,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
         idempotency_key: str | None = None,
     ) -> PendingOperation | CreatedPool:
-        """Create a pool. With ``wait=True``, poll its operation and return it with the new pool."""
+        """Create a pool. With ``wait=True``, poll its operation and return it with the new pool.
+        ``channel_priority``/``sender_type_priority``: how Resolve ranks its members (senderpools extension)."""
         api = self._api
+        preferences = selection(channel_priority, sender_type_priority)
         if wait:
-            flow = api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress, deletion_protection)
+            flow = api.create_and_wait(
+                name, tags, senders, idempotency_key, timeout, on_progress, deletion_protection, preferences
+            )
             return self._run(flow)
-        reference = self._run(api.create(name, tags, senders, idempotency_key, deletion_protection))
+        reference = self._run(api.create(name, tags, senders, idempotency_key, deletion_protection, preferences))
         return PendingOperation(reference, api, self._run)
 
     def fetch(self, sender_pool_id: str) -> SenderPool:
@@ -260,11 +282,16 @@ class SenderPools:
         tags: Mapping[str, str] | None = None,
         deletion_protection: bool | None = None,
         if_match: str | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         idempotency_key: str | None = None,
     ) -> ResourceReference:
-        """Change the name, replace the tags and/or set deletion protection (202: the change is accepted).
-        With ``if_match``, a pool changed since that ETag raises PreconditionFailedError."""
-        return self._run(self._api.update(sender_pool_id, name, tags, idempotency_key, deletion_protection, if_match))
+        """Change the name, replace the tags, set deletion protection and/or the selection preferences (202:
+        the change is accepted). With ``if_match``, a pool changed since that ETag raises PreconditionFailedError."""
+        preferences = selection(channel_priority, sender_type_priority)
+        return self._run(
+            self._api.update(sender_pool_id, name, tags, idempotency_key, deletion_protection, if_match, preferences)
+        )
 
     def delete(self, sender_pool_id: str, *, if_match: str | None = None) -> ResourceReference | None:
         """Delete the pool (a ConflictError while it has deletion protection)."""
@@ -442,6 +469,8 @@ class AsyncSenderPools:
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
         deletion_protection: bool = False,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[False] = False,
         idempotency_key: str | None = None,
     ) -> AsyncPendingOperation: ...
@@ -454,6 +483,8 @@ class AsyncSenderPools:
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
         deletion_protection: bool = False,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[True],
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
@@ -467,16 +498,21 @@ class AsyncSenderPools:
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
         deletion_protection: bool = False,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: bool = False,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
         idempotency_key: str | None = None,
     ) -> AsyncPendingOperation | CreatedPool:
         api = self._api
+        preferences = selection(channel_priority, sender_type_priority)
         if wait:
-            flow = api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress, deletion_protection)
+            flow = api.create_and_wait(
+                name, tags, senders, idempotency_key, timeout, on_progress, deletion_protection, preferences
+            )
             return await self._run(flow)
-        reference = await self._run(api.create(name, tags, senders, idempotency_key, deletion_protection))
+        reference = await self._run(api.create(name, tags, senders, idempotency_key, deletion_protection, preferences))
         return AsyncPendingOperation(reference, api, self._run)
 
     async def fetch(self, sender_pool_id: str) -> SenderPool:
@@ -496,10 +532,13 @@ class AsyncSenderPools:
         tags: Mapping[str, str] | None = None,
         deletion_protection: bool | None = None,
         if_match: str | None = None,
+        channel_priority: Sequence[Channel | str] | None = None,
+        sender_type_priority: Sequence[SenderType | str] | None = None,
         idempotency_key: str | None = None,
     ) -> ResourceReference:
+        preferences = selection(channel_priority, sender_type_priority)
         return await self._run(
-            self._api.update(sender_pool_id, name, tags, idempotency_key, deletion_protection, if_match)
+            self._api.update(sender_pool_id, name, tags, idempotency_key, deletion_protection, if_match, preferences)
         )
 
     async def delete(self, sender_pool_id: str, *, if_match: str | None = None) -> ResourceReference | None:
@@ -687,10 +726,28 @@ class Senders:
         sender_addresses: Sequence[str] | None = None,
         filter_in: Sequence[Channel | str] | None = None,
         priority: Sequence[Channel | str] | None = None,
-    ) -> builtins.list[Resolution]:
-        """The candidate senders for each recipient (``Recipient`` or ``(address, channel)``)."""
-        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority)
+        geo_match: bool = False,
+        stickiness: Stickiness | str = Stickiness.NONE,
+        skip_unhealthy: bool = False,
+        explain: bool = False,
+        dry_run: bool = False,
+    ) -> ResolveResults:
+        """The candidate senders for each recipient (``Recipient`` or ``(address, channel)``).
+
+        senderpools options: ``geo_match`` (area code, time zone, country), ``stickiness`` (``POOL`` or
+        ``ACCOUNT``: durable sticky senders), ``skip_unhealthy``, ``explain`` (each result's ``reasons``, and
+        the list's ``recipients``: why the other candidates lost) and ``dry_run`` (no new sticky sender)."""
+        options = ResolveOptions(geo_match, stickiness, skip_unhealthy, explain, dry_run)
+        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority, options)
         return self._run(flow)
+
+    def sticky_senders(self, address: str, *, scope: str | None = None) -> builtins.list[StickyMapping]:
+        """The senders Resolve remembers for a recipient (scope ``ACCOUNT`` or a pool ID; senderpools extension)."""
+        return self._run(self._api.sticky_senders(address, scope))
+
+    def clear_sticky_senders(self, address: str, *, scope: str | None = None) -> int:
+        """Forget a recipient's sticky senders (in one scope, or all); returns how many (senderpools extension)."""
+        return self._run(self._api.clear_sticky_senders(address, scope))
 
     def create(
         self,
@@ -700,10 +757,14 @@ class Senders:
         display_name: str | None = None,
         status: SenderStatus | str | None = None,
         tags: Mapping[str, str] | None = None,
+        weight: int | None = None,
+        health: Health | str | None = None,
         idempotency_key: str | None = None,
     ) -> Sender:
         """Register one sender (senderpools extension)."""
-        return self._run(self._api.create(address, channel, display_name, status, tags, idempotency_key))
+        return self._run(
+            self._api.create(address, channel, display_name, status, tags, idempotency_key, weight, health)
+        )
 
     def create_many(self, senders: Sequence[NewSender], *, idempotency_key: str | None = None) -> builtins.list[Sender]:
         """Register up to 10,000 senders at once, all or nothing (senderpools extension)."""
@@ -716,10 +777,12 @@ class Senders:
         display_name: str | UnsetType | None = UNSET,
         status: SenderStatus | str | None = None,
         tags: Mapping[str, str] | None = None,
+        weight: int | None = None,
+        health: Health | str | None = None,
         idempotency_key: str | None = None,
     ) -> Sender:
         """Change a sender (senderpools extension); ``display_name=None`` clears the display name."""
-        return self._run(self._api.update(sender_id, display_name, status, tags, idempotency_key))
+        return self._run(self._api.update(sender_id, display_name, status, tags, idempotency_key, weight, health))
 
     def delete(self, sender_id: str) -> None:
         """Delete a sender; it leaves every pool (senderpools extension)."""
@@ -770,9 +833,21 @@ class AsyncSenders:
         sender_addresses: Sequence[str] | None = None,
         filter_in: Sequence[Channel | str] | None = None,
         priority: Sequence[Channel | str] | None = None,
-    ) -> builtins.list[Resolution]:
-        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority)
+        geo_match: bool = False,
+        stickiness: Stickiness | str = Stickiness.NONE,
+        skip_unhealthy: bool = False,
+        explain: bool = False,
+        dry_run: bool = False,
+    ) -> ResolveResults:
+        options = ResolveOptions(geo_match, stickiness, skip_unhealthy, explain, dry_run)
+        flow = self._api.resolve(recipient_addresses, sender_pool_id, sender_addresses, filter_in, priority, options)
         return await self._run(flow)
+
+    async def sticky_senders(self, address: str, *, scope: str | None = None) -> builtins.list[StickyMapping]:
+        return await self._run(self._api.sticky_senders(address, scope))
+
+    async def clear_sticky_senders(self, address: str, *, scope: str | None = None) -> int:
+        return await self._run(self._api.clear_sticky_senders(address, scope))
 
     async def create(
         self,
@@ -782,9 +857,12 @@ class AsyncSenders:
         display_name: str | None = None,
         status: SenderStatus | str | None = None,
         tags: Mapping[str, str] | None = None,
+        weight: int | None = None,
+        health: Health | str | None = None,
         idempotency_key: str | None = None,
     ) -> Sender:
-        return await self._run(self._api.create(address, channel, display_name, status, tags, idempotency_key))
+        flow = self._api.create(address, channel, display_name, status, tags, idempotency_key, weight, health)
+        return await self._run(flow)
 
     async def create_many(
         self, senders: Sequence[NewSender], *, idempotency_key: str | None = None
@@ -798,9 +876,12 @@ class AsyncSenders:
         display_name: str | UnsetType | None = UNSET,
         status: SenderStatus | str | None = None,
         tags: Mapping[str, str] | None = None,
+        weight: int | None = None,
+        health: Health | str | None = None,
         idempotency_key: str | None = None,
     ) -> Sender:
-        return await self._run(self._api.update(sender_id, display_name, status, tags, idempotency_key))
+        flow = self._api.update(sender_id, display_name, status, tags, idempotency_key, weight, health)
+        return await self._run(flow)
 
     async def delete(self, sender_id: str) -> None:
         await self._run(self._api.delete(sender_id))

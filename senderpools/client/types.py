@@ -13,6 +13,7 @@ import msgspec
 
 from senderpools.wire.bodies import RecipientAddress
 from senderpools.wire.fields import Channel
+from senderpools.wire.replies import Reason, RecipientExplanation
 from senderpools.wire.resources import SenderPool, SenderPoolOperation
 
 T = TypeVar("T")
@@ -70,6 +71,8 @@ class NewSender(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True
     display_name: str | None = None
     status: str | None = None
     tags: dict[str, str] | None = None
+    weight: int | None = None  # 1-100; the server's default is 1
+    health: str | None = None  # HEALTHY (the default), DEGRADED or UNHEALTHY
 
 
 Recipient = RecipientAddress
@@ -86,13 +89,25 @@ class ResolvedSender(msgspec.Struct, rename="camel", kw_only=True):
     channel: Channel
 
 
-class Resolution(msgspec.Struct, kw_only=True):
-    """One candidate sender for one recipient; ``priority`` 1 is the first choice."""
+class Resolution(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One candidate sender for one recipient; ``priority`` 1 is the first choice. ``reasons``: with
+    ``explain=True``, why this sender, rule by rule (senderpools)."""
 
     from_: ResolvedSender = msgspec.field(name="from")
     to: Recipient
     priority: int
+    reasons: list[Reason] | None = None
 
 
-class Resolutions(msgspec.Struct, kw_only=True):
+class Resolutions(msgspec.Struct, kw_only=True, omit_defaults=True):
     results: list[Resolution]
+    recipients: list[RecipientExplanation] | None = None
+
+
+class ResolveResults(list[Resolution]):
+    """What ``senders.resolve`` returns: the results, in order; with ``explain=True`` also ``recipients``,
+    per recipient why the other candidates lost (senderpools)."""
+
+    def __init__(self, results: list[Resolution], recipients: list[RecipientExplanation] | None = None) -> None:
+        super().__init__(results)
+        self.recipients = recipients

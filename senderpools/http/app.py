@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from senderpools.config import Settings
-from senderpools.errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound
+from senderpools.errors import ApiError, MethodNotAllowed, NotFound
 from senderpools.http import idempotency
-from senderpools.http.asgi import BadFraming, ClientGone, Receive, Request, Response, Scope, Send
+from senderpools.http.asgi import Receive, Request, Response, Scope, Send
 from senderpools.http.auth import authenticate
 from senderpools.http.edge import Edge, base_url
 from senderpools.http.endpoint import Bound, Call, read_json_body
@@ -59,7 +59,7 @@ class _Api:
             key = idempotency.key_of(request) if request.method in idempotency.METHODS else None
             if key is None:
                 return await self.bound.run(call)
-            body = await read_json_body(request, edge.settings.max_body_bytes)  # a 413 or 415 before any claim
+            body = await read_json_body(request, edge.settings)  # a 413 or 415 before any claim
             return await idempotency.handle(
                 request,
                 account,
@@ -131,12 +131,6 @@ class App:
                 response.headers.append(("Allow", ", ".join(match.allowed)))
             else:
                 response = await match.target(request, self)
-        except ClientGone:
-            return  # nobody to answer
-        except BadFraming:
-            response = error_response(
-                InvalidRequest("The request body could not be read as sent."), self.base_url(request)
-            )
         except Exception:
             log.exception("unhandled error in %s %s", method, scope["path"])
             response = error_response(ApiError(), self.base_url(request))

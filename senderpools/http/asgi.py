@@ -3,9 +3,12 @@ messages. No framework sits between the server and the handlers, so a request co
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
+
+from senderpools.errors import InvalidRequest, PayloadTooLarge, RequestTimeout
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -14,14 +17,6 @@ Send = Callable[[Message], Awaitable[None]]
 
 JSON = "application/json"
 _JSON = JSON.encode()
-
-
-class ClientGone(Exception):
-    """The client disconnected before its request body was read (nothing to answer)."""
-
-
-class BadFraming(Exception):
-    """The request body could not be read as sent (the server reported a framing error)."""
 
 
 class Request:
@@ -105,24 +100,27 @@ class Request:
             host = str(address) if port in (None, default) else f"{address}:{port}"
         return f"{scheme}://{host}"
 
-    async def read_body(self, limit: int, too_large: Callable[[], Exception]) -> bytes:
-        """The whole body; raises ``too_large()`` as soon as it exceeds ``limit`` bytes."""
+    async def read_body(self, limit: int, timeout: float) -> bytes:
+        """The whole body: 413 as soon as it exceeds ``limit`` bytes, 408 unless it has all arrived within
+        ``timeout`` seconds, 400 when the server reports it cannot be read as sent (a malformed chunked
+        body, or a connection closed early: then nobody reads the answer)."""
         chunks, size = [], 0
-        while True:
-            message = await self.receive()
-            kind = message["type"]
-            if kind == "http.disconnect":
-                raise ClientGone
-            if kind != "http.request":
-                raise BadFraming
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise too_large()
-            if chunk:
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    message = await self.receive()
+                    if message["type"] != "http.request":  # http.disconnect
+                        raise InvalidRequest("The request body could not be read as sent.")
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        raise PayloadTooLarge(f"The request body is larger than the {limit}-byte limit.")
+                    if chunk:
+                        chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise RequestTimeout(f"The request body did not arrive within {timeout:g} seconds.") from None
 
 
 class Response:

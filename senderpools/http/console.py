@@ -99,7 +99,13 @@ async def static_file(request: Request, app: App) -> Response:
     return _serve(request, asset)
 
 
+async def root(request: Request, app: App) -> Response:
+    """A browser opening the server's address lands in the console."""
+    return redirect(CONSOLE_PATH, status=307)
+
+
 routes = [
+    PageRoute("GET", "/", root),
     PageRoute("GET", CONSOLE_PATH, console_page),
     PageRoute("GET", CONSOLE_PATH + "/", console_slash),
     PageRoute("GET", STATIC_PREFIX + "{path:path}", static_file),

@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from msgspec import inspect
 
+from senderpools.config import Settings
 from senderpools.errors import ApiError, FieldError, NotFound, PayloadTooLarge, UnsupportedMediaType
 from senderpools.http import conditional, validation
 from senderpools.http.asgi import Request, Response
@@ -176,7 +177,7 @@ class Bound(Generic[Q, B, R]):
             )
 
     async def _decode(self, call: Call[Q, B]) -> Any:
-        raw = await read_json_body(call.request, call.edge.settings.max_body_bytes)
+        raw = await read_json_body(call.request, call.edge.settings)
         if not self.endpoint.body_required and not raw.strip():
             return self.endpoint.body()
         return validation.decode(raw, self.endpoint.body, self.raw_rule)
@@ -214,17 +215,17 @@ class Routes:
         return bind
 
 
-async def read_json_body(request: Request, limit: int) -> bytes:
-    """The body, at most ``limit`` bytes (413, from ``Content-Length`` before reading when it is
-    declared), of a JSON media type (415; a body without ``Content-Type`` is read as JSON)."""
+async def read_json_body(request: Request, settings: Settings) -> bytes:
+    """The body, at most ``max_body_bytes`` (413, from ``Content-Length`` before reading when it is
+    declared) arriving within ``body_timeout`` seconds (408), of a JSON media type (415; a body without
+    ``Content-Type`` is read as JSON)."""
     if request.body is not None:
         return request.body
+    limit = settings.max_body_bytes
     declared = request.header(b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body is larger than the {limit}-byte limit.")
-    body = await request.read_body(
-        limit, lambda: PayloadTooLarge(f"The request body is larger than the {limit}-byte limit.")
-    )
+    body = await request.read_body(limit, settings.body_timeout)
     content_type = request.header(b"content-type")
     if body and content_type is not None and not _is_json(content_type):
         raise UnsupportedMediaType()

@@ -136,10 +136,11 @@ def _components(endpoints: Sequence[Endpoint[Any, Any, Any]]) -> tuple[dict[int,
     types = [*bodies, *replies, ErrorEnvelope, *queries]
     schemas, shared = msgspec.json.schema_components(types, ref_template=_SCHEMA_REF)
     components: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(shared))  # our own copy
-    for kind in types:
+    for kind in types:  # what a type says of itself beyond its fields: an example, whole-object rules
         example = getattr(kind, "EXAMPLE", None)
         if example is not None:
             components[kind.__name__]["examples"] = [example]
+        components.get(getattr(kind, "__name__", ""), {}).update(getattr(kind, "JSON_SCHEMA", {}))
     for schema in components.values():
         if "enum" in schema and "type" not in schema:
             schema["type"] = "string"
@@ -187,13 +188,14 @@ def _parameters(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, 
         for p in endpoint.path_params
     ]
     for struct in _query_structs(endpoint):
+        required = {f.encode_name for f in msgspec.structs.fields(struct) if f.name in getattr(struct, "REQUIRED", ())}
         for name, prop in schemas[id(struct)]["properties"].items():
             schema = _without_null(prop)
             params.append(
                 {
                     "name": name,
                     "in": "query",
-                    "required": False,
+                    "required": name in required,
                     "description": schema.pop("description", ""),
                     "schema": schema,
                 }
@@ -204,9 +206,10 @@ def _parameters(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, 
                 "name": EXTENSIONS_HEADER,
                 "in": "header",
                 "required": False,
-                "description": "`true` adds senderpools' extension fields to the resources in the answer (the fields "
-                "marked as extensions); without it the answer is exactly what a stock Comms client expects.",
-                "schema": {"type": "string", "enum": ["true", "false"]},
+                "description": "`true` (any case) adds senderpools' extension fields to the resources in the answer "
+                "(the fields marked as extensions); without it, or with any other value, the answer is exactly what a "
+                "stock Comms client expects.",
+                "schema": {"type": "string"},
             }
         )
     for name, wanted, description in _CONDITIONS:
@@ -222,7 +225,7 @@ def _parameters(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, 
             )
     if endpoint.takes_idempotency_key:
         key, twilio = KEY_HEADERS
-        schema = {"type": "string", "minLength": 1, "maxLength": 255}
+        schema = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"}  # printable ASCII
         params.append(
             {"name": key, "in": "header", "required": False, "description": IDEMPOTENCY_DESCRIPTION, "schema": schema}
         )

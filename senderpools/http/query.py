@@ -75,6 +75,9 @@ class QueryReader:
     def filters(self, kind: type[S]) -> S:
         """The filters of struct ``kind``, each parameter read by its field's type."""
         readers = _readers(kind)
+        for attr, wire, _ in readers:
+            if attr in getattr(kind, "REQUIRED", ()) and wire not in self._params:
+                self._fail(wire, "is required")
         if not any(wire in self._params for _, wire, _ in readers):
             return kind()  # none given: every field at its default
         return kind(**{attr: read(self, wire) for attr, wire, read in readers})

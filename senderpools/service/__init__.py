@@ -9,6 +9,7 @@ from senderpools.service.credentials import CredentialVerifier
 from senderpools.service.idempotency import IdempotencyKeys
 from senderpools.service.pools import SenderPoolService
 from senderpools.service.ratelimit import Limiter
+from senderpools.service.readiness import Readiness
 from senderpools.service.senders import SenderService
 from senderpools.wire.endpoints import SENDER_ID, SENDER_POOL_ID, PathParam
 
@@ -22,6 +23,7 @@ class Services:
     credentials: CredentialVerifier
     limiter: Limiter
     idempotency: IdempotencyKeys
+    readiness: Readiness
 
     def requirement(self, param: PathParam) -> Callable[[str, str], Awaitable[None]] | None:
         """How to check that the account has what a path parameter names (404 if not): the first of

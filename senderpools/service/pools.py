@@ -13,7 +13,13 @@ from senderpools.service.rules import unique_sender_ids
 from senderpools.store import Store
 from senderpools.wire.encoding import Listed, Rendered, view_tag
 from senderpools.wire.fields import ItemOutcome, OperationStatus, OperationType, Tags
-from senderpools.wire.resources import OperationStats, SenderPool, SenderPoolOperation, SenderPoolSummary
+from senderpools.wire.resources import (
+    OperationStats,
+    SenderPool,
+    SenderPoolOperation,
+    SenderPoolSummary,
+    SenderSelection,
+)
 
 
 def _new_operation(now: int, pool_id: str, kind: OperationType, total: int, applied: int) -> SenderPoolOperation:
@@ -53,7 +59,13 @@ class SenderPoolService:
         self._on_work = on_work  # wakes the in-process worker; other processes poll
 
     async def create(
-        self, account: str, name: str, tags: Tags, sender_ids: Sequence[str], deletion_protection: bool = False
+        self,
+        account: str,
+        name: str,
+        tags: Tags,
+        sender_ids: Sequence[str],
+        deletion_protection: bool = False,
+        selection: SenderSelection | None = None,
     ) -> SenderPoolOperation:
         """The pool exists when this returns; its senders join in the background."""
         unique_sender_ids(sender_ids)
@@ -65,6 +77,7 @@ class SenderPoolService:
             created_at=to_datetime(now),
             updated_at=to_datetime(now),
             deletion_protection=deletion_protection,
+            selection=selection or SenderSelection(),
         )
         operation = _new_operation(now, pool.id, OperationType.CREATE, total=1 + len(sender_ids), applied=1)
         await self._store.create_pool(account, pool, operation, sender_ids)

@@ -7,9 +7,15 @@ wire JSON from write time (the ``doc`` column), so reads return bytes ready to s
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from senderpools.errors import RETRY_AFTER_UNAVAILABLE, ServiceUnavailable
 from senderpools.records import (
+    Candidates,
     Credential,
     IdempotencyRecord,
     IfMatch,
@@ -18,13 +24,56 @@ from senderpools.records import (
     PoolChanges,
     PoolFilter,
     Refused,
+    ResolveScope,
     SenderChanges,
     SenderFilter,
+    StickySender,
     Window,
 )
 from senderpools.wire.encoding import Listed
 from senderpools.wire.fields import Channel, ItemOutcome
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+
+log = logging.getLogger("senderpools.store")
+S = TypeVar("S", bound=type)
+
+
+def unavailable(message: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        RETRY_AFTER_UNAVAILABLE, f"{message} Nothing was changed: retry after Retry-After seconds."
+    )
+
+
+def retry_later_on(transient: Callable[[BaseException], bool]) -> Callable[[S], S]:
+    """Class decorator for a backend: a public method that fails because the database cannot serve it
+    right now (``transient``: unreachable, disk full or failing, read-only, locked elsewhere...) raises
+    ``ServiceUnavailable`` instead, a 503 with ``Retry-After`` that clients (and the SDK) retry, and the
+    cause is logged for the operator. Other failures (bugs) stay errors."""
+
+    def guard(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except ServiceUnavailable:
+                raise
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                log.warning(
+                    "the database failed in %s (answered 503): %s: %s", method.__name__, type(exc).__name__, exc
+                )
+                raise unavailable("The database is unavailable.") from exc
+
+        return guarded
+
+    def decorate(cls: S) -> S:
+        for name, method in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.iscoroutinefunction(method):
+                setattr(cls, name, guard(method))
+        return cls
+
+    return decorate
 
 
 class Store(abc.ABC):
@@ -32,6 +81,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def migrate(self) -> None:
         """Create or upgrade the schema; safe to run from several processes at once."""
+
+    @abc.abstractmethod
+    async def missing_migrations(self) -> list[str]:
+        """The shipped migrations the database has not applied (a read: fails when the database does)."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...
@@ -123,9 +176,9 @@ class Store(abc.ABC):
     ) -> Listed: ...
 
     @abc.abstractmethod
-    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
-        """IDs of operations (any account) that still have queued items, oldest first; with
-        ``skip_held``, not those of accounts whose pacing holds them (test controls)."""
+    async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
+        """IDs of operations (any account) that still have queued items, oldest first, after the ID
+        ``after`` if given; with ``skip_held``, not those of accounts whose pacing holds them (test controls)."""
 
     @abc.abstractmethod
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
@@ -227,13 +280,50 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
-        """Delete the sender and its memberships (and take it off its pools' counts)."""
+        """Delete the sender, its memberships (taking it off its pools' counts) and its sticky mappings."""
 
     @abc.abstractmethod
     async def eligible_senders(
         self, account: str, pool_id: str | None, addresses: Sequence[str] | None, channels: Sequence[Channel]
     ) -> list[Sender]:
         """ACTIVATED senders on ``channels``, within the pool and/or among the addresses if given."""
+
+    # -- resolution ----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def resolve_scope(self, account: str, pool_id: str | None) -> ResolveScope | None:
+        """The version of the candidates in the pool (or the whole inventory) and the pool's selection
+        preferences, in one read; None when the pool does not exist. Every change to a sender of the
+        account, or to the pool's members, changes the version in the same transaction."""
+
+    @abc.abstractmethod
+    async def resolve_candidates(self, account: str, pool_id: str | None) -> Candidates | None:
+        """Every ACTIVATED sender of the pool (or the inventory), ordered by ID, with the version they
+        have, read in one snapshot; None when the pool does not exist."""
+
+    @abc.abstractmethod
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        """The mappings of these recipients in ``scope``, expired or not: one primary-key lookup (a condition
+        on their age would let a planner prefer the age index, and scan)."""
+
+    @abc.abstractmethod
+    async def stick(
+        self, account: str, mappings: Sequence[StickySender], expired_before_ms: int | None
+    ) -> list[StickySender]:
+        """Store new mappings, each unless one exists for its (scope, recipient, channel) that was created
+        at or after ``expired_before_ms`` (an older one is replaced); returns the mappings stored
+        afterwards for those keys, whoever wrote them (two nodes choosing at once agree on one)."""
+
+    @abc.abstractmethod
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        """Delete up to ``limit`` sticky senders made before ``expired_before_ms``; returns how many."""
+
+    @abc.abstractmethod
+    async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
+        """Every mapping of the recipient (scopes of deleted pools left out), by scope and channel."""
+
+    @abc.abstractmethod
+    async def clear_sticky_senders(self, account: str, recipient: str, scope: str | None) -> int:
+        """Delete the recipient's mappings (in one scope, or all); returns how many."""
 
     # -- rate limiting -----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import asyncpg
 
-from senderpools.errors import ServiceUnavailable
 from senderpools.records import (
+    ACCOUNT_SCOPE,
+    Candidates,
     Credential,
     IdempotencyRecord,
     IfMatch,
@@ -30,11 +30,13 @@ from senderpools.records import (
     PoolChanges,
     PoolFilter,
     Refused,
+    ResolveScope,
     SenderChanges,
     SenderFilter,
+    StickySender,
     Window,
 )
-from senderpools.store.base import Store
+from senderpools.store.base import Store, log, retry_later_on
 from senderpools.store.rows import (
     OPERATION_COLUMNS,
     POOL_COLUMNS,
@@ -43,6 +45,7 @@ from senderpools.store.rows import (
     POOL_TAG_INSERT_COLUMNS,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
+    STICKY_COLUMNS,
     SUMMARY_COLUMNS,
     SUMMARY_INSERT,
     SUMMARY_INSERT_COLUMNS,
@@ -56,9 +59,11 @@ from senderpools.store.rows import (
     item_list,
     item_listed,
     member_list,
+    migration_scripts,
     operation_from_row,
     operation_list,
     operation_listed,
+    placed,
     pool_derived,
     pool_from_row,
     pool_list,
@@ -68,11 +73,16 @@ from senderpools.store.rows import (
     pools_listed,
     rerendered,
     seeded_counts,
+    selection_column,
+    selection_from_column,
     sender_from_row,
     sender_list,
     sender_row,
+    sticky_conflict,
+    sticky_from_row,
     summary_row,
     summary_updates,
+    unwritten,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
@@ -86,6 +96,24 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+def _transient(exc: BaseException) -> bool:
+    """PostgreSQL failures that say the database cannot serve right now, not that the code is wrong: the
+    server unreachable or restarting, out of connections, disk or memory, a read-only standby, a
+    transaction chosen as a deadlock or serialization victim."""
+    return isinstance(exc, _TRANSIENT)
+
+
+_TRANSIENT = (
+    OSError,  # refused, reset, unreachable (ConnectionError and TimeoutError included)
+    asyncpg.PostgresConnectionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.TransactionRollbackError,
+    asyncpg.ReadOnlySQLTransactionError,
+)
+
+
+@retry_later_on(_transient)
 class PostgresStore(Store):
     def __init__(self, dsn: str, min_connections: int = 1, max_connections: int = 10) -> None:
         self._dsn = dsn
@@ -103,10 +131,7 @@ class PostgresStore(Store):
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         pool = await self._connections()
-        try:
-            return list(await pool.fetch(sql, *args))
-        except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
-            raise ServiceUnavailable(retry_after=1) from exc
+        return list(await pool.fetch(sql, *args))
 
     async def _fetchrow(self, sql: str, *args: Any) -> Any:
         rows = await self._fetch(sql, *args)
@@ -114,8 +139,6 @@ class PostgresStore(Store):
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def migrate(self) -> None:
-        folder = resources.files("senderpools.store") / "migrations" / "postgresql"
-        scripts = sorted((p.name, p.read_text()) for p in folder.iterdir() if p.name.endswith(".sql"))
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             await db.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -124,8 +147,7 @@ class PostgresStore(Store):
             )
             done = {row[0] for row in await db.fetch("SELECT version FROM schema_migrations")}
             applied = set()
-            for name, script in scripts:
-                version = name.split("_", 1)[0]
+            for version, script in migration_scripts("postgresql"):
                 if version not in done:
                     await db.execute(script)
                     applied.add(version)
@@ -133,11 +155,25 @@ class PostgresStore(Store):
                         "INSERT INTO schema_migrations VALUES ($1, (extract(epoch from now()) * 1000)::bigint)",
                         version,
                     )
+            if "0008" in applied:
+                await self._place_senders(db)
             await self._render_derived(db, rerendered(applied))
             await db.execute(
                 "INSERT INTO server_settings (name, value) VALUES ('page_token_key', $1) ON CONFLICT DO NOTHING",
                 os.urandom(32),
             )
+
+    async def _place_senders(self, db: asyncpg.Connection) -> None:
+        """Store the place of every sender registered before senders had one (migration 0008)."""
+        last = ""
+        while rows := await db.fetch(
+            "SELECT id, channel, address FROM senders WHERE id > $1 ORDER BY id LIMIT 1000", last
+        ):
+            await db.executemany(
+                "UPDATE senders SET country = $1, area_code = $2, time_zone = $3, sender_type = $4 WHERE id = $5",
+                [placed(row) for row in rows],
+            )
+            last = rows[-1][0]
 
     async def _render_derived(self, db: asyncpg.Connection, tables: list[Derived]) -> None:
         """Derive the kept columns (JSON, search keys) of every row of ``tables`` again (after a migration)."""
@@ -153,6 +189,10 @@ class PostgresStore(Store):
                     [(*derived.derive(row), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
+
+    async def missing_migrations(self) -> list[str]:
+        done = {row[0] for row in await self._fetch("SELECT version FROM schema_migrations")}
+        return [version for version, _ in migration_scripts("postgresql") if version not in done]
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -304,11 +344,14 @@ class PostgresStore(Store):
                 return refused
             row = await db.fetchrow(
                 "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags),"
-                " deletion_protection = coalesce($3, deletion_protection), updated_at = $4"
-                f" WHERE id = $5 RETURNING {POOL_COLUMNS}",
+                " deletion_protection = coalesce($3, deletion_protection),"
+                " selection = CASE WHEN $4 THEN $5 ELSE selection END, updated_at = $6"
+                f" WHERE id = $7 RETURNING {POOL_COLUMNS}",
                 changes.name,
                 None if tags is None else encode_tags(tags),
                 changes.deletion_protection,
+                changes.selection is not None,  # replaced whole, the default being NULL
+                selection_column(changes.selection),
                 now_ms,
                 pool_id,
             )
@@ -412,7 +455,15 @@ class PostgresStore(Store):
     ) -> bool:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            if not await self._pool_exists(db, account, pool_id):
+            # FOR SHARE conflicts with Delete Pool's UPDATE: a Delete that came first has committed by the
+            # time this row is read, and then the pool is gone (404); one that comes later waits for this
+            # commit and cancels the new operation. Either way the two form a serial history.
+            live = await db.fetchrow(
+                "SELECT 1 FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL FOR SHARE",
+                pool_id,
+                account,
+            )
+            if live is None:
                 return False
             await self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
             opened = SummaryChanges(processing=Counter({pool_id: 1}))
@@ -434,6 +485,8 @@ class PostgresStore(Store):
             if removed is None:
                 return False
             await self._summarize(db, SummaryChanges().move([pool_id], sender[0], sender[1], -1), now_ms)
+            await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1 AND scope = $2", sender_id, pool_id)
+            await _bump(db, pool_id)
             return True
 
     # -- operations --------------------------------------------------------------------------------
@@ -450,10 +503,13 @@ class PostgresStore(Store):
         rows = await self._fetch(operation_list(args, account, window, where), *args)
         return [operation_listed(row, extended) for row in rows]
 
-    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
+    async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
         rows = await self._fetch(
-            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0{held} ORDER BY id LIMIT $1", limit
+            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0 AND id > $2{held}"
+            " ORDER BY id LIMIT $1",
+            limit,
+            after or "",
         )
         return [row[0] for row in rows]
 
@@ -461,13 +517,18 @@ class PostgresStore(Store):
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             op = await db.fetchrow(
-                "SELECT account_sid, pool_id, next_seq, kind, queued FROM operations"
-                " WHERE id = $1 AND status = 'PROCESSING' AND queued > 0 FOR UPDATE SKIP LOCKED",
+                "SELECT o.account_sid, o.pool_id, o.next_seq, o.kind, o.queued, p.deleted_at IS NULL AND p.id IS NOT NULL"
+                " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
+                " WHERE o.id = $1 AND o.status = 'PROCESSING' AND o.queued > 0 FOR UPDATE OF o SKIP LOCKED",
                 operation_id,
             )
             if op is None:
                 return 0  # finished, canceled, or being applied by another worker right now
-            account, pool_id, next_seq, kind, queued = op
+            account, pool_id, next_seq, kind, queued, pool_live = op
+            if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
+                log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
+                await self._cancel(db, operation_id, next_seq, now_ms)
+                return 1
             items = await db.fetch(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
                 operation_id,
@@ -498,6 +559,9 @@ class PostgresStore(Store):
                 )
             moved = {row[0] for row in await db.fetch(statement, pool_id, candidates)}
             if removing:
+                await db.execute(  # a removed member releases its recipients in this pool
+                    "DELETE FROM sticky_senders WHERE sender_id = ANY($1::text[]) AND scope = $2", list(moved), pool_id
+                )
                 outcomes = [ItemOutcome.for_removal(sid in senders, sid in moved) for sid in ids]
             else:
                 outcomes = [ItemOutcome.for_addition(sid in senders, sid not in moved) for sid in ids]
@@ -528,23 +592,41 @@ class PostgresStore(Store):
             if queued == len(items):  # finished: one operation fewer in PROCESSING
                 changes.processing[pool_id] -= 1
             await self._summarize(db, changes, now_ms)
+            if moved:  # after the summary: every writer locks summaries, then versions (no deadlock)
+                await _bump(db, pool_id)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            row = await db.fetchrow("SELECT id FROM pools WHERE deleted_at IS NOT NULL LIMIT 1 FOR UPDATE SKIP LOCKED")
+            row = await db.fetchrow(
+                "SELECT id, account_sid FROM pools WHERE deleted_at IS NOT NULL LIMIT 1 FOR UPDATE SKIP LOCKED"
+            )
             if row is None:
                 return 0
-            removed = await db.fetch(
-                "DELETE FROM pool_members WHERE pool_id = $1 AND sender_id IN"
-                " (SELECT sender_id FROM pool_members WHERE pool_id = $1 LIMIT $2) RETURNING 1",
-                row[0],
-                batch_size,
+            removed = len(
+                await db.fetch(
+                    "DELETE FROM pool_members WHERE pool_id = $1 AND sender_id IN"
+                    " (SELECT sender_id FROM pool_members WHERE pool_id = $1 LIMIT $2) RETURNING 1",
+                    row[0],
+                    batch_size,
+                )
             )
-            if len(removed) < batch_size:
+            if removed < batch_size:  # then the pool's sticky senders, then the pool itself
+                removed += len(
+                    await db.fetch(
+                        "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+                        " (SELECT account_sid, scope, recipient, channel FROM sticky_senders"
+                        " WHERE account_sid = $1 AND scope = $2 LIMIT $3) RETURNING 1",
+                        row[1],
+                        row[0],
+                        batch_size - removed,
+                    )
+                )
+            if removed < batch_size:
                 await db.execute("DELETE FROM pools WHERE id = $1", row[0])
-            return max(len(removed), 1)
+                await db.execute("DELETE FROM resolve_versions WHERE key = $1", row[0])
+            return max(removed, 1)
 
     async def list_operation_items(
         self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
@@ -580,6 +662,7 @@ class PostgresStore(Store):
         try:
             async with pool.acquire() as db, db.transaction():
                 await db.copy_records_to_table("senders", columns=SENDER_INSERT_COLUMNS, records=records)
+                await _bump(db, account)
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)
@@ -622,6 +705,10 @@ class PostgresStore(Store):
             sets.append(f"status = {args.add(str(changes.status))}")
         if changes.tags is not None:
             sets.append(f"tags = {args.add(encode_tags(changes.tags))}")
+        if changes.weight is not None:
+            sets.append(f"weight = {args.add(changes.weight)}")
+        if changes.health is not None:
+            sets.append(f"health = {args.add(str(changes.health))}")
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             # Locked first: a batch joining the sender to a pool (share lock) commits before, or waits.
@@ -643,6 +730,9 @@ class PostgresStore(Store):
                 ]
                 moved = SummaryChanges().move(pools, sender.channel, before[0], -1)
                 await self._summarize(db, moved.move(pools, sender.channel, sender.status, 1), now_ms)
+            if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
+                await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1", sender_id)
+            await _bump(db, account)
         return docs[extended]
 
     async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
@@ -658,6 +748,7 @@ class PostgresStore(Store):
             left = await db.fetch("DELETE FROM pool_members WHERE sender_id = $1 RETURNING pool_id", sender_id)
             await db.execute("DELETE FROM senders WHERE id = $1", sender_id)
             await self._summarize(db, SummaryChanges().move([r[0] for r in left], row[0], row[1], -1), now_ms)
+            await _bump(db, account)  # its sticky senders went with it (ON DELETE CASCADE)
             return True
 
     async def eligible_senders(
@@ -675,6 +766,113 @@ class PostgresStore(Store):
         if addresses is not None:
             sql += f" AND s.address = ANY({args.add(list(addresses))}::text[])"
         return [sender_from_row(row) for row in await self._fetch(sql + " ORDER BY s.id", *args)]
+
+    # -- resolution ----------------------------------------------------------------------------------
+    async def _resolve_scope(self, db: Any, account: str, pool_id: str | None) -> ResolveScope | None:
+        live = "FROM pools WHERE id = $2 AND account_sid = $1 AND deleted_at IS NULL"
+        row = await db.fetchrow(
+            f"SELECT EXISTS (SELECT 1 {live}), (SELECT selection {live}),"
+            " (SELECT version FROM resolve_versions WHERE key = $1),"
+            " (SELECT version FROM resolve_versions WHERE key = $2)",
+            account,
+            pool_id,
+        )
+        if pool_id is None:
+            return ResolveScope((row[2] or 0, 0))
+        if not row[0]:
+            return None
+        return ResolveScope((row[2] or 0, row[3] or 0), selection_from_column(row[1]))
+
+    async def resolve_scope(self, account: str, pool_id: str | None) -> ResolveScope | None:
+        pool = await self._connections()
+        async with pool.acquire() as db:
+            return await self._resolve_scope(db, account, pool_id)
+
+    async def resolve_candidates(self, account: str, pool_id: str | None) -> Candidates | None:
+        pool = await self._connections()
+        # One snapshot: the candidates are those of the version read.
+        async with pool.acquire() as db, db.transaction(isolation="repeatable_read", readonly=True):
+            scope = await self._resolve_scope(db, account, pool_id)
+            if scope is None:
+                return None
+            args = Args(account, numbered=True)
+            if pool_id is None:
+                sql = f"SELECT {SENDER_COLUMNS} FROM senders s WHERE s.account_sid = $1"
+            else:
+                sql = (
+                    f"SELECT {SENDER_COLUMNS} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+                    f" WHERE s.account_sid = $1 AND m.pool_id = {args.add(pool_id)}"
+                )
+            sql += f" AND s.status = {args.add(str(SenderStatus.ACTIVATED))} ORDER BY s.id"
+            return Candidates(scope.version, [sender_from_row(row) for row in await db.fetch(sql, *args)])
+
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        pool = await self._connections()
+        async with pool.acquire() as db:
+            return await self._sticky(db, account, scope, recipients)
+
+    async def _sticky(self, db: Any, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        rows = await db.fetch(
+            f"SELECT {STICKY_COLUMNS} FROM sticky_senders"
+            " WHERE account_sid = $1 AND scope = $2 AND recipient = ANY($3::text[])",
+            account,
+            scope,
+            list(recipients),
+        )
+        return [sticky_from_row(row) for row in rows]
+
+    async def stick(
+        self, account: str, mappings: Sequence[StickySender], expired_before_ms: int | None
+    ) -> list[StickySender]:
+        if not mappings:
+            return []
+        on_conflict = sticky_conflict("k", expired_before_ms)
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            rows = await db.fetch(
+                "INSERT INTO sticky_senders AS k (account_sid, scope, recipient, channel, sender_id, created_at)"
+                " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
+                f" ON CONFLICT (account_sid, recipient, scope, channel) DO {on_conflict}"
+                " RETURNING scope, recipient, channel",
+                account,
+                [m.scope for m in mappings],
+                [m.recipient for m in mappings],
+                [str(m.channel) for m in mappings],
+                [m.sender_id for m in mappings],
+                [m.created_ms for m in mappings],
+            )
+            kept, others = unwritten(mappings, {(row[0], row[1], row[2]) for row in rows})
+            for scope, recipients in others.items():
+                kept += await self._sticky(db, account, scope, recipients)
+            return kept
+
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        rows = await self._fetch(
+            "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+            " (SELECT account_sid, scope, recipient, channel FROM sticky_senders WHERE created_at < $1 LIMIT $2)"
+            " RETURNING 1",
+            expired_before_ms,
+            limit,
+        )
+        return len(rows)
+
+    async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
+        rows = await self._fetch(
+            "SELECT k.scope, k.recipient, k.channel, k.sender_id, k.created_at FROM sticky_senders k"
+            " LEFT JOIN pools p ON p.id = k.scope WHERE k.account_sid = $1 AND k.recipient = $2"
+            " AND (k.scope = $3 OR p.deleted_at IS NULL) ORDER BY k.scope, k.channel",
+            account,
+            recipient,
+            ACCOUNT_SCOPE,
+        )
+        return [sticky_from_row(row) for row in rows]
+
+    async def clear_sticky_senders(self, account: str, recipient: str, scope: str | None) -> int:
+        args = Args(account, recipient, numbered=True)
+        sql = "DELETE FROM sticky_senders WHERE account_sid = $1 AND recipient = $2"
+        if scope is not None:
+            sql += f" AND scope = {args.add(scope)}"
+        return len(await self._fetch(sql + " RETURNING 1", *args))
 
     # -- rate limiting -----------------------------------------------------------------------------
     async def take_rate_token(self, key: str, rate: float, burst: float, now_ms: int) -> float:
@@ -808,6 +1006,7 @@ class PostgresStore(Store):
                 account,
             )
             senders = len(await db.fetch("DELETE FROM senders WHERE account_sid = $1 RETURNING 1", account))
+            await _bump(db, account)
             await db.execute("DELETE FROM idempotency_keys WHERE account_sid = $1", account)
             await db.execute("DELETE FROM test_pacing WHERE account_sid = $1", account)
         return {"senderPools": int(pools), "senders": senders, "operations": operations}
@@ -836,6 +1035,17 @@ class PostgresStore(Store):
                     records=[summary_row(account, p.id, epoch_ms(p.updated_at), counts.get(p.id, "")) for p in pools],
                 )
                 await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
+                await _bump(db, account)
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)
+
+
+async def _bump(db: Any, key: str) -> None:
+    """A change to what Resolve chooses from (an account's senders, or a pool's members): its version
+    moves. Taken last in a transaction, so the row lock never waits while holding another one."""
+    await db.execute(
+        "INSERT INTO resolve_versions AS v (key, version) VALUES ($1, 1)"
+        " ON CONFLICT (key) DO UPDATE SET version = v.version + 1",
+        key,
+    )

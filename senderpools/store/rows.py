@@ -10,14 +10,33 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import msgspec
 
 from senderpools.clock import to_datetime
-from senderpools.records import IfMatch, OperationFilter, PoolFilter, Refused, SenderFilter, Window, name_key
+from senderpools.records import (
+    IfMatch,
+    OperationFilter,
+    PoolFilter,
+    Refused,
+    SenderFilter,
+    StickySender,
+    Window,
+    name_key,
+)
 from senderpools.wire.encoding import encode, stock, views
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.fields import (
+    Channel,
+    Health,
+    ItemOutcome,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    SenderType,
+)
+from senderpools.wire.geo import place_of
 from senderpools.wire.resources import (
     OperationItem,
     OperationStats,
@@ -25,13 +44,18 @@ from senderpools.wire.resources import (
     SenderPool,
     SenderPoolOperation,
     SenderPoolSummary,
+    SenderSelection,
 )
 
 _encode_tags = msgspec.json.Encoder().encode
 _decode_tags = msgspec.json.Decoder(dict[str, str]).decode
+_decode_selection = msgspec.json.Decoder(SenderSelection).decode
 
-POOL_COLUMNS = "id, name, tags, created_at, updated_at, deletion_protection"
-SENDER_COLUMNS = "s.id, s.display_name, s.address, s.channel, s.status, s.tags, s.created_at, s.updated_at"
+POOL_COLUMNS = "id, name, tags, created_at, updated_at, deletion_protection, selection"
+SENDER_COLUMNS = (
+    "s.id, s.display_name, s.address, s.channel, s.status, s.tags, s.created_at, s.updated_at,"
+    " s.weight, s.health, s.country, s.area_code, s.time_zone, s.sender_type"
+)
 
 
 def insert(into: str, numbered: bool = False) -> str:
@@ -62,6 +86,18 @@ def encode_tags(tags: dict[str, str]) -> str:
 # lookup (a tenth of calling the enum), and one datetime when a row was never updated.
 _CHANNELS = {c.value: c for c in Channel}
 _SENDER_STATUSES = {s.value: s for s in SenderStatus}
+_HEALTHS = {h.value: h for h in Health}
+_SENDER_TYPES: dict[str | None, SenderType | None] = {None: None, **{t.value: t for t in SenderType}}
+
+
+def selection_from_column(value: str | None) -> SenderSelection:
+    """A pool's ``selection`` column (JSON; NULL when never set)."""
+    return SenderSelection() if value is None else _decode_selection(value)
+
+
+def selection_column(selection: SenderSelection | None) -> str | None:
+    """What a pool's ``selection`` column stores (NULL for the default: nothing preferred)."""
+    return None if selection is None or selection == SenderSelection() else encode(selection).decode()
 
 
 def pool_from_row(row: Any) -> SenderPool:
@@ -74,10 +110,12 @@ def pool_from_row(row: Any) -> SenderPool:
         created_at=created,
         updated_at=created if row[4] == row[3] else to_datetime(row[4]),
         deletion_protection=bool(row[5]),
+        selection=selection_from_column(row[6]),
     )
 
 
 def sender_from_row(row: Any) -> Sender:
+    """From ``SENDER_COLUMNS``."""
     created = to_datetime(row[6])
     return Sender(
         id=row[0],
@@ -88,7 +126,53 @@ def sender_from_row(row: Any) -> Sender:
         tags=_decode_tags(row[5]),
         created_at=created,
         updated_at=created if row[7] == row[6] else to_datetime(row[7]),
+        weight=row[8],
+        health=_HEALTHS[row[9]],
+        country=row[10],
+        area_code=row[11],
+        time_zone=row[12],
+        sender_type=_SENDER_TYPES[row[13]],
     )
+
+
+STICKY_COLUMNS = "scope, recipient, channel, sender_id, created_at"
+
+
+def sticky_from_row(row: Any) -> StickySender:
+    """From ``STICKY_COLUMNS``."""
+    return StickySender(scope=row[0], recipient=row[1], channel=_CHANNELS[row[2]], sender_id=row[3], created_ms=row[4])
+
+
+def sticky_conflict(table: str, expired_before_ms: int | None) -> str:
+    """What an insert of a sticky sender does when one is stored for its key: nothing, unless the stored
+    one was made before ``expired_before_ms`` (expired): then the new choice replaces it."""
+    if expired_before_ms is None:
+        return "NOTHING"
+    return (
+        "UPDATE SET sender_id = excluded.sender_id, created_at = excluded.created_at"
+        f" WHERE {table}.created_at < {int(expired_before_ms)}"
+    )
+
+
+def unwritten(
+    mappings: Sequence[StickySender], written: set[tuple[str, str, str]]
+) -> tuple[list[StickySender], dict[str, list[str]]]:
+    """After an insert of sticky senders that wrote the (scope, recipient, channel) keys in ``written``:
+    the mappings it wrote, and the recipients (by scope) whose stored mapping is another's, to read back."""
+    kept = [m for m in mappings if (m.scope, m.recipient, str(m.channel)) in written]
+    others: dict[str, set[str]] = {}
+    for m in mappings:
+        if (m.scope, m.recipient, str(m.channel)) not in written:
+            others.setdefault(m.scope, set()).add(m.recipient)
+    return kept, {scope: sorted(recipients) for scope, recipients in others.items()}
+
+
+def placed(row: Any) -> tuple[Any, ...]:
+    """(country, area_code, time_zone, sender_type, id) of a sender row (id, channel, address), for the
+    backfill of migration 0008: the place a registration would have stored."""
+    place = place_of(row[1], row[2])
+    sender_type = None if place.sender_type is None else str(place.sender_type)
+    return place.country, place.area_code, place.time_zone, sender_type, row[0]
 
 
 def operation_from_row(row: Any) -> SenderPoolOperation:
@@ -119,15 +203,19 @@ def item_listed(row: Any) -> tuple[int, bytes]:
     return int(row[0]), encode(OperationItem.of(row[1], outcome, to_datetime(row[3])))
 
 
-POOL_INSERT = "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, doc, xdoc, name_key, deletion_protection)"
+POOL_INSERT = (
+    "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, doc, xdoc, name_key,"
+    " deletion_protection, selection)"
+)
 POOL_INSERT_COLUMNS = columns_of(POOL_INSERT)
 
 
 def pool_row(account: str, pool: SenderPool, operation_id: str | None = None) -> tuple[Any, ...]:
     """The values of ``POOL_INSERT`` for a new pool."""
+    selection = None if isinstance(pool.selection, msgspec.UnsetType) else pool.selection
     return (
         pool.id, account, pool.name, encode_tags(pool.tags), epoch_ms(pool.created_at), epoch_ms(pool.updated_at),
-        operation_id, *pool_derived(pool), pool.deletion_protection is True,
+        operation_id, *pool_derived(pool), pool.deletion_protection is True, selection_column(selection),
     )  # fmt: skip
 
 
@@ -159,7 +247,8 @@ def sender_row(account: str, s: Sender) -> tuple[Any, ...]:
     """The values of ``SENDER_INSERT`` for a new sender."""
     return (
         s.id, account, s.display_name, s.address, str(s.channel), str(s.status), encode_tags(s.tags),
-        epoch_ms(s.created_at), epoch_ms(s.updated_at), *views(s),
+        epoch_ms(s.created_at), epoch_ms(s.updated_at), s.weight, str(s.health), s.country, s.area_code,
+        s.time_zone, None if s.sender_type is None else str(s.sender_type), *views(s),
     )  # fmt: skip
 
 
@@ -175,7 +264,8 @@ class Derived:
     key: str = "id"
 
 
-# Tables with derived columns, derived again for every row by the migrations that change them.
+# Tables with derived columns, derived again for every row by the migrations that change them (after every
+# migration script has run, so that the columns are those of the latest schema).
 DERIVED: tuple[Derived, ...] = (
     Derived("pools", POOL_COLUMNS, ("doc", "xdoc", "name_key"), lambda row: pool_derived(pool_from_row(row))),
     Derived("senders", SENDER_COLUMNS.replace("s.", ""), ("doc", "xdoc"), lambda row: views(sender_from_row(row))),
@@ -187,8 +277,13 @@ DERIVED: tuple[Derived, ...] = (
         "pool_id",
     ),
 )
-# 0005 kept the JSON of pools and senders; 0007 added a pool's deletionProtection, name_key and summary.
-RERENDER: dict[str, tuple[str, ...]] = {"0005": ("pools", "senders"), "0007": ("pools", "pool_summaries")}
+# 0005 kept the JSON of pools and senders; 0007 added a pool's deletionProtection, name_key and summary;
+# 0008 a sender's weight, health and place and a pool's selection.
+RERENDER: dict[str, tuple[str, ...]] = {
+    "0005": ("pools", "senders"),
+    "0007": ("pools", "pool_summaries"),
+    "0008": ("pools", "senders"),
+}
 
 
 def rerendered(versions: set[str]) -> list[Derived]:
@@ -198,7 +293,8 @@ def rerendered(versions: set[str]) -> list[Derived]:
 
 
 SENDER_INSERT = (
-    "senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at, doc, xdoc)"
+    "senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at, weight,"
+    " health, country, area_code, time_zone, sender_type, doc, xdoc)"
 )
 SENDER_INSERT_COLUMNS = columns_of(SENDER_INSERT)
 
@@ -501,3 +597,10 @@ def seeded_counts(senders: Sequence[Sender], members: Sequence[tuple[str, str]])
     for pool_id, sender_id in members:
         counts.setdefault(pool_id, Counter())[by_id[sender_id]] += 1
     return {pool_id: format_counts(c) for pool_id, c in counts.items()}
+
+
+def migration_scripts(backend: str) -> list[tuple[str, str]]:
+    """The shipped migrations of ``backend`` (``sqlite`` or ``postgresql``) as (version, SQL), in order."""
+    folder = resources.files("senderpools.store") / "migrations" / backend
+    named = sorted((p.name, p.read_text()) for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name.split("_", 1)[0], script) for name, script in named]

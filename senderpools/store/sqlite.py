@@ -5,20 +5,28 @@ bounded batch) and finishes in well under a millisecond to a few milliseconds, w
 than a thread hop (see the performance notes). Because a method never awaits mid-transaction,
 no two units of work interleave within a process; ``BEGIN IMMEDIATE`` serializes writers across
 processes.
+
+Another process may hold the write lock (a second node, a backup, an operator's ``sqlite3`` shell):
+readers never wait for it (WAL); a statement blocks the event loop at most ``_INLINE_BUSY_MS`` for a
+lock; a unit of work waits for the write lock between ``await``s, so other requests are served
+meanwhile, and gives up after ``lock_timeout`` with a 503. The worker's cleanup rounds read before
+they write: an idle server never takes the write lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
+import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from importlib import resources
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from senderpools.errors import ServiceUnavailable
 from senderpools.records import (
+    ACCOUNT_SCOPE,
+    Candidates,
     Credential,
     IdempotencyRecord,
     IfMatch,
@@ -27,11 +35,13 @@ from senderpools.records import (
     PoolChanges,
     PoolFilter,
     Refused,
+    ResolveScope,
     SenderChanges,
     SenderFilter,
+    StickySender,
     Window,
 )
-from senderpools.store.base import Store
+from senderpools.store.base import Store, log, retry_later_on, unavailable
 from senderpools.store.rows import (
     OPERATION_COLUMNS,
     POOL_COLUMNS,
@@ -39,6 +49,7 @@ from senderpools.store.rows import (
     POOL_TAG_INSERT,
     SENDER_COLUMNS,
     SENDER_INSERT,
+    STICKY_COLUMNS,
     SUMMARY_COLUMNS,
     SUMMARY_INSERT,
     Args,
@@ -51,9 +62,11 @@ from senderpools.store.rows import (
     item_list,
     item_listed,
     member_list,
+    migration_scripts,
     operation_from_row,
     operation_list,
     operation_listed,
+    placed,
     pool_derived,
     pool_from_row,
     pool_list,
@@ -63,11 +76,16 @@ from senderpools.store.rows import (
     pools_listed,
     rerendered,
     seeded_counts,
+    selection_column,
+    selection_from_column,
     sender_from_row,
     sender_list,
     sender_row,
+    sticky_conflict,
+    sticky_from_row,
     summary_row,
     summary_updates,
+    unwritten,
 )
 from senderpools.wire.encoding import Listed, views
 from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
@@ -76,46 +94,76 @@ from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 _RENDER_BATCH = 1000
 
 
+def _transient(exc: BaseException) -> bool:
+    """SQLite failures that say the file cannot be used right now, not that the code is wrong: busy or
+    locked, out of memory, read-only, I/O error, full, cannot open, lock protocol."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _TRANSIENT_CODES
+
+
+_TRANSIENT_CODES = {5, 6, 7, 8, 10, 13, 14, 15}  # SQLITE_BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL
+_INLINE_BUSY_MS = 5  # the longest a statement blocks the event loop waiting for a lock
+_LOCK_POLL = 0.005  # seconds between attempts to take the write lock, other requests running meanwhile
+_MIGRATION_BUSY_MS = 30_000  # at startup nothing else runs: wait for another node's migration
+
+
+@retry_later_on(_transient)
 class SQLiteStore(Store):
-    def __init__(self, path: str, synchronous: str = "NORMAL") -> None:
+    """``lock_timeout``: seconds a unit of work waits for another process's write lock, without blocking
+    the event loop, before it gives up with a 503 (readers never wait for writers in WAL mode)."""
+
+    def __init__(self, path: str, synchronous: str = "NORMAL", lock_timeout: float = 1.0) -> None:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"sqlite synchronous must be NORMAL or FULL, not {synchronous!r}")
         self.path = path
-        if path != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._lock_timeout = lock_timeout
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=_INLINE_BUSY_MS / 1000)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute(f"PRAGMA synchronous = {synchronous}")
         self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.execute(f"PRAGMA busy_timeout = {_INLINE_BUSY_MS}")
         self._secret: bytes | None = None
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # another process held the write lock past busy_timeout
-            raise ServiceUnavailable(retry_after=1) from exc
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``). While another process holds the write lock it waits
+        with ``await`` between attempts, so other requests keep being served; after ``lock_timeout``
+        seconds it gives up with ``ServiceUnavailable``. The body never awaits: within this process no
+        other unit of work runs until it commits."""
+        db, deadline = self._db, time.monotonic() + self._lock_timeout
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise unavailable(
+                        f"Another process has held the database's write lock for over {self._lock_timeout:g} s."
+                    ) from exc
+            await asyncio.sleep(_LOCK_POLL)
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself after some failures (a disk I/O error)
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def migrate(self) -> None:
-        folder = resources.files("senderpools.store") / "migrations" / "sqlite"
-        scripts = sorted((p.name, p.read_text()) for p in folder.iterdir() if p.name.endswith(".sql"))
         db = self._db
-        db.execute("BEGIN EXCLUSIVE")  # a second node starting at once waits here, then sees the work done
+        db.execute(f"PRAGMA busy_timeout = {_MIGRATION_BUSY_MS}")
+        try:
+            db.execute("BEGIN EXCLUSIVE")  # a second node starting at once waits here, then sees the work done
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {_INLINE_BUSY_MS}")
         try:
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER)")
             done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
             applied = set()
-            for name, script in scripts:
-                version = name.split("_", 1)[0]
+            for version, script in migration_scripts("sqlite"):
                 if version in done:
                     continue
                 for statement in script.split(";\n"):
@@ -126,6 +174,8 @@ class SQLiteStore(Store):
                     "INSERT INTO schema_migrations VALUES (?, CAST(unixepoch('subsec') * 1000 AS INTEGER))",
                     (version,),
                 )
+            if "0008" in applied:
+                self._place_senders(db)
             self._render_derived(db, rerendered(applied))
             db.execute(
                 "INSERT OR IGNORE INTO server_settings (name, value) VALUES ('page_token_key', ?)",
@@ -135,6 +185,18 @@ class SQLiteStore(Store):
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _place_senders(self, db: sqlite3.Connection) -> None:
+        """Store the place of every sender registered before senders had one (migration 0008)."""
+        last = ""
+        while rows := db.execute(
+            f"SELECT id, channel, address FROM senders WHERE id > ? ORDER BY id LIMIT {_RENDER_BATCH}", (last,)
+        ).fetchall():
+            db.executemany(
+                "UPDATE senders SET country = ?, area_code = ?, time_zone = ?, sender_type = ? WHERE id = ?",
+                [placed(row) for row in rows],
+            )
+            last = rows[-1][0]
 
     def _render_derived(self, db: sqlite3.Connection, tables: list[Derived]) -> None:
         """Derive the kept columns (JSON, search keys) of every row of ``tables`` again (after a migration)."""
@@ -152,6 +214,10 @@ class SQLiteStore(Store):
                 )
                 last = rows[-1][0]
 
+    async def missing_migrations(self) -> list[str]:
+        done = {row[0] for row in self._db.execute("SELECT version FROM schema_migrations")}
+        return [version for version, _ in migration_scripts("sqlite") if version not in done]
+
     async def close(self) -> None:
         self._db.close()
 
@@ -164,7 +230,7 @@ class SQLiteStore(Store):
     # -- credentials -------------------------------------------------------------------------------
     async def create_account(self, sid: str, token_hash: str, now_ms: int, first_only: bool = False) -> bool:
         condition = " WHERE NOT EXISTS (SELECT 1 FROM accounts)" if first_only else ""
-        with self._transaction() as db:  # BEGIN IMMEDIATE: the check and the insert are one step
+        async with self._transaction() as db:  # BEGIN IMMEDIATE: the check and the insert are one step
             cursor = db.execute(
                 f"INSERT OR IGNORE INTO accounts (sid, token_hash, created_at) SELECT ?, ?, ?{condition}",
                 (sid, token_hash, now_ms),
@@ -172,7 +238,7 @@ class SQLiteStore(Store):
             return cursor.rowcount == 1
 
     async def create_api_key(self, sid: str, account_sid: str, secret_hash: str, now_ms: int) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             if db.execute("SELECT 1 FROM accounts WHERE sid = ?", (account_sid,)).fetchone() is None:
                 return False
             db.execute(
@@ -182,7 +248,7 @@ class SQLiteStore(Store):
             return True
 
     async def revoke_api_key(self, sid: str, now_ms: int) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL", (now_ms, sid)
             )
@@ -229,7 +295,7 @@ class SQLiteStore(Store):
         self, account: str, pool: SenderPool, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> None:
         created_ms = epoch_ms(pool.created_at)
-        with self._transaction() as db:
+        async with self._transaction() as db:
             db.execute(insert(POOL_INSERT), pool_row(account, pool, operation.id))
             db.executemany(insert(POOL_TAG_INSERT), pool_tag_rows(account, pool.id, pool.tags))
             processing = int(operation.status is OperationStatus.PROCESSING)
@@ -273,18 +339,21 @@ class SQLiteStore(Store):
         self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
     ) -> Refused | None:
         tags = changes.tags
-        with self._transaction() as db:
+        async with self._transaction() as db:
             refused, _ = self._changeable_pool(db, account, pool_id, if_match)
             if refused is not None:
                 return refused
             row = db.execute(
                 "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags),"
-                " deletion_protection = coalesce(?, deletion_protection), updated_at = ?"
-                f" WHERE id = ? RETURNING {POOL_COLUMNS}",
+                " deletion_protection = coalesce(?, deletion_protection),"
+                " selection = CASE WHEN ? THEN ? ELSE selection END,"
+                f" updated_at = ? WHERE id = ? RETURNING {POOL_COLUMNS}",
                 (
                     changes.name,
                     None if tags is None else encode_tags(tags),
                     changes.deletion_protection,
+                    changes.selection is not None,  # replaced whole, the default being NULL
+                    selection_column(changes.selection),
                     now_ms,
                     pool_id,
                 ),
@@ -301,7 +370,7 @@ class SQLiteStore(Store):
     async def delete_pool(
         self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
     ) -> Refused | None:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             refused, protected = self._changeable_pool(db, account, pool_id, if_match)
             if refused is not None:
                 return refused
@@ -373,7 +442,7 @@ class SQLiteStore(Store):
     async def queue_operation(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
             self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
@@ -381,14 +450,16 @@ class SQLiteStore(Store):
             return True
 
     async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
             sender = db.execute("SELECT channel, status FROM senders WHERE id = ?", (sender_id,)).fetchone()
             cursor = db.execute("DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", (pool_id, sender_id))
-            if cursor.rowcount == 0:
+            if cursor.rowcount != 1:
                 return False
             self._summarize(db, SummaryChanges().move([pool_id], sender[0], sender[1], -1), now_ms)
+            db.execute("DELETE FROM sticky_senders WHERE sender_id = ? AND scope = ?", (sender_id, pool_id))
+            _bump(db, pool_id)
             return True
 
     # -- operations --------------------------------------------------------------------------------
@@ -405,24 +476,29 @@ class SQLiteStore(Store):
         rows = self._db.execute(operation_list(args, account, window, where), args)
         return [operation_listed(row, extended) for row in rows]
 
-    async def operations_with_work(self, limit: int, skip_held: bool = False) -> list[str]:
+    async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
         rows = self._db.execute(
-            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0{held} ORDER BY id LIMIT ?",
-            (limit,),
+            f"SELECT id FROM operations WHERE status = 'PROCESSING' AND queued > 0 AND id > ?{held} ORDER BY id LIMIT ?",
+            (after or "", limit),
         )
         return [row[0] for row in rows]
 
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             op = db.execute(
-                "SELECT account_sid, pool_id, next_seq, kind, queued FROM operations"
-                " WHERE id = ? AND status = 'PROCESSING' AND queued > 0",
+                "SELECT o.account_sid, o.pool_id, o.next_seq, o.kind, o.queued, p.deleted_at IS NULL AND p.id IS NOT NULL"
+                " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
+                " WHERE o.id = ? AND o.status = 'PROCESSING' AND o.queued > 0",
                 (operation_id,),
             ).fetchone()
             if op is None:
                 return 0  # finished, canceled, or applied by another process meanwhile
-            account, pool_id, next_seq, kind, queued = op
+            account, pool_id, next_seq, kind, queued, pool_live = op
+            if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
+                log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
+                self._cancel(db, operation_id, now_ms)
+                return 1
             items = db.execute(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
                 (operation_id, next_seq, batch_size),
@@ -449,6 +525,9 @@ class SQLiteStore(Store):
                 db.executemany(
                     "DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", [(pool_id, sid) for sid in moved]
                 )
+                db.executemany(  # a removed member releases its recipients in this pool
+                    "DELETE FROM sticky_senders WHERE sender_id = ? AND scope = ?", [(sid, pool_id) for sid in moved]
+                )
             else:
                 outcomes = [(seq, ItemOutcome.for_addition(sid in senders, sid in members)) for seq, sid in items]
                 moved = [sid for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.CREATED]
@@ -472,21 +551,33 @@ class SQLiteStore(Store):
             if queued == len(items):  # finished: one operation fewer in PROCESSING
                 changes.processing[pool_id] -= 1
             self._summarize(db, changes, now_ms)
+            if moved:
+                _bump(db, pool_id)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
-        with self._transaction() as db:
-            row = db.execute("SELECT id FROM pools WHERE deleted_at IS NOT NULL LIMIT 1").fetchone()
+        deleted = "SELECT id, account_sid FROM pools WHERE deleted_at IS NOT NULL LIMIT 1"
+        if self._db.execute(deleted).fetchone() is None:  # idle: no write lock taken
+            return 0
+        async with self._transaction() as db:
+            row = db.execute(deleted).fetchone()
             if row is None:
                 return 0
-            cursor = db.execute(
+            removed = db.execute(
                 "DELETE FROM pool_members WHERE pool_id = ?1 AND sender_id IN"
                 " (SELECT sender_id FROM pool_members WHERE pool_id = ?1 LIMIT ?2)",
                 (row[0], batch_size),
-            )
-            if cursor.rowcount < batch_size:
+            ).rowcount
+            if removed < batch_size:  # then the pool's sticky senders, then the pool itself
+                removed += db.execute(
+                    "DELETE FROM sticky_senders WHERE account_sid = ?1 AND scope = ?2 AND recipient IN"
+                    " (SELECT recipient FROM sticky_senders WHERE account_sid = ?1 AND scope = ?2 LIMIT ?3)",
+                    (row[1], row[0], batch_size - removed),
+                ).rowcount
+            if removed < batch_size:
                 db.execute("DELETE FROM pools WHERE id = ?", (row[0],))
-            return max(cursor.rowcount, 1)
+                db.execute("DELETE FROM resolve_versions WHERE key = ?", (row[0],))
+            return max(removed, 1)
 
     async def list_operation_items(
         self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
@@ -498,7 +589,7 @@ class SQLiteStore(Store):
     async def cancel_operation(
         self, account: str, operation_id: str, now_ms: int
     ) -> tuple[SenderPoolOperation, bool] | None:
-        with self._transaction() as db:  # writers are serialized: no batch is in flight meanwhile
+        async with self._transaction() as db:  # writers are serialized: no batch is in flight meanwhile
             row = db.execute(
                 "SELECT status, pool_id FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
             ).fetchone()
@@ -515,8 +606,9 @@ class SQLiteStore(Store):
     async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
         rows = [sender_row(account, s) for s in senders]
         try:
-            with self._transaction() as db:
+            async with self._transaction() as db:
                 db.executemany(insert(SENDER_INSERT), rows)
+                _bump(db, account)
             return []
         except sqlite3.IntegrityError:
             return self._taken_positions(account, senders)
@@ -564,7 +656,13 @@ class SQLiteStore(Store):
         if changes.tags is not None:
             sets.append("tags = ?")
             args.append(encode_tags(changes.tags))  # type: ignore[arg-type]
-        with self._transaction() as db:
+        if changes.weight is not None:
+            sets.append("weight = ?")
+            args.append(changes.weight)
+        if changes.health is not None:
+            sets.append("health = ?")
+            args.append(str(changes.health))  # type: ignore[arg-type]
+        async with self._transaction() as db:
             before = db.execute(
                 "SELECT status FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
             ).fetchone()
@@ -582,6 +680,9 @@ class SQLiteStore(Store):
                 pools = self._pools_of(db, sender_id)
                 moved = SummaryChanges().move(pools, sender.channel, before[0], -1)
                 self._summarize(db, moved.move(pools, sender.channel, sender.status, 1), now_ms)
+            if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
+                db.execute("DELETE FROM sticky_senders WHERE sender_id = ?", (sender_id,))
+            _bump(db, account)
         return docs[extended]
 
     @staticmethod
@@ -590,15 +691,16 @@ class SQLiteStore(Store):
         return [row[0] for row in db.execute("SELECT pool_id FROM pool_members WHERE sender_id = ?", (sender_id,))]
 
     async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
-        with self._transaction() as db:
+        async with self._transaction() as db:  # memberships and sticky senders go with it (ON DELETE CASCADE)
             row = db.execute(
                 "SELECT channel, status FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
             ).fetchone()
             if row is None:
                 return False
             pools = self._pools_of(db, sender_id)
-            db.execute("DELETE FROM senders WHERE id = ?", (sender_id,))  # its memberships go with it
+            db.execute("DELETE FROM senders WHERE id = ?", (sender_id,))
             self._summarize(db, SummaryChanges().move(pools, row[0], row[1], -1), now_ms)
+            _bump(db, account)
             return True
 
     async def eligible_senders(
@@ -620,13 +722,106 @@ class SQLiteStore(Store):
             args.extend(addresses)
         return [sender_from_row(row) for row in self._db.execute(sql + " ORDER BY s.id", args)]
 
+    # -- resolution ----------------------------------------------------------------------------------
+    def _resolve_scope(self, db: sqlite3.Connection, account: str, pool_id: str | None) -> ResolveScope | None:
+        selection = None
+        if pool_id is not None:
+            row = db.execute(
+                "SELECT selection FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+                (pool_id, account),
+            ).fetchone()
+            if row is None:
+                return None
+            selection = selection_from_column(row[0])
+        versions = dict(
+            db.execute("SELECT key, version FROM resolve_versions WHERE key IN (?, ?)", (account, pool_id or account))
+        )
+        return ResolveScope((versions.get(account, 0), versions.get(pool_id, 0)), selection)
+
+    async def resolve_scope(self, account: str, pool_id: str | None) -> ResolveScope | None:
+        return self._resolve_scope(self._db, account, pool_id)
+
+    async def resolve_candidates(self, account: str, pool_id: str | None) -> Candidates | None:
+        db = self._db
+        db.execute("BEGIN")  # one read snapshot: the candidates are those of the version read
+        try:
+            scope = self._resolve_scope(db, account, pool_id)
+            if scope is None:
+                return None
+            senders = await self.eligible_senders(account, pool_id, None, list(Channel))
+            return Candidates(scope.version, senders)
+        finally:
+            db.execute("COMMIT")
+
+    async def sticky_senders(self, account: str, scope: str, recipients: Sequence[str]) -> list[StickySender]:
+        return self._sticky(self._db, account, scope, recipients)
+
+    def _sticky(
+        self, db: sqlite3.Connection, account: str, scope: str, recipients: Sequence[str]
+    ) -> list[StickySender]:
+        args = Args(account, scope)
+        sql = (
+            f"SELECT {STICKY_COLUMNS} FROM sticky_senders"
+            f" WHERE account_sid = ? AND scope = ? AND recipient IN ({', '.join(args.add(r) for r in recipients)})"
+        )
+        return [sticky_from_row(row) for row in db.execute(sql, args)]
+
+    async def stick(
+        self, account: str, mappings: Sequence[StickySender], expired_before_ms: int | None
+    ) -> list[StickySender]:
+        if not mappings:
+            return []
+        on_conflict = sticky_conflict("sticky_senders", expired_before_ms)
+        rows = [(account, m.scope, m.recipient, str(m.channel), m.sender_id, m.created_ms) for m in mappings]
+        async with self._transaction() as db:
+            stored = {
+                (row[0], row[1], row[2])
+                for row in db.execute(
+                    "INSERT INTO sticky_senders (account_sid, scope, recipient, channel, sender_id, created_at)"
+                    f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?)'] * len(rows))}"
+                    f" ON CONFLICT (account_sid, recipient, scope, channel) DO {on_conflict}"
+                    " RETURNING scope, recipient, channel",
+                    [value for row in rows for value in row],
+                ).fetchall()
+            }
+            kept, others = unwritten(mappings, stored)
+            for scope, recipients in others.items():
+                kept += self._sticky(db, account, scope, recipients)
+            return kept
+
+    async def purge_sticky_senders(self, expired_before_ms: int, limit: int) -> int:
+        async with self._transaction() as db:
+            return db.execute(
+                "DELETE FROM sticky_senders WHERE (account_sid, scope, recipient, channel) IN"
+                " (SELECT account_sid, scope, recipient, channel FROM sticky_senders WHERE created_at < ? LIMIT ?)",
+                (expired_before_ms, limit),
+            ).rowcount
+
+    async def list_sticky_senders(self, account: str, recipient: str) -> list[StickySender]:
+        rows = self._db.execute(
+            "SELECT k.scope, k.recipient, k.channel, k.sender_id, k.created_at FROM sticky_senders k"
+            " LEFT JOIN pools p ON p.id = k.scope WHERE k.account_sid = ? AND k.recipient = ?"
+            " AND (k.scope = ? OR p.deleted_at IS NULL) ORDER BY k.scope, k.channel",
+            (account, recipient, ACCOUNT_SCOPE),
+        )
+        return [sticky_from_row(row) for row in rows]
+
+    async def clear_sticky_senders(self, account: str, recipient: str, scope: str | None) -> int:
+        args = [account, recipient]
+        sql = "DELETE FROM sticky_senders WHERE account_sid = ? AND recipient = ?"
+        if scope is not None:
+            sql += " AND scope = ?"
+            args.append(scope)
+        async with self._transaction() as db:
+            return db.execute(sql, args).rowcount
+
     # -- rate limiting -----------------------------------------------------------------------------
     async def take_rate_token(self, key: str, rate: float, burst: float, now_ms: int) -> float:
         # The upsert refills and takes in one statement; a denied take changes nothing (the WHERE
         # of DO UPDATE), returns no row, and the wait is read in the same write transaction.
         refilled = "min(?3, tokens + max(0, ?4 - updated_at) * ?2 / 1000.0)"
         params = (key, rate, burst, now_ms)
-        with self._transaction() as db:
+        async with self._transaction() as db:
             taken = db.execute(
                 "INSERT INTO rate_buckets (key, tokens, updated_at) SELECT ?1, ?3 - 1, ?4 WHERE ?3 >= 1"
                 f" ON CONFLICT (key) DO UPDATE SET tokens = {refilled} - 1, updated_at = max(updated_at, ?4)"
@@ -642,7 +837,7 @@ class SQLiteStore(Store):
     async def claim_idempotency_key(
         self, account: str, key: str, request: IdempotencyRecord, expired_before_ms: int, abandoned_before_ms: int
     ) -> IdempotencyRecord | None:
-        with self._transaction() as db:  # BEGIN IMMEDIATE: one claimant at a time, across processes
+        async with self._transaction() as db:  # BEGIN IMMEDIATE: one claimant at a time, across processes
             row = db.execute(
                 "SELECT method, path, body_sha256, created_at, status, headers, body FROM idempotency_keys"
                 " WHERE account_sid = ? AND key = ?",
@@ -662,7 +857,7 @@ class SQLiteStore(Store):
     async def complete_idempotency_key(
         self, account: str, key: str, claimed_ms: int, status: int, headers: str, body: bytes, now_ms: int
     ) -> None:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             db.execute(
                 "UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, completed_at = ?"
                 " WHERE account_sid = ? AND key = ? AND created_at = ? AND status IS NULL",
@@ -670,14 +865,17 @@ class SQLiteStore(Store):
             )
 
     async def release_idempotency_key(self, account: str, key: str, claimed_ms: int) -> None:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             db.execute(
                 "DELETE FROM idempotency_keys WHERE account_sid = ? AND key = ? AND created_at = ? AND status IS NULL",
                 (account, key, claimed_ms),
             )
 
     async def purge_idempotency_keys(self, expired_before_ms: int, limit: int) -> int:
-        with self._transaction() as db:
+        expired = "SELECT 1 FROM idempotency_keys WHERE created_at < ? LIMIT 1"
+        if self._db.execute(expired, (expired_before_ms,)).fetchone() is None:  # idle: no write lock taken
+            return 0
+        async with self._transaction() as db:
             cursor = db.execute(
                 "DELETE FROM idempotency_keys WHERE rowid IN"
                 " (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?)",
@@ -693,7 +891,7 @@ class SQLiteStore(Store):
         return Pacing() if row is None else Pacing(hold=bool(row[0]), items_per_second=row[1])
 
     async def set_pacing(self, account: str, pacing: Pacing) -> None:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             if pacing == Pacing():
                 db.execute("DELETE FROM test_pacing WHERE account_sid = ?", (account,))
             else:
@@ -711,7 +909,7 @@ class SQLiteStore(Store):
         return None if row is None else (row[0], Pacing(hold=bool(row[1]), items_per_second=row[2]))
 
     async def reset_account(self, account: str) -> dict[str, int]:
-        with self._transaction() as db:
+        async with self._transaction() as db:
             pools = db.execute(
                 "SELECT count(*) FROM pools WHERE account_sid = ? AND deleted_at IS NULL", (account,)
             ).fetchone()[0]
@@ -726,6 +924,7 @@ class SQLiteStore(Store):
                 )
             db.execute("DELETE FROM pools WHERE account_sid = ?", (account,))
             senders = db.execute("DELETE FROM senders WHERE account_sid = ?", (account,)).rowcount
+            _bump(db, account)
             db.execute("DELETE FROM idempotency_keys WHERE account_sid = ?", (account,))
             db.execute("DELETE FROM test_pacing WHERE account_sid = ?", (account,))
         return {"senderPools": int(pools), "senders": senders, "operations": operations}
@@ -734,7 +933,7 @@ class SQLiteStore(Store):
         self, account: str, senders: Sequence[Sender], pools: Sequence[SenderPool], members: Sequence[tuple[str, str]]
     ) -> list[int]:
         try:
-            with self._transaction() as db:
+            async with self._transaction() as db:
                 db.executemany(insert(SENDER_INSERT), [sender_row(account, s) for s in senders])
                 db.executemany(insert(POOL_INSERT), [pool_row(account, p) for p in pools])
                 db.executemany(
@@ -746,9 +945,19 @@ class SQLiteStore(Store):
                     [summary_row(account, p.id, epoch_ms(p.updated_at), counts.get(p.id, "")) for p in pools],
                 )
                 db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)
+                _bump(db, account)
             return []
         except sqlite3.IntegrityError:
             taken = self._taken_positions(account, senders)
             if not taken:
                 raise
             return taken
+
+
+def _bump(db: sqlite3.Connection, key: str) -> None:
+    """A change to what Resolve chooses from (an account's senders, or a pool's members): its version moves."""
+    db.execute(
+        "INSERT INTO resolve_versions (key, version) VALUES (?, 1)"
+        " ON CONFLICT (key) DO UPDATE SET version = resolve_versions.version + 1",
+        (key,),
+    )

@@ -3,7 +3,7 @@ document its schemas and the error report its rules (``http/validation.py``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -13,6 +13,7 @@ from senderpools.wire.fields import (
     Address,
     Channel,
     DisplayName,
+    Health,
     ListOrder,
     PageSize,
     PoolId,
@@ -20,8 +21,13 @@ from senderpools.wire.fields import (
     RecipientChannel,
     SenderId,
     SenderStatus,
+    Stickiness,
     TagMap,
+    Weight,
 )
+from senderpools.wire.resources import SenderSelection
+
+_SELECTION = "How Resolve ranks the pool's members (senderpools extension)."
 
 _PROTECTION = "Extension: while `true`, deleting the pool is refused (409) until it is set back to `false`."
 
@@ -39,20 +45,31 @@ class CreateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
     tags: TagMap = msgspec.field(default_factory=dict)
     senders: Annotated[
         list[SenderRef],
-        Meta(max_length=MAX_SENDERS_PER_REQUEST, description="Senders to add to the pool in the background."),
+        Meta(
+            max_length=MAX_SENDERS_PER_REQUEST,
+            description="Senders to add to the pool in the background; each at most once.",
+            extra_json_schema={"uniqueItems": True},
+        ),
     ] = msgspec.field(default_factory=list)
     deletion_protection: Annotated[bool, Meta(description=_PROTECTION)] = False
+    selection: Annotated[SenderSelection, Meta(description=_SELECTION)] | UnsetType = UNSET
 
 
 class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """The fields to change: at least one."""
 
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     name: PoolName | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
     deletion_protection: Annotated[bool, Meta(description=_PROTECTION)] | UnsetType = UNSET
+    selection: Annotated[SenderSelection, Meta(description=_SELECTION + " Replaces it whole.")] | UnsetType = UNSET
 
 
-SenderRefs = Annotated[list[SenderRef], Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST)]
+SenderRefs = Annotated[
+    list[SenderRef],
+    Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST, extra_json_schema={"uniqueItems": True}),
+]
 # A JSON array of references; a single object is accepted as a one-item array (older guides).
 AddSendersRequest = SenderRefs | SenderRef
 RemoveSendersRequest = SenderRefs
@@ -66,6 +83,11 @@ class RegisterSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_d
     display_name: DisplayName | None = None
     status: SenderStatus = SenderStatus.ACTIVATED
     tags: TagMap = msgspec.field(default_factory=dict)
+    weight: Annotated[Weight, Meta(examples=[3])] | UnsetType = UNSET  # extension
+    health: (
+        Annotated[Health, Meta(description="Default HEALTHY (senderpools extension).", examples=["HEALTHY"])]
+        | UnsetType
+    ) = UNSET
 
 
 RegisterSendersRequest = (
@@ -77,9 +99,13 @@ RegisterSendersRequest = (
 class UpdateSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """The fields to change: at least one."""
 
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     display_name: Annotated[DisplayName | None, Meta(description="`null` clears the display name.")] | UnsetType = UNSET
     status: SenderStatus | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
+    weight: Annotated[Weight, Meta(examples=[3])] | UnsetType = UNSET  # extension
+    health: Annotated[Health, Meta(description="senderpools extension.", examples=["DEGRADED"])] | UnsetType = UNSET
 
 
 class SearchSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -121,6 +147,12 @@ class ChannelPreferences(msgspec.Struct, rename="camel", kw_only=True, omit_defa
 class ResolveSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """Recipients to find senders for, and where to take the candidates from."""
 
+    # stickiness POOL names the pool its mappings belong to: it needs a senderPoolId.
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {
+        "if": {"properties": {"stickiness": {"const": "POOL"}}, "required": ["stickiness"]},
+        "then": {"properties": {"senderPoolId": {"type": "string"}}, "required": ["senderPoolId"]},
+    }
+
     recipient_addresses: Annotated[list[RecipientAddress], Meta(min_length=1, max_length=100)]
     sender_pool_id: Annotated[PoolId | None, Meta(description="Only this pool's members are candidates.")] = None
     sender_addresses: Annotated[
@@ -128,3 +160,43 @@ class ResolveSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_d
         Meta(description="Only senders with these addresses are candidates."),
     ] = None
     channels: ChannelPreferences | None = None
+    # senderpools extensions: optional, and a request without them is answered as before they existed.
+    geo_match: Annotated[
+        bool,
+        Meta(
+            description="Prefer senders in the recipient's area code, then its time zone, then its country "
+            "(libphonenumber's data); other countries only when none is eligible.",
+            examples=[True],
+        ),
+    ] = False
+    stickiness: Annotated[
+        Stickiness,
+        Meta(
+            description="Remember each choice, per pool (`POOL`, needs `senderPoolId`) or across the "
+            "account's pools (`ACCOUNT`), and answer it again while its sender stays eligible.",
+            examples=["ACCOUNT"],
+        ),
+    ] = Stickiness.NONE
+    skip_unhealthy: Annotated[
+        bool,
+        Meta(description="Never choose an UNHEALTHY sender; prefer HEALTHY to DEGRADED among equals.", examples=[True]),
+    ] = False
+    explain: Annotated[
+        bool,
+        Meta(
+            description="Add each result's `reasons` and, per recipient, why the other candidates lost.",
+            examples=[True],
+        ),
+    ] = False
+    dry_run: Annotated[bool, Meta(description="Choose as usual, but store no new sticky sender.", examples=[True])] = (
+        False
+    )
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "recipientAddresses": [{"address": "+14155550123", "channel": "PHONE"}],
+        "senderPoolId": "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8",
+        "geoMatch": True,
+        "stickiness": "ACCOUNT",
+        "skipUnhealthy": True,
+        "explain": True,
+    }

@@ -23,6 +23,7 @@ from senderpools.errors import (
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
+    RequestTimeout,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
@@ -133,7 +134,7 @@ class Endpoint(Generic[Q, B, R]):
         if self.query is not None or self.pages is not None or self.body is not None:
             found.add(InvalidRequest)
         if self.body is not None:
-            found |= {PayloadTooLarge, UnsupportedMediaType}
+            found |= {RequestTimeout, PayloadTooLarge, UnsupportedMediaType}
         if self.if_match:
             found.add(PreconditionFailed)
         return sorted(found, key=lambda error: error.status)
@@ -434,12 +435,25 @@ resolve_senders: Endpoint[None, bodies.ResolveSendersRequest, replies.ResolveSen
     "For each recipient (1 to 100), one ACTIVATED sender per channel that can reach it, in channel-priority "
     "order (`channels.priority`, then SMS, RCS, EMAIL, WHATSAPP, PUSH), restricted to `channels.filterIn`. "
     "Candidates come from `senderPoolId`, `senderAddresses`, or else the whole inventory. The choice within "
-    "a channel is sticky per recipient address. An unknown `senderPoolId` is a 404.",
+    "a channel is sticky per recipient address. An unknown `senderPoolId` is a 404.\n\n"
+    "senderpools extensions, all optional (a request without them is answered as before): `geoMatch` prefers "
+    "senders in the recipient's area code, then time zone, then country (libphonenumber's data); `stickiness` "
+    "(`POOL` or `ACCOUNT`) remembers each choice durably and answers it again while its sender stays eligible "
+    "(a sender deactivated, removed from the pool or deleted releases its recipients; see "
+    "`/v1/Senders/StickySenders`); `skipUnhealthy` never picks an UNHEALTHY sender; `explain` adds each "
+    "result's `reasons` and, per recipient, why the others lost; `dryRun` stores no new sticky sender. Sender "
+    "`weight`s and a pool's `selection` apply to every request: the last choice among equals is a weighted "
+    "draw fixed per recipient (with every weight 1, the same as before weights existed).",
     200,
     "The candidates, by recipient.",
     replies.ResolveSendersResult,
     body=bodies.ResolveSendersRequest,
-    body_example={"recipientAddresses": [{"address": "+14155550123", "channel": "PHONE"}]},
+    body_example={
+        "recipientAddresses": [{"address": "+14155550123", "channel": "PHONE"}],
+        "geoMatch": True,
+        "stickiness": "ACCOUNT",
+        "explain": True,
+    },
     items="$.recipientAddresses",
     raises=(NotFound,),
     reads_only=True,
@@ -480,6 +494,35 @@ delete_sender: Endpoint[None, None, None] = Endpoint(
     "Deleted.",
 )
 
+list_sticky_senders: Endpoint[queries.StickyFilters, None, replies.StickyMappings] = Endpoint(
+    "GET",
+    "/v1/Senders/StickySenders",
+    "Senders_listStickySenders",
+    SENDERS,
+    "List the sticky senders of a recipient",
+    "The senders Resolve remembers for one recipient (`address`, required), one per scope and channel: "
+    "scope `ACCOUNT` (`stickiness: ACCOUNT`) or a pool ID (`stickiness: POOL`). `scope` narrows the list. "
+    "Expired mappings (`SENDERPOOLS_STICKY_TTL`) are left out. senderpools extension.",
+    200,
+    "The recipient's sticky senders.",
+    replies.StickyMappings,
+    query=queries.StickyFilters,
+)
+clear_sticky_senders: Endpoint[queries.StickyFilters, None, replies.StickyMappingsCleared] = Endpoint(
+    "DELETE",
+    "/v1/Senders/StickySenders",
+    "Senders_clearStickySenders",
+    SENDERS,
+    "Clear the sticky senders of a recipient",
+    "Forgets the senders Resolve remembers for one recipient (`address`, required): in every scope, or in "
+    "one (`scope`: `ACCOUNT` or a pool ID). The next Resolve with stickiness chooses afresh. senderpools "
+    "extension.",
+    200,
+    "How many were forgotten.",
+    replies.StickyMappingsCleared,
+    query=queries.StickyFilters,
+)
+
 ENDPOINTS: tuple[Endpoint[Any, Any, Any], ...] = (
     list_sender_pools,
     create_sender_pool,
@@ -500,6 +543,8 @@ ENDPOINTS: tuple[Endpoint[Any, Any, Any], ...] = (
     register_senders,
     search_senders,
     resolve_senders,
+    list_sticky_senders,
+    clear_sticky_senders,
     fetch_sender,
     update_sender,
     delete_sender,

@@ -87,6 +87,38 @@ class SenderStatus(enum.StrEnum):
     DEACTIVATED = "DEACTIVATED"
 
 
+class Health(enum.StrEnum):
+    """A sender's health, as its owner reports it (senderpools extension). Resolve's `skipUnhealthy` never
+    picks an UNHEALTHY sender and prefers HEALTHY to DEGRADED among otherwise equal candidates."""
+
+    HEALTHY = "HEALTHY"
+    DEGRADED = "DEGRADED"
+    UNHEALTHY = "UNHEALTHY"
+
+
+class SenderType(enum.StrEnum):
+    """What kind of phone number a sender is, from libphonenumber's data (senderpools extension)."""
+
+    LONG_CODE = "LONG_CODE"  # a geographic, mobile or other ordinary number
+    TOLL_FREE = "TOLL_FREE"
+
+
+class Stickiness(enum.StrEnum):
+    """Whether Resolve remembers the sender it chose for a recipient (senderpools extension). NONE: the
+    choice follows the candidates (a hash of the recipient). POOL: remembered per pool. ACCOUNT:
+    remembered across every pool of the account."""
+
+    NONE = "NONE"
+    POOL = "POOL"
+    ACCOUNT = "ACCOUNT"
+
+
+Weight = Annotated[
+    int, Meta(ge=1, le=100, description="Relative share of recipients among equally good senders (1-100; default 1).")
+]
+DEFAULT_WEIGHT: Final = 1
+
+
 class OperationStatus(enum.StrEnum):
     """The state of a SenderPool Operation."""
 

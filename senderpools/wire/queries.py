@@ -17,8 +17,10 @@ from typing import Annotated, ClassVar, Final
 import msgspec
 from msgspec import Meta
 
+from senderpools import ids
 from senderpools.wire.fields import (
     NO_NUL,
+    Address,
     Channel,
     ItemOutcome,
     ListOrder,
@@ -75,6 +77,24 @@ class OperationFilters(msgspec.Struct, rename="camel", kw_only=True):
 
 class ItemFilters(msgspec.Struct, rename="camel", kw_only=True):
     outcome: Annotated[ItemOutcome | None, Meta(description="Only items with this outcome.")] = None
+
+
+StickyScope = Annotated[
+    str,
+    Meta(
+        pattern=f"^(ACCOUNT|{ids.POOL_ID_PATTERN.strip('^$')})$",
+        description="`ACCOUNT`, or a pool ID: only the sticky senders of that scope.",
+    ),
+]
+
+
+class StickyFilters(msgspec.Struct, rename="camel", kw_only=True):
+    """Which recipient's sticky senders (senderpools extension)."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("address",)  # None only while the edge reports it missing
+
+    address: Annotated[Address | None, Meta(description="The recipient's address, as Resolve received it.")] = None
+    scope: StickyScope | None = None
 
 
 class PageParams(msgspec.Struct, rename="camel", kw_only=True):

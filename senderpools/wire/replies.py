@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated, Any, ClassVar
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from senderpools.errors import CATALOGUE
 from senderpools.wire.bodies import RecipientAddress
-from senderpools.wire.fields import Channel, OperationId, SenderId
+from senderpools.wire.fields import Channel, OperationId, SenderId, Timestamp
 from senderpools.wire.resources import OperationItem, Sender, SenderPool, SenderPoolOperation
 
 Url = Annotated[str, Meta(description="An absolute URL.", extra_json_schema={"format": "uri"})]
@@ -87,18 +88,123 @@ class ResolvedSender(msgspec.Struct, rename="camel", kw_only=True):
     channel: Channel
 
 
+class ReasonCode(enum.StrEnum):
+    """Why Resolve chose a sender, one rule at a time (`explain`)."""
+
+    CHANNEL_PRIORITY = "CHANNEL_PRIORITY"  # the channel's rank among those that reach the recipient
+    STICKY = "STICKY"  # the recipient's sticky sender, still eligible
+    STICKY_NOT_ELIGIBLE = "STICKY_NOT_ELIGIBLE"  # its sticky sender is not a candidate here (other pool, filtered)
+    STICKY_CREATED = "STICKY_CREATED"  # the choice is now the recipient's sticky sender
+    STICKY_DRY_RUN = "STICKY_DRY_RUN"  # it would have become sticky, but `dryRun` stores nothing
+    SAME_AREA_CODE = "SAME_AREA_CODE"
+    SAME_TIME_ZONE = "SAME_TIME_ZONE"
+    SAME_COUNTRY = "SAME_COUNTRY"
+    NO_SAME_COUNTRY = "NO_SAME_COUNTRY"  # no eligible sender in the recipient's country: any country
+    PLACE_UNKNOWN = "PLACE_UNKNOWN"  # libphonenumber does not place the recipient: no geo preference
+    SENDER_TYPE = "SENDER_TYPE"  # the pool's `senderTypePriority`
+    HEALTHY = "HEALTHY"  # preferred to DEGRADED senders (`skipUnhealthy`)
+    WEIGHTED = "WEIGHTED"  # the weighted draw among equals, fixed per recipient
+
+
+class LossCode(enum.StrEnum):
+    """Why other candidates were not chosen (`explain`)."""
+
+    UNHEALTHY = "UNHEALTHY"  # skipped (`skipUnhealthy`)
+    NOT_STICKY = "NOT_STICKY"  # the recipient's sticky sender took precedence
+    OTHER_AREA_CODE = "OTHER_AREA_CODE"  # same country, but the winner shares the recipient's area code
+    OTHER_TIME_ZONE = "OTHER_TIME_ZONE"  # same country, but the winner shares the recipient's time zone
+    OTHER_COUNTRY = "OTHER_COUNTRY"  # the winner is in the recipient's country
+    SENDER_TYPE = "SENDER_TYPE"  # a type the pool ranks lower
+    DEGRADED = "DEGRADED"  # a HEALTHY sender was as good otherwise
+    WEIGHTED_DRAW = "WEIGHTED_DRAW"  # as good as the winner, lost the weighted draw
+
+
+class Reason(msgspec.Struct, kw_only=True):
+    """One rule that led to the choice, in the order the rules apply."""
+
+    code: ReasonCode
+    message: str
+
+
+class Loss(msgspec.Struct, rename="camel", kw_only=True):
+    """Candidates on one channel that lost for one reason."""
+
+    channel: Channel
+    reason: LossCode
+    count: Annotated[int, Meta(ge=1)]
+    message: str
+    sender_ids: Annotated[
+        list[SenderId], Meta(description="The losing senders when there are at most 5 of them; else empty.")
+    ]
+
+
+class RecipientExplanation(msgspec.Struct, kw_only=True):
+    """Why the other candidates lost, for one recipient (in request order)."""
+
+    to: RecipientAddress
+    candidates: Annotated[int, Meta(ge=0, description="Eligible senders on the channels that reach the recipient.")]
+    lost: list[Loss]
+
+
 class Resolution(msgspec.Struct, kw_only=True):
     """One candidate sender for one recipient; `priority` 1 is the first choice."""
 
     from_: ResolvedSender = msgspec.field(name="from")
     to: RecipientAddress
     priority: Annotated[int, Meta(ge=1)]
+    reasons: (
+        Annotated[list[Reason], Meta(description="With `explain`: why this sender, rule by rule (senderpools).")]
+        | UnsetType
+    ) = UNSET
 
 
 class ResolveSendersResult(msgspec.Struct, kw_only=True):
     """Per recipient, one ACTIVATED sender per usable channel, best channel first."""
 
     results: list[Resolution]
+    recipients: (
+        Annotated[
+            list[RecipientExplanation],
+            Meta(description="With `explain`: per recipient, why the other candidates lost (senderpools)."),
+        ]
+        | UnsetType
+    ) = UNSET
+
+
+class StickyMapping(msgspec.Struct, rename="camel", kw_only=True):
+    """A remembered choice of Resolve: this recipient gets this sender on this channel, within a scope."""
+
+    recipient: str
+    channel: Channel
+    scope: Annotated[str, Meta(description="`ACCOUNT`, or the ID of the pool (`POOL` stickiness).")]
+    sender_id: SenderId
+    created_at: Timestamp
+    expires_at: Annotated[Timestamp | None, Meta(description="null: kept until its sender stops being eligible.")]
+
+
+class StickyMappings(msgspec.Struct, rename="camel", kw_only=True):
+    """Every sticky sender of one recipient, by scope and channel."""
+
+    mappings: list[StickyMapping]
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "mappings": [
+            {
+                "recipient": "+14155550123",
+                "channel": "SMS",
+                "scope": "ACCOUNT",
+                "senderId": "comms_sender_01h9krwprkeee8fzqspvwy6nq8",
+                "createdAt": "2024-04-05T06:20:00Z",
+                "expiresAt": None,
+            }
+        ]
+    }
+
+
+class StickyMappingsCleared(msgspec.Struct, kw_only=True):
+    """How many sticky senders were forgotten."""
+
+    deleted: Annotated[int, Meta(ge=0)]
 
 
 class ErrorDetail(msgspec.Struct, rename="camel", kw_only=True):

@@ -12,6 +12,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from senderpools.wire.fields import (
     Channel,
+    Health,
     ItemOutcome,
     OperationId,
     OperationStatus,
@@ -19,11 +20,27 @@ from senderpools.wire.fields import (
     PoolId,
     SenderId,
     SenderStatus,
+    SenderType,
     TagMap,
     Timestamp,
+    Weight,
 )
 
 Count = Annotated[int, Meta(ge=0)]
+
+
+class SenderSelection(msgspec.Struct, rename="camel", kw_only=True):
+    """How Resolve ranks a pool's members (senderpools extension). A Resolve request's own
+    `channels.priority` comes before `channelPriority`; within a channel, geo-matching comes before
+    `senderTypePriority`. Channels and types left out follow the listed ones, in their usual order."""
+
+    channel_priority: Annotated[
+        list[Channel], Meta(max_length=5, description="These channels come first, in this order.")
+    ] = msgspec.field(default_factory=list)
+    sender_type_priority: Annotated[
+        list[SenderType],
+        Meta(max_length=2, description="Among equally well placed senders, the first listed type present wins."),
+    ] = msgspec.field(default_factory=list)
 
 
 class SenderPool(msgspec.Struct, rename="camel", kw_only=True):
@@ -45,7 +62,9 @@ class SenderPool(msgspec.Struct, rename="camel", kw_only=True):
         | UnsetType
     ) = UNSET
 
-    EXTENSIONS: ClassVar[tuple[str, ...]] = ("deletion_protection",)
+    selection: SenderSelection | UnsetType = UNSET  # extension: how Resolve ranks the members
+
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("deletion_protection", "selection")
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "id": "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8",
         "name": "MarketingCampaignPool",
@@ -68,7 +87,27 @@ class Sender(msgspec.Struct, rename="camel", kw_only=True):
     tags: TagMap
     created_at: Timestamp
     updated_at: Timestamp
+    # Extensions (shown with Senderpools-Extensions: true): how Resolve weighs this sender, and where it is.
+    weight: Weight | UnsetType = UNSET
+    health: Annotated[Health, Meta(description="Set by you; Resolve's `skipUnhealthy` acts on it.")] | UnsetType = UNSET
+    country: (
+        Annotated[str | None, Meta(description="ISO 3166-1 country of a phone number (libphonenumber); else null.")]
+        | UnsetType
+    ) = UNSET
+    area_code: (
+        Annotated[str | None, Meta(description="Geographic area code of a phone number (e.g. `415`), if it has one.")]
+        | UnsetType
+    ) = UNSET
+    time_zone: (
+        Annotated[str | None, Meta(description="The IANA time zone of a phone number, when its prefix has one.")]
+        | UnsetType
+    ) = UNSET
+    sender_type: (
+        Annotated[SenderType | None, Meta(description="LONG_CODE or TOLL_FREE for a phone number; else null.")]
+        | UnsetType
+    ) = UNSET
 
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("weight", "health", "country", "area_code", "time_zone", "sender_type")
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "id": "comms_sender_01h9krwprkeee8fzqspvwy6nq8",
         "displayName": "Cool Support",

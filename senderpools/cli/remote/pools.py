@@ -14,7 +14,17 @@ import typer
 from rich.console import Group
 
 from senderpools import ids
-from senderpools.cli.remote.rows import CHUNK_SIZE, Row, chunks, failed_path, read_rows, summary, write_failed
+from senderpools.cli.options import flag
+from senderpools.cli.remote.rows import (
+    CHUNK_SIZE,
+    Row,
+    chunks,
+    failed_path,
+    read_rows,
+    skip_repeats,
+    summary,
+    write_failed,
+)
 from senderpools.cli.remote.session import (
     EndDate,
     Limit,
@@ -78,8 +88,8 @@ def pools_create(
     sender: Annotated[
         list[str] | None, typer.Option("--sender", help="A sender ID to add; repeat for several.")
     ] = None,
-    protect: Annotated[bool, typer.Option("--protect", help="Turn deletion protection on.")] = False,
-    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the operation to finish.")] = True,
+    protect: Annotated[bool, flag("--protect", help="Turn deletion protection on.")] = False,
+    wait: Annotated[bool, flag("--wait/--no-wait", help="Wait for the operation to finish.")] = True,
     timeout: Timeout = 300.0,
 ) -> None:
     """Create a pool (optionally with senders) and, by default, wait until its operation finishes."""
@@ -132,7 +142,7 @@ def pools_update(
     pool_id: Annotated[str, typer.Argument(help="The pool ID.")],
     name: Annotated[str | None, typer.Option(help="A new name.")] = None,
     tag: TagOption = None,
-    clear_tags: Annotated[bool, typer.Option("--clear-tags", help="Remove every tag.")] = False,
+    clear_tags: Annotated[bool, flag("--clear-tags", help="Remove every tag.")] = False,
 ) -> None:
     """Rename a pool and/or replace its tags (the given tags replace all of them)."""
     tags = {} if clear_tags else tag_options(tag)
@@ -218,7 +228,7 @@ FromCsv = Annotated[
 ]
 FailedFile = Annotated[Path | None, typer.Option(help="Where to write failed rows (default: FILE.failed-STEP.csv).")]
 ChunkSize = Annotated[int, typer.Option(min=1, max=MAX_SENDERS_PER_REQUEST, help="Senders per request.")]
-Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the operations to finish.")]
+Wait = Annotated[bool, flag("--wait/--no-wait", help="Wait for the operations to finish.")]
 
 
 @dataclass(frozen=True)
@@ -256,8 +266,9 @@ def _bulk(
         raise typer.BadParameter("give sender IDs or --from-csv FILE")
     session.client.sender_pools.fetch(pool_id)  # a missing pool is one clear error, before any work
     _sender_ids_for(session, rows)
-    usable = [r for r in rows if r.error is None]
-    unique = list(dict.fromkeys(r.cells["senderId"] for r in usable))  # each sender once, in file order
+    skip_repeats(rows, lambda row: row.cells["senderId"])  # each sender once, in file order
+    usable = [r for r in rows if r.pending]
+    unique = [r.cells["senderId"] for r in usable]
     start = bulk.queue(session.client.sender_pools)
     pending = [start(pool_id, chunk, idempotency_key=uuid.uuid4().hex) for chunk in chunks(unique, chunk_size)]
     failed_rows = failed_path(from_csv or Path("senders.csv"), failed_file, bulk.step)
@@ -280,8 +291,7 @@ def _bulk(
         for p in pending:
             p.wait(timeout=max(0.0, deadline - time.monotonic()), on_progress=bar.update)
     bulk.failures(session, pool_id, pending, usable)
-    failed = [r for r in rows if r.error]
-    summary(session, f"{bulk.summary} {pool_id}", len(rows), failed, header, failed_rows, bulk.done)
+    summary(session, f"{bulk.summary} {pool_id}", rows, header, failed_rows, bulk.done)
 
 
 def _not_added(session: Session, pool_id: str, pending: list[PendingOperation], rows: list[Row]) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,26 @@ CHUNK_SIZE = 1000  # senders per request: what real clients send
 # -- CSV rows ------------------------------------------------------------------------------------------
 @dataclass
 class Row:
-    """One CSV data row: its line number, its cells, and why it failed (None while it has not)."""
+    """One CSV data row: its line number, its cells, and why it failed or was skipped (None while not)."""
 
     line: int
     cells: dict[str, str]
     error: str | None = None
+    skipped: str | None = None  # left out on purpose: a repeat of an earlier row, or already there
+
+    @property
+    def pending(self) -> bool:
+        return self.error is None and self.skipped is None
+
+
+def skip_repeats(rows: Sequence[Row], key: Callable[[Row], Hashable]) -> None:
+    """Mark each pending row whose ``key`` an earlier pending row has as skipped (a repeat, not an error)."""
+    first: dict[Hashable, Row] = {}
+    for row in rows:
+        if row.pending:
+            seen = first.setdefault(key(row), row)
+            if seen is not row:
+                row.skipped = f"repeated row (of line {seen.line})" if seen.line else "repeated"
 
 
 def read_rows(path: Path, required: Sequence[Sequence[str]]) -> tuple[list[str], list[Row]]:
@@ -54,8 +70,15 @@ def write_failed(path: Path, header: list[str], rows: Sequence[Row]) -> None:
 
 
 def failed_path(source: Path, chosen: Path | None, step: str) -> Path:
-    """``chosen``, else ``FILE.failed-STEP.csv`` beside the source file."""
-    return chosen or source.with_name(f"{source.stem}.failed-{step}.csv")
+    """``chosen``, else ``FILE.failed-STEP.csv`` beside the source file, or ``FILE.failed-STEP.2.csv``
+    (and so on) when that one exists: a rerun never overwrites the failures of an earlier run."""
+    if chosen is not None:
+        return chosen
+    path, n = source.with_name(f"{source.stem}.failed-{step}.csv"), 1
+    while path.exists():
+        n += 1
+        path = source.with_name(f"{source.stem}.failed-{step}.{n}.csv")
+    return path
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -90,23 +113,27 @@ def new_sender(row: Row) -> NewSender:
 
 
 def summary(
-    session: Session,
-    what: str,
-    total: int,
-    failed: list[Row],
-    header: list[str],
-    failed_file: Path,
-    done: str = "created",
+    session: Session, what: str, rows: Sequence[Row], header: list[str], failed_file: Path, done: str = "created"
 ) -> None:
     """Write the failed rows (if any), print the summary (``done``: what happened to the others), and exit
-    1 if any row failed."""
+    1 if any row failed (skipped rows do not)."""
+    failed = [r for r in rows if r.error is not None]
+    skipped = Counter(r.skipped.split(" (")[0] for r in rows if r.skipped is not None)
+    succeeded = sum(r.pending for r in rows)
     if failed:
         write_failed(failed_file, header, failed)
-    succeeded = total - len(failed)
-    where = f" (written to {failed_file})" if failed else ""
+    parts = [f"{succeeded} {done}"]
+    parts += [f"{count} skipped ({reason})" for reason, count in sorted(skipped.items())]
+    parts.append(f"{len(failed)} failed" + (f" (written to {failed_file})" if failed else ""))
     session.say(
-        f"{what}: {succeeded} {done}, {len(failed)} failed{where}.",
-        {"total": total, done: succeeded, "failed": len(failed), "failedFile": str(failed_file) if failed else None},
+        f"{what}: {', '.join(parts)}.",
+        {
+            "total": len(rows),
+            done: succeeded,
+            "skipped": sum(skipped.values()),
+            "failed": len(failed),
+            "failedFile": str(failed_file) if failed else None,
+        },
     )
     if failed:
         raise typer.Exit(1)

@@ -9,9 +9,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Group
 from rich.table import Table
 
-from senderpools.cli.remote.rows import CHUNK_SIZE, Row, chunks, failed_path, new_sender, read_rows, summary
+from senderpools.cli.options import flag
+from senderpools.cli.remote.rows import (
+    CHUNK_SIZE,
+    Row,
+    chunks,
+    failed_path,
+    new_sender,
+    read_rows,
+    skip_repeats,
+    summary,
+)
 from senderpools.cli.remote.session import (
     EndDate,
     Limit,
@@ -29,7 +40,15 @@ from senderpools.cli.remote.session import (
     take,
 )
 from senderpools.client import ConflictError, InvalidRequestError, NewSender, Recipient
-from senderpools.wire.fields import MAX_SENDERS_PER_REQUEST, PHONE, RECIPIENT_CHANNELS, Channel, SenderStatus
+from senderpools.wire.fields import (
+    MAX_SENDERS_PER_REQUEST,
+    PHONE,
+    RECIPIENT_CHANNELS,
+    Channel,
+    Health,
+    SenderStatus,
+    Stickiness,
+)
 
 app = typer.Typer(help="The sender inventory of a server: list, import, change, resolve.", no_args_is_help=True)
 _ITEM_CONTEXT = re.compile(r"^\$\[(\d+)\]").match
@@ -81,34 +100,37 @@ def senders_import(
     chunk_size: Annotated[
         int, typer.Option(min=1, max=MAX_SENDERS_PER_REQUEST, help="Senders per request.")
     ] = CHUNK_SIZE,
+    skip_existing: Annotated[
+        bool, flag("--skip-existing", help="Skip rows whose channel and address are registered already.")
+    ] = False,
 ) -> None:
-    """Register the senders of a CSV in chunks; rows that fail are written to a file and the rest go on."""
+    """Register the senders of a CSV in chunks; rows that fail are written to a file and the rest go on.
+    A row repeating an earlier one (same channel and address) is skipped, not sent."""
     header, rows = read_rows(file, [("address",), ("channel",)])
-    ready: list[tuple[Row, NewSender]] = []
+    senders: dict[int, NewSender] = {}
     for row in rows:
         try:
-            ready.append((row, new_sender(row)))
+            senders[row.line] = new_sender(row)
         except ValueError as exc:
             row.error = str(exc)
+    skip_repeats(rows, lambda row: (senders[row.line].channel, senders[row.line].address))
+    ready = [(row, senders[row.line]) for row in rows if row.pending]
     with progress_bar(session.err) as progress:
         task = progress.add_task("Registering senders", total=len(rows), detail="")
         progress.advance(task, len(rows) - len(ready))
         for chunk in chunks(ready, chunk_size):
-            _register_chunk(session, list(chunk), lambda n: progress.advance(task, n))
+            _register_chunk(session, list(chunk), lambda n: progress.advance(task, n), skip_existing)
             failed = sum(r.error is not None for r in rows)
             progress.update(task, detail=f"failed {failed}")
-    summary(
-        session,
-        f"Imported {file}",
-        len(rows),
-        [r for r in rows if r.error],
-        header,
-        failed_path(file, failed_file, "import"),
-    )
+    summary(session, f"Imported {file}", rows, header, failed_path(file, failed_file, "import"))
 
 
-def _register_chunk(session: Session, chunk: list[tuple[Row, NewSender]], advance: Callable[[int], None]) -> None:
-    """One all-or-nothing request; on a 400/409 naming items, fail those rows and send the rest again."""
+def _register_chunk(
+    session: Session, chunk: list[tuple[Row, NewSender]], advance: Callable[[int], None], skip_existing: bool
+) -> None:
+    """One all-or-nothing request; on a 400/409 naming items, fail those rows (or, with ``skip_existing``,
+    skip the ones a 409 names: repeats are gone already, so a 409 means registered before) and send the
+    rest again."""
     while chunk:
         try:
             session.client.senders.create_many([s for _, s in chunk], idempotency_key=uuid.uuid4().hex)
@@ -121,7 +143,10 @@ def _register_chunk(session: Session, chunk: list[tuple[Row, NewSender]], advanc
             if not reasons:  # not about particular rows: the whole chunk fails
                 reasons = {i: [exc.message] for i in range(len(chunk))}
             for i, messages in reasons.items():
-                chunk[i][0].error = "; ".join(messages)
+                if skip_existing and isinstance(exc, ConflictError):
+                    chunk[i][0].skipped = "already registered"
+                else:
+                    chunk[i][0].error = "; ".join(messages)
             advance(len(reasons))
             chunk = [item for i, item in enumerate(chunk) if i not in reasons]
         else:
@@ -134,19 +159,23 @@ def senders_update(
     session: Session,
     sender_id: Annotated[str, typer.Argument(help="The sender ID.")],
     display_name: Annotated[str | None, typer.Option(help="A new display name.")] = None,
-    clear_display_name: Annotated[bool, typer.Option("--clear-display-name", help="Remove the display name.")] = False,
+    clear_display_name: Annotated[bool, flag("--clear-display-name", help="Remove the display name.")] = False,
     status: Annotated[SenderStatus | None, typer.Option(help="ACTIVATED or DEACTIVATED.")] = None,
     tag: TagOption = None,
-    clear_tags: Annotated[bool, typer.Option("--clear-tags", help="Remove every tag.")] = False,
+    clear_tags: Annotated[bool, flag("--clear-tags", help="Remove every tag.")] = False,
+    weight: Annotated[int | None, typer.Option(min=1, max=100, help="Resolve's weight among equals (1-100).")] = None,
+    health: Annotated[Health | None, typer.Option(help="HEALTHY, DEGRADED or UNHEALTHY.")] = None,
 ) -> None:
-    """Change a sender's display name, status or tags (the given tags replace all of them)."""
+    """Change a sender's display name, status, tags (the given tags replace all of them), weight or health."""
     tags = {} if clear_tags else tag_options(tag)
     changes: dict[str, Any] = {}
     if clear_display_name or display_name is not None:
         changes["display_name"] = None if clear_display_name else display_name
-    if display_name is None and not clear_display_name and status is None and tags is None:
-        raise typer.BadParameter("give --display-name, --clear-display-name, --status, --tag or --clear-tags")
-    sender = session.client.senders.update(sender_id, status=status, tags=tags, **changes)
+    if display_name is None and not clear_display_name and (status, tags, weight, health) == (None,) * 4:
+        raise typer.BadParameter(
+            "give --display-name, --clear-display-name, --status, --tag, --clear-tags, --weight or --health"
+        )
+    sender = session.client.senders.update(sender_id, status=status, tags=tags, weight=weight, health=health, **changes)
     session.emit(sender, details)
 
 
@@ -179,6 +208,13 @@ def senders_resolve(
     ] = None,
     filter_in: Annotated[list[Channel] | None, typer.Option(help="Only this channel; repeatable.")] = None,
     priority: Annotated[list[Channel] | None, typer.Option(help="Channel order; repeatable.")] = None,
+    geo_match: Annotated[bool, flag("--geo-match", help="Prefer the area code, time zone, country.")] = False,
+    stickiness: Annotated[
+        Stickiness, typer.Option(help="Remember choices per POOL or across the ACCOUNT's pools.")
+    ] = Stickiness.NONE,
+    skip_unhealthy: Annotated[bool, flag("--skip-unhealthy", help="Never choose UNHEALTHY senders.")] = False,
+    explain: Annotated[bool, flag("--explain", help="Why each sender, and why the others lost.")] = False,
+    dry_run: Annotated[bool, flag("--dry-run", help="Store no new sticky sender.")] = False,
 ) -> None:
     """Which senders to use for each recipient, best first."""
     results = session.client.senders.resolve(
@@ -187,11 +223,18 @@ def senders_resolve(
         sender_addresses=sender_address,
         filter_in=filter_in,
         priority=priority,
+        geo_match=geo_match,
+        stickiness=stickiness,
+        skip_unhealthy=skip_unhealthy,
+        explain=explain,
+        dry_run=dry_run,
     )
 
-    def render(_: Any) -> Table:
-        table = new_table(f"{len(results)} candidate(s)", "Recipient", "Priority", "Sender", "Address", "Channel")
+    def render(_: Any) -> Any:
+        columns = ["Recipient", "Priority", "Sender", "Address", "Channel", *(["Why"] if explain else [])]
+        table = new_table(f"{len(results)} candidate(s)", *columns)
         for r in results:
+            why = ["\n".join(f"{reason.code}: {reason.message}" for reason in r.reasons or ())] if explain else []
             add_row(
                 table,
                 f"{r.to.channel}:{r.to.address}",
@@ -199,7 +242,46 @@ def senders_resolve(
                 r.from_.sender_id,
                 r.from_.address,
                 r.from_.channel,
+                *why,
             )
+        if not explain or results.recipients is None:
+            return table
+        lost = new_table("Why the other candidates lost", "Recipient", "Candidates", "Channel", "Lost", "Reason")
+        for explained in results.recipients:
+            recipient = f"{explained.to.channel}:{explained.to.address}"
+            if not explained.lost:
+                add_row(lost, recipient, str(explained.candidates), "", "", "")
+            for loss in explained.lost:
+                reason = f"{loss.reason}: {loss.message}"
+                add_row(lost, recipient, str(explained.candidates), loss.channel, str(loss.count), reason)
+        return Group(table, lost)
+
+    reply: dict[str, Any] = {"results": list(results)}
+    if results.recipients is not None:
+        reply["recipients"] = results.recipients
+    session.emit(reply, render)
+
+
+@api_command(app, "sticky")
+def senders_sticky(
+    session: Session,
+    address: Annotated[str, typer.Argument(help="The recipient's address.")],
+    scope: Annotated[str | None, typer.Option(help="ACCOUNT, or a pool ID: only that scope.")] = None,
+    clear: Annotated[bool, flag("--clear", help="Forget them, so the next Resolve chooses afresh.")] = False,
+) -> None:
+    """The senders Resolve remembers for a recipient (stickiness), or --clear them."""
+    senders = session.client.senders
+    if clear:
+        deleted = senders.clear_sticky_senders(address, scope=scope)
+        session.say(f"Forgot {deleted} sticky sender(s) of {address}.", {"deleted": deleted})
+        return
+    mappings = senders.sticky_senders(address, scope=scope)
+
+    def render(_: Any) -> Table:
+        table = new_table(f"{len(mappings)} sticky sender(s)", "Scope", "Channel", "Sender", "Since", "Expires")
+        for m in mappings:
+            expires = "never" if m.expires_at is None else m.expires_at.isoformat()
+            add_row(table, m.scope, m.channel, m.sender_id, m.created_at.isoformat(), expires)
         return table
 
-    session.emit({"results": results}, render)
+    session.emit({"mappings": mappings}, render)

@@ -18,7 +18,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand
 
+from senderpools.cli.options import flag
 from senderpools.client import ApiError, Client, ConfigurationError, SenderPoolsError
 from senderpools.wire.fields import TAG_PATTERN, ListOrder
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
@@ -87,13 +89,19 @@ _CONNECTION = [
         "json_output",
         inspect.Parameter.KEYWORD_ONLY,
         default=False,
-        annotation=Annotated[bool, typer.Option("--json", help="Print JSON (the wire objects) for scripts.")],
+        annotation=Annotated[bool, flag("--json", help="Print JSON (the wire objects) for scripts.")],
     ),
 ]
 
 
-def api_command(app: typer.Typer, name: str) -> Callable[[Command], Command]:
-    """Register ``fn(session, ...)`` as ``name``, adding the connection options and the error handling."""
+def api_command(
+    app: typer.Typer, name: str, *, usage_exit: int = 2, stock: bool = False
+) -> Callable[[Command], Command]:
+    """Register ``fn(session, ...)`` as ``name``, adding the connection options and the error handling.
+
+    ``usage_exit`` is the exit code of a usage error (a bad option, no credentials): 2, unless the
+    command gives 2 a meaning of its own. ``stock``: the command speaks only the Comms API (no
+    extension fields asked for), so that it works the same against Twilio."""
 
     def register(fn: Command) -> Command:
         own = inspect.signature(fn, eval_str=True)
@@ -106,10 +114,12 @@ def api_command(app: typer.Typer, name: str) -> Callable[[Command], Command]:
             if flags & {"account_sid", "auth_token"} and not flags & {"api_key", "api_secret"}:
                 key = secret = None  # account flags beat an API key from the environment
             try:
-                client = Client(sid, token, api_key=key, api_secret=secret, base_url=kwargs.pop("base_url"))
+                client = Client(
+                    sid, token, api_key=key, api_secret=secret, base_url=kwargs.pop("base_url"), extensions=not stock
+                )
             except ConfigurationError as exc:
                 print_error(err, str(exc))
-                raise typer.Exit(2) from None
+                raise typer.Exit(usage_exit) from None
             session = Session(client, kwargs.pop("json_output"), err=err)
             try:
                 with client:
@@ -125,10 +135,37 @@ def api_command(app: typer.Typer, name: str) -> Callable[[Command], Command]:
         command.__signature__ = own.replace(parameters=all_params)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in all_params}
         command.__name__, command.__doc__ = fn.__name__, fn.__doc__
-        app.command(name)(command)
+        app.command(name, cls=_command_class(usage_exit))(command)
         return fn
 
     return register
+
+
+# The usage errors of the click typer runs on (typer vendors its own click from 0.22 on).
+_UsageError: type[Exception] = typer.BadParameter.__mro__[1]
+
+
+def _command_class(usage_exit: int) -> type[TyperCommand]:
+    """A command whose usage errors (bad options, bad values) exit with ``usage_exit``."""
+    if usage_exit == 2:
+        return TyperCommand
+
+    class Command(TyperCommand):
+        def make_context(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().make_context(*args, **kwargs)
+            except _UsageError as exc:
+                exc.exit_code = usage_exit  # type: ignore[attr-defined]
+                raise
+
+        def invoke(self, ctx: Any) -> Any:
+            try:
+                return super().invoke(ctx)
+            except _UsageError as exc:
+                exc.exit_code = usage_exit  # type: ignore[attr-defined]
+                raise
+
+    return Command
 
 
 def _given_as_flags(ctx: typer.Context) -> set[str]:
@@ -153,7 +190,7 @@ StartDate = Annotated[str | None, typer.Option("--start-date", help="Created at 
 EndDate = Annotated[str | None, typer.Option("--end-date", help="Created before (RFC 3339).")]
 TagOption = Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE; repeat for several.")]
 Timeout = Annotated[float, typer.Option("--timeout", min=0, help="Seconds to wait for operations.")]
-Newest = Annotated[bool, typer.Option("--newest", help="Newest first.")]
+Newest = Annotated[bool, flag("--newest", help="Newest first.")]
 
 
 def order_of(newest: bool) -> ListOrder | None:
@@ -210,10 +247,18 @@ def _tags(tags: dict[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in tags.items())
 
 
+ID_COLUMNS = frozenset({"ID", "Sender"})
+ID_WIDTH = len("comms_senderpool_") + 26  # the longest ID: never wrapped, so it can be copied
+
+
 def new_table(title: str, *columns: str) -> Table:
+    """A table whose ID columns never wrap (other columns fold to fit the terminal)."""
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        if column in ID_COLUMNS:
+            table.add_column(column, no_wrap=True, overflow="ignore", min_width=ID_WIDTH)
+        else:
+            table.add_column(column, overflow="fold")
     return table
 
 
@@ -254,8 +299,8 @@ def operations_table(operations: Sequence[SenderPoolOperation]) -> Table:
 def details(value: SenderPool | Sender | SenderPoolOperation | SenderPoolSummary) -> Table:
     """One object as a field/value table."""
     table = Table(show_header=False, title=type(value).__name__, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold", min_width=ID_WIDTH)
     for name, item in msgspec.to_builtins(value).items():
         if isinstance(item, dict):
             item = ", ".join(f"{k}={v}" for k, v in item.items())

@@ -31,8 +31,9 @@ async def list_sender_pools(call: Call[queries.PoolFilters, None]) -> Rendered[r
 async def create_sender_pool(call: Call[None, bodies.CreateSenderPoolRequest]) -> replies.OperationReference:
     body = call.body
     sender_ids = [ref.sender_id for ref in body.senders]
+    selection = None if body.selection is UNSET else body.selection
     operation = await call.services.pools.create(
-        call.account, body.name, body.tags, sender_ids, body.deletion_protection
+        call.account, body.name, body.tags, sender_ids, body.deletion_protection, selection
     )
     return call.operation_accepted(operation.id, f"/v1/SenderPools/Operations/{operation.id}")
 
@@ -54,6 +55,7 @@ async def update_sender_pool(call: Call[None, bodies.UpdateSenderPoolRequest]) -
         name=None if body.name is UNSET else body.name,
         tags=None if body.tags is UNSET else body.tags,
         deletion_protection=None if body.deletion_protection is UNSET else body.deletion_protection,
+        selection=None if body.selection is UNSET else body.selection,
     )
     await call.services.pools.update(call.account, pool_id, changes, call.if_match)
     return call.resource_accepted(pool_id, f"/v1/SenderPools/{pool_id}")

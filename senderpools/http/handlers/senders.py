@@ -10,10 +10,11 @@ from senderpools.errors import FieldError, Where
 from senderpools.http.endpoint import Call, Routes
 from senderpools.records import SenderChanges, SenderFilter
 from senderpools.service.rules import address_problems
+from senderpools.service.selection import Options
 from senderpools.service.senders import NewSender, Recipient
 from senderpools.wire import bodies, endpoints, queries, replies
 from senderpools.wire.encoding import Rendered
-from senderpools.wire.fields import MAX_SENDERS_PER_REQUEST, channels_for
+from senderpools.wire.fields import channels_for
 from senderpools.wire.resources import Sender
 
 routes = Routes()
@@ -21,9 +22,10 @@ routes = Routes()
 
 def _raw_addresses(items: Any, at: str) -> list[FieldError]:
     """The address rules over raw JSON ``items`` (a list, or one object standing for one) at path ``at``,
-    so that a body the schema rejects also hears about its addresses in the same response."""
+    so that a body the schema rejects also hears about its addresses in the same response. (An array
+    over its item limit is not read at all: ``items`` is then None.)"""
     single = not isinstance(items, list)
-    listed = [items] if single else items[:MAX_SENDERS_PER_REQUEST]
+    listed = [items] if single else items
     found = address_problems(
         (i, item.get("channel"), item.get("address")) for i, item in enumerate(listed) if isinstance(item, dict)
     )
@@ -74,6 +76,8 @@ async def update_sender(call: Call[None, bodies.UpdateSenderRequest]) -> Rendere
         display_name=None if body.display_name is UNSET else body.display_name,
         status=None if body.status is UNSET else body.status,
         tags=None if body.tags is UNSET else body.tags,
+        weight=None if body.weight is UNSET else body.weight,
+        health=None if body.health is UNSET else body.health,
     )
     return await call.services.senders.update(call.account, call.path("senderId"), changes, call.extended)
 
@@ -97,13 +101,14 @@ async def resolve_senders(call: Call[None, bodies.ResolveSendersRequest]) -> rep
     addresses = None
     if body.sender_addresses is not None:
         addresses = [a if isinstance(a, str) else a.address for a in body.sender_addresses]
-    resolutions = await call.services.senders.resolve(
+    resolved = await call.services.senders.resolve(
         call.account,
         [Recipient(r.address, r.channel) for r in body.recipient_addresses],
         body.sender_pool_id,
         addresses,
         None if preferences is None else preferences.filter_in,
         [] if preferences is None else preferences.priority,
+        Options(body.geo_match, body.stickiness, body.skip_unhealthy, body.explain, body.dry_run),
     )
     return replies.ResolveSendersResult(
         results=[
@@ -116,7 +121,27 @@ async def resolve_senders(call: Call[None, bodies.ResolveSendersRequest]) -> rep
                 ),
                 to=bodies.RecipientAddress(address=r.recipient.address, channel=r.recipient.channel),
                 priority=r.priority,
+                reasons=UNSET if r.reasons is None else r.reasons,
             )
-            for r in resolutions
-        ]
+            for r in resolved.results
+        ],
+        recipients=UNSET if resolved.explanations is None else resolved.explanations,
     )
+
+
+def _recipient_address(call: Call[queries.StickyFilters, None]) -> str:
+    assert call.query.address is not None  # required: the edge answered 400 without it
+    return call.query.address
+
+
+@routes.handles(endpoints.list_sticky_senders)
+async def list_sticky_senders(call: Call[queries.StickyFilters, None]) -> replies.StickyMappings:
+    mappings = await call.services.senders.sticky_mappings(call.account, _recipient_address(call))
+    scope = call.query.scope
+    return replies.StickyMappings(mappings=[m for m in mappings if scope is None or m.scope == scope])
+
+
+@routes.handles(endpoints.clear_sticky_senders)
+async def clear_sticky_senders(call: Call[queries.StickyFilters, None]) -> replies.StickyMappingsCleared:
+    deleted = await call.services.senders.clear_sticky(call.account, _recipient_address(call), call.query.scope)
+    return replies.StickyMappingsCleared(deleted=deleted)

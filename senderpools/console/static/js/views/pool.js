@@ -1,5 +1,6 @@
 // One pool: its details and summary, members (channel, status and order filters), adding senders, removing
-// them (one, or a selection in one Remove Senders operation), deletion protection, and its operations.
+// them (one, or a selection in one Remove Senders operation), deletion protection, its operations, and
+// "Try a recipient": which sender Resolve picks for an address, and why.
 
 import { del, get, OPERATION_TYPES, page, post, summary } from "../api.js";
 import { CHANNELS, chunks, parseEntries, registrations, resolveEntries } from "../csv.js";
@@ -35,6 +36,98 @@ const ADD_CHUNK = 1000; // senders per Add Senders request (the API takes up to 
 const REMOVE_CHUNK = 10000; // senders per Remove Senders request
 const REGISTER_CHUNK = 1000;
 const OPERATIONS_SHOWN = 10;
+
+// -- try a recipient -------------------------------------------------------------------------------------------
+const STICKINESS = [
+  ["NONE", "Not sticky"],
+  ["POOL", "Sticky in this pool"],
+  ["ACCOUNT", "Sticky across pools"],
+];
+
+/**
+ * A form that asks Resolve which of the pool's senders reaches one recipient, with the options of
+ * POST /v1/Senders/Resolve, and shows each choice's reasons and why the other candidates lost. A dry
+ * run unless "Remember the choice" is ticked (then it becomes the recipient's sticky sender).
+ */
+function tryRecipientPanel(ctx, p) {
+  const address = h("input", { type: "text", name: "recipient", placeholder: "+14155550123", spellcheck: "false", autocomplete: "off" });
+  const channel = select("recipientChannel", [["PHONE", "Phone (SMS, RCS, WhatsApp)"], ...CHANNELS.map((c) => [c, c])], "PHONE");
+  const stickiness = select("stickiness", STICKINESS, "NONE");
+  const option = (name, label, checked = false) => {
+    const box = h("input", { type: "checkbox", name, checked });
+    return [box, h("label.checkbox", box, h("span", label))];
+  };
+  const [geo, geoLabel] = option("geoMatch", "Match the area code, time zone or country", true);
+  const [skip, skipLabel] = option("skipUnhealthy", "Skip unhealthy senders", true);
+  const [remember, rememberLabel] = option("remember", "Remember the choice (otherwise a dry run)");
+  const output = h("div.try-output", { "aria-live": "polite" });
+  const submit = h("button.btn.btn-primary", { type: "submit" }, "Try");
+  const form = h(
+    "form.try-form",
+    {
+      novalidate: true,
+      async onsubmit(event) {
+        event.preventDefault();
+        if (!address.value.trim()) {
+          replace(output, errorBox(new Error("Enter a phone number, e-mail address or push token."), "Nothing to try"));
+          return;
+        }
+        submit.disabled = true;
+        replace(output, loadingBlock("Resolving…"));
+        try {
+          const body = {
+            recipientAddresses: [{ address: address.value.trim(), channel: channel.value }],
+            senderPoolId: p.id,
+            geoMatch: geo.checked,
+            stickiness: stickiness.value,
+            skipUnhealthy: skip.checked,
+            explain: true,
+            dryRun: !remember.checked,
+          };
+          showResolution(output, await post("/v1/Senders/Resolve", body, ctx.signal));
+        } catch (error) {
+          replace(output, errorBox(error, "Resolve failed"));
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h("div.try-inputs", field("Recipient", address), field("Reach by", channel), field("Stickiness", stickiness)),
+    h("div.try-options", geoLabel, skipLabel, rememberLabel),
+    h("div.dialog-actions", submit),
+  );
+  // Folded until asked for: the members come first on this page.
+  return h("details.section.try-section", h("summary", h("h2", "Try a recipient"), h("span.muted", " which sender Resolve picks, and why")), form, output);
+}
+
+function showResolution(output, answer) {
+  const explained = (answer.recipients || [])[0];
+  if (!answer.results.length) {
+    replace(output, emptyState({ iconName: "search", title: "No sender reaches this recipient", text: "No ACTIVATED member of this pool is on a channel that reaches it (or every one is unhealthy)." }));
+    return;
+  }
+  const rows = answer.results.map((r) =>
+    h(
+      "tr",
+      h("td", String(r.priority)),
+      h("td", channelBadge(r.from.channel)),
+      h("td", h("div.address", r.from.address), h("div.sub.mono-small", r.from.senderId)),
+      h("td", h("ol.reasons", (r.reasons || []).map((reason) => h("li", h("code", reason.code), " ", reason.message)))),
+    ),
+  );
+  const lost = (explained?.lost || []).map((loss) =>
+    h("li", h("strong", fmt.plural(loss.count, "sender", "senders")), ` on ${loss.channel}: `, h("code", loss.reason), " ", loss.message),
+  );
+  replace(
+    output,
+    h("div.table-wrap", h("table.table.try-table", h("thead", h("tr", h("th", "Priority"), h("th", "Channel"), h("th", "Sender"), h("th", "Why"))), h("tbody", rows))),
+    h(
+      "div.try-lost",
+      h("h3", `Why the other ${fmt.plural((explained?.candidates || 1) - answer.results.length, "candidate", "candidates")} lost`),
+      lost.length ? h("ul", lost) : h("p.muted", "There were no other candidates."),
+    ),
+  );
+}
 
 // -- add senders ---------------------------------------------------------------------------------------------
 function addSendersDialog(ctx, p) {
@@ -238,6 +331,7 @@ export async function poolPage(ctx) {
         actionsSlot,
       ),
       opsSection,
+      tryRecipientPanel(ctx, p),
       h(
         "section.section",
         h("div.section-head", h("h2", "Members ", countSlot), button("Add senders", { variant: "primary", onclick: addSenders }, "plus")),
