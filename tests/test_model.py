@@ -1,5 +1,6 @@
 """Random sequences of pool and sender changes, checked after every step against a simple in-memory model:
-pools, members, operation stats, and the pool-management extensions (summaries, name and tag search,
+pools, members, operation stats (also of operations started together and left to interleave), and the
+pool-management extensions (summaries, name and tag search,
 newest first, Remove Senders, deletion protection)."""
 
 from __future__ import annotations
@@ -162,6 +163,31 @@ class SenderPoolsMachine(RuleBasedStateMachine):
         ]
         assert [i["outcome"] for i in outcomes] == expected
         members -= set(sender_ids)
+
+    @precondition(lambda self: len(self.pools) >= 2)
+    @rule(data=st.data(), status=st.sampled_from(STATUSES))
+    def interleaved_operations(self, data: st.DataObject, status: str) -> None:
+        """Adds and removes on 2-3 pools started together (none awaited before the next starts), and a
+        sender's status changed while they run: each pool ends as if its operation had run alone."""
+        pool_ids = data.draw(st.lists(st.sampled_from(list(self.pools)), unique=True, min_size=2, max_size=3))
+        started = []
+        for pool_id in pool_ids:
+            remove = data.draw(st.booleans(), label="remove")
+            sender_ids = self._pick_senders(data, data.draw(st.integers(0, 1)), at_least=1)
+            path = f"/v1/SenderPools/{pool_id}/Senders" + ("/Remove" if remove else "")
+            response = self.account.post(path, json=[{"senderId": s} for s in sender_ids])
+            assert response.status_code == 202, response.text
+            started.append((pool_id, remove, sender_ids, response.json()["operationId"]))
+        if self.live:
+            sender_id = data.draw(st.sampled_from(self.live), label="sender")
+            assert self.account.patch(f"/v1/Senders/{sender_id}", json={"status": status}).status_code == 200
+            self.kinds[sender_id] = (self.kinds[sender_id][0], status)
+        for pool_id, remove, sender_ids, operation_id in started:
+            self._expect_stats(self.account.wait_operation(operation_id), 0, sender_ids)
+            if remove:
+                self.pools[pool_id].members -= set(sender_ids)
+            else:
+                self.pools[pool_id].members |= {s for s in sender_ids if s in self.live}
 
     @precondition(lambda self: self.pools)
     @rule(data=st.data(), protected=st.booleans())
