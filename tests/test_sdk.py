@@ -70,12 +70,6 @@ def statuses(server: Server) -> list[int]:
 
 
 @pytest.fixture
-def backend() -> str:
-    """The SDK only sees HTTP: one storage backend is enough here (the server's own tests cover each)."""
-    return "sqlite"
-
-
-@pytest.fixture
 def client(server: Server, account: Account) -> Iterator[Client]:
     with sdk(server, account) as c:
         yield c
