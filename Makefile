@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/senderpools serve --host 127.0.0.1 --port 8080 --database-url sqlite:///./senderpools.db
+	$(BIN)/senderpools serve --host 127.0.0.1 $(if $(PORT),--port $(PORT)) --database-url sqlite:///./senderpools.db
 
 lint: install
 	$(BIN)/ruff check senderpools tests bench examples

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -43,8 +44,11 @@ PRISM = BENCH / "node_modules" / ".bin" / "prism"
 sys.path.insert(0, str(ROOT))  # the repository's code, whatever is installed
 
 from bench import seed  # noqa: E402
-from senderpools.http.pagination import PageTokens  # noqa: E402
+from senderpools.http.pagination import PageTokens, filter_values  # noqa: E402
+from senderpools.records import name_key  # noqa: E402
 from senderpools.store import open_store  # noqa: E402
+from senderpools.store.rows import name_cursor  # noqa: E402
+from senderpools.wire.queries import PoolFilters  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -56,17 +60,26 @@ class Scale:
     deep_pools: int  # pools of the workload-6 account
     member_pools: int  # pools of ``senders`` members each in the workload-5 account
     mixed_seconds: int
-    page_seconds: int  # seconds per wrk run of workload 6
-    resolve_senders: int  # senders in the pool of workload 9
+    page_seconds: int  # seconds per wrk run of workloads 6, 9 and 10
+    big_members: int  # members of the one pool of workloads 9 and 11
+    removed: int  # senders removed from it (and added back) in workload 11
+    resolve_senders: int  # senders in the pool of workload 12
     list_pools: int = 60
 
 
 FULL = Scale(duration=8, reps=3, connections=64, senders=10_000, deep_pools=1_000_000, member_pools=100,
-             mixed_seconds=60, page_seconds=4, resolve_senders=100_000)  # fmt: skip
+             mixed_seconds=60, page_seconds=4, big_members=1_000_000, removed=10_000, resolve_senders=100_000)  # fmt: skip
 QUICK = Scale(duration=2, reps=1, connections=64, senders=1_000, deep_pools=20_000, member_pools=3,
-              mixed_seconds=4, page_seconds=1, resolve_senders=20_000)  # fmt: skip
+              mixed_seconds=4, page_seconds=1, big_members=20_000, removed=1_000, resolve_senders=20_000)  # fmt: skip
 
-# Workload 9's senders: numbers in mixed countries, as (prefix, first number, digits after the prefix).
+# The deep account's pools: one template per name, copied in equal shares and interleaved in time, so a
+# name prefix or a tag matches a tenth of them, spread over the whole list (workload 10).
+DEEP_NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett")
+SEARCHED_NAME, SEARCHED_PREFIX, SEARCHED_TAG = "charlie", "CHARL", ("tier", "2")
+RATE_REFILL_SECONDS = 2.5  # the default rate limit's bucket (burst 20,000 at 10,000/s) refills in 2 s
+W9_SECONDS = 2  # 20,000 + 2 x 10,000 requests allowed: 20,000 rps at most
+
+# Workload 12's senders: numbers in mixed countries, as (prefix, first number, digits after the prefix).
 RESOLVE_SENDER_RANGES = [
     ("+1415", 2_000_000, 7), ("+1212", 2_000_000, 7), ("+1310", 2_000_000, 7), ("+1617", 2_000_000, 7),
     ("+1512", 2_000_000, 7), ("+1416", 2_000_000, 7), ("+4420", 70_000_000, 8), ("+4930", 10_000_000, 8),
@@ -491,29 +504,43 @@ class Bench:
         return Target(process, base, authorization)
 
     # -- SQLite --------------------------------------------------------------------------------------
-    async def seed_sqlite(self, database_url: str, path: Path, deep: Account, members: Account) -> list[str]:
-        """1,000,000 pools for ``deep``; ``member_pools`` pools of ``senders`` members for ``members``."""
+    async def seed_sqlite(
+        self, database_url: str, path: Path, deep: Account, members: Account, big: Account
+    ) -> tuple[list[str], str, list[str]]:
+        """1,000,000 pools for ``deep``; ``member_pools`` pools of ``senders`` members for ``members``; one
+        pool of ``big_members`` members for ``big``. Returns the members' senders, the big pool and its senders."""
         scale = self.scale
         store = open_store(database_url)
         await store.migrate()
         database = seed.SQLiteDatabase(str(path))
         try:
             started = time.perf_counter()
-            template = await seed.template_pool(store, database, deep.sid, "deep", [])
-            await seed.copy_pools(database, template, scale.deep_pools - 1, step_ms=1,
-                                  progress=lambda n: n % 200_000 < 60_000 and log(f"  deep pools: {n + 1:,}"))  # fmt: skip
+            share = scale.deep_pools // len(DEEP_NAMES)
+            for tier, name in enumerate(DEEP_NAMES):
+                tags = {"bench": "seed", "tier": str(tier)}
+                template = await seed.template_pool(store, database, deep.sid, name, [], tags)
+                await seed.copy_pools(database, template, share - 1, step_ms=len(DEEP_NAMES))
+                log(f"  deep pools: {(tier + 1) * share:,}")
             log(f"seeded {scale.deep_pools:,} pools in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             sender_ids = await seed.register_senders(store, members.sid, scale.senders)
             template = await seed.template_pool(store, database, members.sid, "members", sender_ids)
             await seed.copy_pools(database, template, scale.member_pools - 1, step_ms=1000)
             log(f"seeded {scale.member_pools * scale.senders:,} memberships in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            big_pool, big_senders = await seed.big_pool(
+                store, big.sid, scale.big_members, lambda n: n % 200_000 == 0 and log(f"  big pool: {n:,} members")
+            )
+            big_seconds = time.perf_counter() - started
+            log(f"seeded a pool of {scale.big_members:,} members in {big_seconds:.1f} s (service and worker)")
             self.results.meta["seeded"] = {
                 "deep_account_pools": scale.deep_pools,
                 "memberships": scale.member_pools * scale.senders,
+                "big_pool_members": scale.big_members,
+                "big_pool_seconds": round(big_seconds),
                 "database_mb": round(path.stat().st_size / 1e6),
             }
-            return sender_ids
+            return sender_ids, big_pool, big_senders
         finally:
             await database.close()
             await store.close()
@@ -522,8 +549,10 @@ class Bench:
         scale, results = self.scale, self.results
         path = self.workdir / "bench.db"
         database_url = f"sqlite:///{path}"
-        main, deep, members = (create_account(database_url) for _ in range(3))
-        member_sender_ids = asyncio.run(self.seed_sqlite(database_url, path, deep, members))
+        main, deep, members, big = (create_account(database_url) for _ in range(4))
+        member_sender_ids, big_pool_id, big_senders = asyncio.run(
+            self.seed_sqlite(database_url, path, deep, members, big)
+        )
         server, base = self.start_server("server-sqlite", database_url)
         with main.client(base) as client:
             log("setup: senders and pools of the main account")
@@ -577,9 +606,47 @@ class Bench:
         if check.status_code != 200 or len(check.json()["senderPools"]) != 50:
             raise RuntimeError(f"deep page: {check.status_code} {check.text[:300]}")
         deep_account = Target(server, base, deep.authorization)
+        searches = {
+            "w10_name": deep_search(path, deep.sid, PoolFilters(name_prefix=SEARCHED_PREFIX), scale.deep_pools),
+            "w10_tag": deep_search(path, deep.sid, PoolFilters(tag=":".join(SEARCHED_TAG)), scale.deep_pools),
+        }
+        for key, search in searches.items():
+            check = httpx.get(base + search, headers={"Authorization": deep.authorization})
+            found = check.json().get("senderPools", []) if check.status_code == 200 else []
+            if len(found) != 50 or {p["name"] for p in found} != {SEARCHED_NAME}:
+                raise RuntimeError(f"{key} page at depth: {check.status_code} {check.text[:300]}")
         for _ in range(scale.reps):
             self.load("w6_first", deep_account, page, scale.page_seconds, connections=4)
             self.load("w6_deep", deep_account, deep_page, scale.page_seconds, connections=4)
+            for key, search in searches.items():
+                self.load(key, deep_account, search, scale.page_seconds, connections=4)
+
+        log(f"workload 9: the summary of a pool of {scale.big_members:,} members vs fetching the pool")
+        big_account = Target(server, base, big.authorization)
+        pool_path = f"/v1/SenderPools/{big_pool_id}"
+        with big.client(base) as client:
+            counted = client.get(f"{pool_path}/Summary").json()
+            if counted["senderCount"] != scale.big_members:
+                raise RuntimeError(f"the big pool's summary: {counted}")
+        for _ in range(scale.reps * 2):
+            for key, read in (("w9_fetch", pool_path), ("w9_summary", f"{pool_path}/Summary")):
+                # These 4 connections can outrun the account's rate limit (10,000/s, burst 20,000), and a 429
+                # measures neither: each run starts with the bucket full and is short enough to stay in it.
+                time.sleep(RATE_REFILL_SECONDS)
+                self.load(key, big_account, read, W9_SECONDS, connections=4)
+
+        log(f"workload 11: remove {scale.removed:,} senders from it, then add them back (the baseline)")
+        with big.client(base) as client:
+            for rep in range(scale.reps):
+                chosen = big_senders[rep :: len(big_senders) // scale.removed][: scale.removed]
+                refs = [{"senderId": s} for s in chosen]
+                removed, _ = timed_operation(client, f"{pool_path}/Senders/Remove", refs, scale.removed)
+                added, _ = timed_operation(client, f"{pool_path}/Senders", refs, scale.removed)
+                results.add("w11_remove", removed)
+                results.add("w11_add", added)
+                log(f"  remove: {removed * 1000:.0f} ms; add back: {added * 1000:.0f} ms")
+            if client.get(f"{pool_path}/Summary").json()["senderCount"] != scale.big_members:
+                raise RuntimeError("the big pool did not end with every member back")
 
         log("workload 7: mixed reads and writes")
         data = self.workdir / "mixed.txt"
@@ -589,17 +656,17 @@ class Bench:
 
         results.meta["w8_rss_mb"] = server.rss_mb()
         log(f"workload 8: server RSS {results.meta['w8_rss_mb']['total']:.0f} MB")
-        self.resolve_workload("w9", server, base, database_url, floor)
-        results.meta["w9_rss_mb"] = server.rss_mb()
+        self.resolve_workload("w12", server, base, database_url, floor)
+        results.meta["w12_rss_mb"] = server.rss_mb()
         results.meta["sqlite_database_mb_after"] = round(path.stat().st_size / 1e6)
         self.stop(server)
 
     def resolve_workload(self, key: str, server: Process, base: str, database_url: str, floor: Target) -> None:
-        """Workload 9: Resolve of 100 recipients (mixed countries, most never seen) against a pool of
+        """Workload 12: Resolve of 100 recipients (mixed countries, most never seen) against a pool of
         ``resolve_senders`` senders in mixed countries, one connection, so that latency is server time
         plus loopback (the floor's latency at one connection is the loopback's part)."""
         scale, results = self.scale, self.results
-        log(f"workload 9: Resolve against a pool of {scale.resolve_senders:,} senders")
+        log(f"workload 12: Resolve against a pool of {scale.resolve_senders:,} senders")
         account = create_account(database_url)
         started = time.perf_counter()
         pool_id = asyncio.run(seed_resolve_pool(database_url, account.sid, scale.resolve_senders))
@@ -631,14 +698,14 @@ class Bench:
                           env={"BENCH_RESOLVE_DATA": str(data)})  # fmt: skip
 
     def run_resolve_only(self) -> None:
-        """Workload 9 alone, on SQLite and (unless turned off) PostgreSQL: ``--only-resolve``."""
+        """Workload 12 alone, on SQLite and (unless turned off) PostgreSQL: ``--only-resolve``."""
         from tests.postgres_cluster import PostgresCluster
 
         cluster = PostgresCluster() if self.use_postgres and _pg_bindir() is not None else None
-        urls = [("w9", f"sqlite:///{self.workdir}/resolve.db")]
+        urls = [("w12", f"sqlite:///{self.workdir}/resolve.db")]
         if cluster is not None:
             cluster.start()
-            urls.append(("pg_w9", cluster.new_database()))
+            urls.append(("pg_w12", cluster.new_database()))
         try:
             for key, database_url in urls:
                 main = create_account(database_url)
@@ -677,11 +744,15 @@ class Bench:
             floor = self.start_floor(main.authorization)
             ours = Target(server, base, main.authorization)
             for rep in range(scale.reps):
-                log(f"PostgreSQL workloads 1-3, repetition {rep + 1}/{scale.reps}")
+                log(f"PostgreSQL workloads 1-3 and 9, repetition {rep + 1}/{scale.reps}")
                 self.load("pg_floor", floor, "/v1/floor")
                 self.load("pg_w1", ours, f"/v1/SenderPools/{pool_ids[0]}")
                 self.load("pg_w2", ours, "/v1/SenderPools?pageSize=50")
                 self.load("pg_w3", ours, f"/v1/SenderPools/{big_pool}/Senders?pageSize=1000")
+                self.load("pg_w9_fetch", ours, f"/v1/SenderPools/{big_pool}", scale.page_seconds, connections=4)
+                self.load(
+                    "pg_w9_summary", ours, f"/v1/SenderPools/{big_pool}/Summary", scale.page_seconds, connections=4
+                )
             with main.client(base) as client:
                 for _ in range(scale.reps):
                     connect = partial(seed.PostgresDatabase.connect, database_url)
@@ -692,7 +763,7 @@ class Bench:
                         f"  create: {elapsed * 1000:.0f} ms; storage floor {results.values('pg_w4_storage_floor')[-1] * 1000:.0f} ms"
                     )
             results.meta["pg_rss_mb"] = server.rss_mb()
-            self.resolve_workload("pg_w9", server, base, database_url, floor)
+            self.resolve_workload("pg_w12", server, base, database_url, floor)
             self.stop(server)
         finally:
             self.stop_all()
@@ -746,6 +817,40 @@ async def storage_floor(connect: Callable[[], Awaitable[seed.Database]], pool_id
         await database.close()
 
 
+def deep_search(path: Path, account: str, filters: PoolFilters, depth: int) -> str:
+    """The path of a search's last page (50 pools) in the deep account, its page token signed with the
+    server's key and bound as the server binds it (as walking every page before it would give)."""
+    db = sqlite3.connect(path)
+    try:
+        key = bytes(db.execute("SELECT value FROM server_settings WHERE name = 'page_token_key'").fetchone()[0])
+        if filters.name_prefix is not None:
+            prefix = name_key(filters.name_prefix)
+            rows = db.execute(
+                "SELECT name_key, id FROM pools WHERE account_sid = ? AND deleted_at IS NULL AND name_key >= ?"
+                " AND name_key < ? ORDER BY name_key, id",
+                (account, prefix, prefix + "\U0010ffff"),
+            ).fetchall()
+            cursors = [name_cursor(k, i) for k, i in rows]
+        else:
+            assert filters.tag is not None
+            tag_key, value = filters.tag.split(":")
+            cursors = [
+                row[0]
+                for row in db.execute(
+                    "SELECT pool_id FROM pool_tags WHERE account_sid = ? AND key = ? AND value = ? ORDER BY pool_id",
+                    (account, tag_key, value),
+                )
+            ]
+    finally:
+        db.close()
+    if len(cursors) < depth // len(DEEP_NAMES) - 1:
+        raise RuntimeError(f"{filters}: {len(cursors)} matches")
+    tokens = PageTokens(key)
+    page = tokens.page(("pools", account, *filter_values(filters)), None, 50)
+    query = "&".join(f"{k}={v}" for k, v in msgspec.to_builtins(filters).items() if v is not None)
+    return f"/v1/SenderPools?pageSize=50&{query}&pageToken={tokens.encode(page.scope, cursors[-51])}"
+
+
 def deep_token(path: Path, account: str, depth: int) -> str:
     """The page token a client holds after walking ``depth - 50`` pools of ``account``, signed with the
     server's key (as walking them page by page would give, without 20,000 requests)."""
@@ -785,6 +890,8 @@ def summarize(results: Results) -> dict[str, Any]:
 
     w4_ratio = r.ratio("w4", "w4_storage_floor", None) if r.runs.get("w4") else None
     w6 = r.ratio("w6_deep", "w6_first", "mean_ms")
+    w9 = r.ratio("w9_summary", "w9_fetch", "mean_ms")
+    w10_name, w10_tag = r.ratio("w10_name", "w6_first", "mean_ms"), r.ratio("w10_tag", "w6_first", "mean_ms")
     rss = r.meta.get("w8_rss_mb", {}).get("total")
     w7 = r.runs.get("w7", [{}])[0] if r.runs.get("w7") else None
     rows = [
@@ -834,17 +941,39 @@ def summarize(results: Results) -> dict[str, Any]:
             "met": None if w7 is None else w7["errors"] == 0 and not (w7.get("extra") or {}).get("statuses"),
         },
         {
-            "id": "8", "workload": "Server RSS after workloads 1-7 (all server processes)",
+            "id": "9", "workload": f"Summary of a pool of {r.meta['scale']['big_members']:,} members vs fetching it (4 connections)",
+            "ours": f"{fmt(m('w9_summary', 'mean_ms'), '.2f')} ms mean (p99 {fmt(m('w9_summary', 'p99_ms'), '.1f')}), {fmt(m('w9_summary', 'cpu_us'))} us CPU/request, {r.errors('w9_summary')} errors",
+            "baseline": f"fetch {fmt(m('w9_fetch', 'mean_ms'), '.2f')} ms mean (p99 {fmt(m('w9_fetch', 'p99_ms'), '.1f')}), {fmt(m('w9_fetch', 'cpu_us'))} us CPU/request",
+            "ratio": f"{fmt(w9, '.2f')} (CPU {fmt(r.ratio('w9_summary', 'w9_fetch', 'cpu_us'), '.2f')})",
+            "target": "<= 5 ms; ratio <= 1.2",
+            "met": None if w9 is None else w9 <= 1.2 and (m("w9_summary", "mean_ms") or 1e9) <= 5 and not r.errors("w9_summary", "w9_fetch"),
+        },
+        {
+            "id": "10", "workload": f"Search at depth in {r.meta['scale']['deep_pools']:,} pools: last page of namePrefix={SEARCHED_PREFIX} / tag={':'.join(SEARCHED_TAG)} (a tenth each) vs the first page",
+            "ours": f"namePrefix {fmt(m('w10_name', 'mean_ms'), '.2f')} ms, tag {fmt(m('w10_tag', 'mean_ms'), '.2f')} ms mean",
+            "baseline": f"first page of the list {fmt(m('w6_first', 'mean_ms'), '.2f')} ms mean",
+            "ratio": f"{fmt(w10_name, '.2f')} / {fmt(w10_tag, '.2f')}", "target": "ratio <= 1.3",
+            "met": None if w10_name is None or w10_tag is None else max(w10_name, w10_tag) <= 1.3,
+        },
+        {
+            "id": "11", "workload": f"Remove {r.meta['scale']['removed']:,} senders from a pool of {r.meta['scale']['big_members']:,} -> COMPLETED",
+            "ours": f"{fmt(_ms(m('w11_remove')), ',.0f')} ms",
+            "baseline": f"adding them back {fmt(_ms(m('w11_add')), ',.0f')} ms",
+            "ratio": f"{fmt(r.ratio('w11_remove', 'w11_add', None), '.2f')}", "target": "<= 1.5 s",
+            "met": None if m("w11_remove") is None else (m("w11_remove") or 1e9) <= 1.5,
+        },
+        {
+            "id": "8", "workload": "Server RSS after workloads 1-7, 9-11 (all server processes)",
             "ours": f"{fmt(rss, '.0f')} MB", "baseline": "-", "ratio": "-", "target": "<= 200 MB",
             "met": None if rss is None else rss <= 200,
         },
     ]  # fmt: skip
-    for key, backend in (("w9", "SQLite"), ("pg_w9", "PostgreSQL")):
+    for key, backend in (("w12", "SQLite"), ("pg_w12", "PostgreSQL")):
         if not r.runs.get(f"{key}_smart"):
             continue
         smart_p50, smart_p99 = m(f"{key}_smart", "p50_ms"), m(f"{key}_smart", "p99_ms")
         rows.append({
-            "id": "9" if key == "w9" else "9 (PostgreSQL)",
+            "id": "12" if key == "w12" else "12 (PostgreSQL)",
             "workload": f"{backend}: Resolve 100 recipients (mixed countries, mostly new) against a pool of "
             f"{r.meta['scale']['resolve_senders']:,} senders; geoMatch, stickiness ACCOUNT, skipUnhealthy; 1 connection",
             "ours": f"p50 {fmt(smart_p50, '.1f')} ms, p99 {fmt(smart_p99, '.1f')} ms ({fmt(m(f'{key}_smart', 'rps'))} rps); "
@@ -857,6 +986,7 @@ def summarize(results: Results) -> dict[str, Any]:
             "ratio": "-", "target": "p50 <= 10 ms, p99 <= 30 ms",
             "met": None if smart_p50 is None else smart_p50 <= 10 and (smart_p99 or 1e9) <= 30,
         })  # fmt: skip
+    rows.sort(key=lambda row: int(row["id"].split()[0]))
     pg = None
     if r.runs.get("pg_w1"):
         pg = [
@@ -869,6 +999,8 @@ def summarize(results: Results) -> dict[str, Any]:
             ("4 Create, ms", fmt(_ms(m("w4"))), fmt(_ms(m("pg_w4")))),
             ("4 storage floor, ms", fmt(_ms(m("w4_storage_floor"))), fmt(_ms(m("pg_w4_storage_floor")))),
             ("4 vs storage floor", fmt(w4_ratio, ".1f") + "x", fmt(r.ratio("pg_w4", "pg_w4_storage_floor", None), ".1f") + "x"),
+            ("9 summary / fetch, mean latency (PostgreSQL: a pool of " + f"{r.meta['scale']['senders']:,} members)", fmt(w9, ".2f"), fmt(r.ratio("pg_w9_summary", "pg_w9_fetch", "mean_ms"), ".2f")),
+            ("9 summary, ms mean", fmt(m("w9_summary", "mean_ms"), ".2f"), fmt(m("pg_w9_summary", "mean_ms"), ".2f")),
         ]  # fmt: skip
     return {"rows": rows, "postgres": pg}
 
@@ -938,7 +1070,7 @@ def main() -> None:
     parser.add_argument("--no-prism", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--out", type=Path, help="where to write the Markdown (JSON beside it)")
-    parser.add_argument("--only-resolve", action="store_true", help="workload 9 (Resolve) alone, on both backends")
+    parser.add_argument("--only-resolve", action="store_true", help="workload 12 (Resolve) alone, on both backends")
     args = parser.parse_args()
     scale = QUICK if args.quick else FULL
     overrides = {k: v for k, v in (("reps", args.reps), ("duration", args.duration)) if v}

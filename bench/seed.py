@@ -3,9 +3,11 @@
 The server's own code makes one *template* first (a pool created through ``SenderPoolService`` and, if
 it has senders, applied by the real ``OperationWorker``). Every row that mentions the template's pool
 or operation ID, in whatever table, is then copied N times with fresh time-ordered IDs (from
-``senderpools.ids``) and every timestamp shifted to match each copy's ID time. Whatever columns or
-tables the schema grows, a copy stays exactly what the server would have written, without knowing the
-schema. The same copying, timed, is the *storage floor*: raw ``executemany`` of a Create's rows.
+``senderpools.ids``) and every timestamp shifted to match each copy's ID time; the columns the server
+derives from others (a pool's JSON, its name key: ``store.rows.DERIVED``) are derived again for each
+copy with the server's own code. Whatever columns or tables the schema grows, a copy stays exactly what
+the server would have written. The same copying, timed, is the *storage floor*: raw ``executemany`` of
+a Create's rows.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from senderpools import ids
 from senderpools.service.pools import SenderPoolService
 from senderpools.service.senders import NewSender, SenderService
 from senderpools.store import Store
+from senderpools.store.rows import DERIVED, Derived
 from senderpools.wire.fields import Channel
 from senderpools.worker import OperationWorker
 
@@ -195,10 +198,24 @@ class Template:
                     return mapping.get(value, value)
                 return value
 
-            batches = [
-                (table, columns, [tuple(map(convert, row)) for row in rows]) for table, columns, rows in self.tables
-            ]
+            batches = []
+            for table, columns, rows in self.tables:
+                copied = [tuple(map(convert, row)) for row in rows]
+                spec = _DERIVED.get(table)
+                batches.append(
+                    (table, columns, copied if spec is None else [_derive(spec, columns, r) for r in copied])
+                )
             yield mapping[pool_id], batches
+
+
+_DERIVED = {spec.table: spec for spec in DERIVED}
+
+
+def _derive(spec: Derived, columns: list[str], row: Row) -> Row:
+    """``row`` with the columns the server derives (its JSON, search keys) derived again from the others."""
+    values = dict(zip(columns, row, strict=True))
+    derived = dict(zip(spec.derived, spec.derive(tuple(values[c] for c in spec.columns.split(", "))), strict=True))
+    return tuple(derived.get(c, v) for c, v in zip(columns, row, strict=True))
 
 
 async def wait_for_worker(store: Store) -> None:
@@ -208,21 +225,48 @@ async def wait_for_worker(store: Store) -> None:
 
 
 async def template_pool(
-    store: Store, database: Database, account: str, name: str, sender_ids: Sequence[str]
+    store: Store,
+    database: Database,
+    account: str,
+    name: str,
+    sender_ids: Sequence[str],
+    tags: dict[str, str] | None = None,
 ) -> Template:
     """A pool made by the server's own code (service + worker), captured as a template."""
-    operation = await SenderPoolService(store).create(account, name, {"bench": "seed"}, sender_ids)
+    operation = await SenderPoolService(store).create(account, name, tags or {"bench": "seed"}, sender_ids)
     await wait_for_worker(store)
-    record = await store.get_operation(account, operation.id)
-    assert record is not None and record.operation.stats.queued == 0, record
-    return await Template.capture(database, record.pool_id, [operation.id], ids.now_ms())
+    done = await store.get_operation(account, operation.id)
+    assert done is not None and done.stats.queued == 0 and isinstance(done.sender_pool_id, str), done
+    return await Template.capture(database, done.sender_pool_id, [operation.id], ids.now_ms())
 
 
 async def register_senders(store: Store, account: str, count: int, first: int = 0) -> list[str]:
-    """``count`` SMS senders registered through the service (as POST /v1/Senders does)."""
-    new = [NewSender(address=f"+1555{i:07d}", channel=Channel.SMS) for i in range(first, first + count)]
-    senders = await SenderService(store).register(account, new)
-    return [s.id for s in senders]
+    """``count`` SMS senders registered through the service (as POST /v1/Senders does), 10,000 at a time."""
+    found: list[str] = []
+    for start in range(first, first + count, 10_000):
+        new = [
+            NewSender(address=f"+1555{i:07d}", channel=Channel.SMS)
+            for i in range(start, min(start + 10_000, first + count))
+        ]
+        found += [s.id for s in await SenderService(store).register(account, new)]
+    return found
+
+
+async def big_pool(
+    store: Store, account: str, members: int, progress: Callable[[int], None] = lambda n: None
+) -> tuple[str, list[str]]:
+    """One pool of ``members`` senders, made as clients would: senders registered, then Add Senders
+    operations of 10,000 applied by the real worker (so its counts, items and operations are the
+    server's own). Returns the pool ID and its senders."""
+    service = SenderPoolService(store)
+    sender_ids = await register_senders(store, account, members, first=5_000_000)
+    created = await service.create(account, "big", {"bench": "big"}, [])
+    assert isinstance(created.sender_pool_id, str)
+    for start in range(0, members, 10_000):
+        await service.add_senders(account, created.sender_pool_id, sender_ids[start : start + 10_000])
+        await wait_for_worker(store)
+        progress(start + 10_000)
+    return created.sender_pool_id, sender_ids
 
 
 async def copy_pools(

@@ -43,6 +43,7 @@ class Settings(msgspec.Struct, kw_only=True):
     # seconds a write waits (other requests served meanwhile) for a write lock another process holds, then 503
     sqlite_lock_timeout: float = 1.0
     log_level: str = "info"
+    access_log: bool = False  # one line per request on stderr (granian's access log); never credentials
 
     @staticmethod
     def env_name(field: str) -> str:

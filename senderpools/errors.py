@@ -132,14 +132,28 @@ class Conflict(ApiError):
         "either because one exists already or because the request repeats it: nothing is registered, and there "
         "is one `errors[]` entry per offending item. Or the `Idempotency-Key` was already used for a different "
         "request, or the request that first used it is still in progress. Or the operation to cancel is no "
-        "longer PROCESSING."
+        "longer PROCESSING. Or the pool to delete has deletion protection on (an extension)."
     )
     remedy = (
         "Remove or change the items named by `context`, or fetch the existing senders instead. Use a new "
         "idempotency key for a new request, and retry an in-progress one a little later. An operation that has "
-        "finished cannot be canceled."
+        'finished cannot be canceled. To delete a protected pool, PATCH it with `{"deletionProtection": false}` '
+        "first."
     )
     default_message = "The request conflicts with the current state."
+
+
+class PreconditionFailed(ApiError):
+    status, code, name, title = 412, 20412, "PreconditionFailed", "Precondition failed"
+    meaning = (
+        "The request carried `If-Match` (an extension: conditional writes) and the pool no longer has that "
+        "entity tag: it changed since the client read it. Nothing was changed."
+    )
+    remedy = (
+        "Fetch the pool again (its `ETag` header is the current tag), check that the change still makes sense, "
+        "and send it with the new tag."
+    )
+    default_message = "The resource changed since it was read (If-Match does not match its ETag)."
 
 
 class PayloadTooLarge(ApiError):
@@ -208,6 +222,7 @@ CATALOGUE: tuple[type[ApiError], ...] = (
     NotFound,
     RequestTimeout,
     Conflict,
+    PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyRequests,

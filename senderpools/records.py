@@ -9,21 +9,9 @@ from dataclasses import dataclass
 
 import msgspec
 
-from senderpools.wire.fields import Channel, Health, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderPoolOperation, SenderSelection
-
-
-class OperationKind(enum.StrEnum):
-    CREATE_POOL = "CREATE_POOL"
-    ADD_SENDERS = "ADD_SENDERS"
-
-
-class OperationRecord(msgspec.Struct, kw_only=True):
-    """An operation together with the facts the wire object leaves out."""
-
-    operation: SenderPoolOperation
-    kind: OperationKind
-    pool_id: str
+from senderpools.wire.encoding import view_tag
+from senderpools.wire.fields import Channel, Health, OperationStatus, OperationType, SenderStatus, Tags
+from senderpools.wire.resources import Sender, SenderSelection
 
 
 class Credential(msgspec.Struct, kw_only=True, frozen=True):
@@ -37,12 +25,68 @@ class Credential(msgspec.Struct, kw_only=True, frozen=True):
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """One keyset page over time-ordered IDs: ``lower <= id < upper``, ``id > after``."""
+    """One keyset page over time-ordered IDs: ``lower <= id < upper``, and past ``after`` (the previous
+    page's last cursor: ``id > after``, or ``id < after`` when ``newest_first``)."""
 
     limit: int
-    after: str | None = None
+    after: str | int | None = None  # an ID (or a name cursor); an operation item's seq
     lower: str | None = None
     upper: str | None = None
+    newest_first: bool = False
+
+
+def name_key(name: str) -> str:
+    """How the namePrefix search compares pool names: Unicode case folding."""
+    return name.casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFilter:
+    """What narrows a list of pools. With ``name_prefix`` the list is in name order (``name_key``, then ID)."""
+
+    operation_id: str | None = None
+    name_prefix: str | None = None
+    tag: tuple[str, str] | None = None  # (key, value)
+
+
+@dataclass(frozen=True, slots=True)
+class OperationFilter:
+    status: OperationStatus | None = None
+    pool_id: str | None = None
+    type: OperationType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolChanges:
+    """Fields to change on a pool (None: leave as is)."""
+
+    name: str | None = None
+    tags: Tags | None = None
+    deletion_protection: bool | None = None
+    selection: SenderSelection | None = None
+
+    def __bool__(self) -> bool:
+        """Whether anything changes."""
+        return any(v is not None for v in (self.name, self.tags, self.deletion_protection, self.selection))
+
+
+@dataclass(frozen=True, slots=True)
+class IfMatch:
+    """An ``If-Match`` precondition: the entity tags the client holds, or ``*`` (any current version)."""
+
+    tags: frozenset[str]
+
+    def holds(self, extended_json: bytes) -> bool:
+        """Whether the resource, kept as ``extended_json``, still has one of the tags (either view's)."""
+        return "*" in self.tags or any(view_tag(extended_json, extended) in self.tags for extended in (False, True))
+
+
+class Refused(enum.Enum):
+    """Why the store did not apply a change to a pool."""
+
+    NOT_FOUND = "not found"  # no such pool in the account (or deleted)
+    CHANGED = "changed"  # its If-Match precondition did not hold
+    PROTECTED = "protected"  # deletion protection is on
 
 
 @dataclass(frozen=True, slots=True)

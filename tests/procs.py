@@ -19,7 +19,7 @@ import httpx
 from senderpools.pytest_plugin import free_port
 
 SENDERPOOLS = str(Path(sys.executable).parent / "senderpools")  # the console script of the running venv
-_BOOTSTRAP = re.compile(r"TWILIO_ACCOUNT_SID=(AC[0-9a-f]{32})\s+TWILIO_AUTH_TOKEN=(\S+)")
+_BOOTSTRAP = re.compile(r"TWILIO_ACCOUNT_SID=(AC[0-9a-f]{32})\s+(?:export\s+)?TWILIO_AUTH_TOKEN=(\S+)")
 
 
 def database_url(path: Path) -> str:

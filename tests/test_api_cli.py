@@ -216,7 +216,9 @@ def test_pool_lifecycle_create_list_show_update_delete(login: Login, tmp_path: P
     )
     assert [p["id"] for p in sp_json(login, "pools", "list")] == [pool["id"]]
     assert [p["id"] for p in sp_json(login, "pools", "list", "--operation-id", operation["id"])] == [pool["id"]]
-    assert sp_json(login, "pools", "show", pool["id"]) == pool
+    shown = sp_json(login, "pools", "show", pool["id"])
+    assert shown["pool"] == pool
+    assert (shown["summary"]["senderCount"], shown["summary"]["byChannel"]["SMS"]) == (1, 1)
     updated = sp_json(login, "pools", "update", pool["id"], "--name", "second", "--tag", "a=1", "--tag", "b=2")
     assert (updated["name"], updated["tags"]) == ("second", {"a": "1", "b": "2"})
     assert sp_json(login, "pools", "update", pool["id"], "--clear-tags")["tags"] == {}
@@ -233,6 +235,62 @@ def test_pools_members_filters_and_remove(login: Login, tmp_path: Path) -> None:
     assert removed.exit_code == 0 and f"Removed {senders[1]['id']}" in removed.stdout
     assert [m["id"] for m in sp_json(login, "pools", "members", pool["id"])] == [senders[0]["id"], senders[2]["id"]]
     assert sp(login, "pools", "remove", pool["id"], senders[1]["id"]).exit_code == 1
+
+
+def test_pools_show_prints_the_summary(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 3)
+    pool = sp_json(login, "pools", "create", "--name", "sized", *(a for s in senders for a in ("--sender", s["id"])))
+    shown = sp(login, "pools", "show", pool["pool"]["id"])
+    assert shown.exit_code == 0, shown.output
+    assert "SenderPoolSummary" in shown.stdout and "senderCount" in shown.stdout and "SMS=3" in shown.stdout
+
+
+def test_pools_list_searches_by_name_and_tag_newest_first(login: Login) -> None:
+    made = [
+        sp_json(login, "pools", "create", "--name", name, "--tag", tag)["pool"]["id"]
+        for name, tag in (("Alpha", "team=a"), ("beta", "team=b"), ("alpha 2", "team=a"))
+    ]
+    assert [p["name"] for p in sp_json(login, "pools", "list", "--name-prefix", "ALP")] == ["Alpha", "alpha 2"]
+    assert [p["id"] for p in sp_json(login, "pools", "list", "--tag", "team=a")] == [made[0], made[2]]
+    assert [p["id"] for p in sp_json(login, "pools", "list", "--tag", "team:a", "--newest")] == [made[2], made[0]]
+    assert [p["id"] for p in sp_json(login, "pools", "list", "--newest", "--limit", "2")] == made[:0:-1]
+    assert sp(login, "pools", "list", "--tag", "team").exit_code == 2
+    table = sp(login, "operations", "list", "--type", "CREATE", "--pool", made[1])
+    assert table.exit_code == 0 and "CREATE" in table.stdout and made[1] in table.stdout
+
+
+def test_pools_remove_from_csv_in_operations_and_reports_unknown_rows(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 30)
+    pool = sp_json(login, "pools", "create", *(a for s in senders for a in ("--sender", s["id"])))["pool"]
+    rows = [[s["id"]] for s in senders[:25]] + [["comms_sender_" + "0" * 26], ["not-an-id"]]
+    source = write_csv(tmp_path / "leaving.csv", ["senderId"], rows)
+    result = sp(login, "pools", "remove", pool["id"], "--from-csv", str(source), "--chunk-size", "10")
+    assert result.exit_code == 1, result.output
+    assert "Removing senders" in result.stderr and "26/26" in result.stderr and "removed 25, failed 1" in result.stderr
+    assert f"Removed from {pool['id']}: 25 removed, 2 failed" in result.stdout
+    failed = read_csv(tmp_path / "leaving.failed-remove.csv")
+    assert [(r["senderId"], r["error"].split(":")[0]) for r in failed] == [
+        ("comms_sender_" + "0" * 26, "not removed"),
+        ("not-an-id", "not a sender ID (comms_sender_...)"),
+    ]
+    assert [m["id"] for m in sp_json(login, "pools", "members", pool["id"])] == [s["id"] for s in senders[25:]]
+    types = [o["type"] for o in sp_json(login, "operations", "list", "--pool", pool["id"])]
+    assert types == ["CREATE", "REMOVE_SENDERS", "REMOVE_SENDERS", "REMOVE_SENDERS"]
+    many = sp(login, "pools", "remove", pool["id"], senders[25]["id"], senders[26]["id"])
+    assert many.exit_code == 0 and "2 removed, 0 failed" in many.stdout
+    assert sp_json(login, "pools", "show", pool["id"])["summary"]["senderCount"] == 3
+
+
+def test_pools_protect_and_unprotect(login: Login) -> None:
+    pool = sp_json(login, "pools", "create", "--name", "prod", "--protect")["pool"]
+    assert pool["deletionProtection"] is True
+    refused = sp(login, "pools", "delete", pool["id"])
+    assert refused.exit_code == 1 and "deletionProtection" in refused.stderr
+    assert sp_json(login, "pools", "unprotect", pool["id"])["deletionProtection"] is False
+    assert sp_json(login, "pools", "protect", pool["id"])["deletionProtection"] is True
+    assert sp(login, "pools", "delete", pool["id"]).exit_code == 1
+    assert sp_json(login, "pools", "unprotect", pool["id"])["deletionProtection"] is False
+    assert sp(login, "pools", "delete", pool["id"]).exit_code == 0
 
 
 # -- operations ------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from tests.procs import (
     free_port,
     open_readonly,
     run_cli,
+    serving,
     start_server,
     wait_operation,
     walk,
@@ -184,6 +185,9 @@ def test_serve_prints_bootstrap_account_on_first_start_only(tmp_path: Path) -> N
     try:
         credentials = bootstrap_credentials(first.stdout)
         assert credentials is not None, first.describe()
+        assert f"  export TWILIO_ACCOUNT_SID={credentials[0]}\n" in first.stdout  # lines to paste into a shell
+        base = first.base_url
+        assert f"serving {base} (console {base}/console, API docs {base}/docs), database {db} (new)" in first.stdout
         assert httpx.get(f"{first.base_url}/healthz").json() == {"status": "ok"}
         with first.client(*credentials) as client:
             assert client.get("/v1/SenderPools").status_code == 200
@@ -194,10 +198,32 @@ def test_serve_prints_bootstrap_account_on_first_start_only(tmp_path: Path) -> N
     try:
         assert "TWILIO_AUTH_TOKEN" not in second.stdout
         assert bootstrap_credentials(second.stdout) is None
+        assert f"database {db} (existing)" in second.stdout
         with second.client(*credentials) as client:
             assert client.get("/v1/SenderPools").status_code == 200  # the first account is still there
     finally:
         second.stop()
+
+
+def test_the_access_log_is_off_by_default_and_never_shows_credentials(tmp_path: Path) -> None:
+    for args, logged in (((), False), (("--access-log",), True)):
+        with serving(tmp_path / "logs", tmp_path / f"{len(args)}.db", *args) as (server, (sid, token)):
+            with server.client(sid, token) as client:
+                assert client.get("/v1/SenderPools", params={"pageSize": 7}).status_code == 200
+            server.stop()
+            output = server.stdout + server.stderr
+            assert ('"GET /v1/SenderPools' in output) is logged, output
+            assert output.count(token) == 1  # in the first-start lines only: never in a logged request
+            if logged:
+                assert re.search(r'"GET /v1/SenderPools\S* HTTP/1.1" 200 ', output), output
+
+
+def test_make_run_takes_the_port_from_port(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    dry = subprocess.run(["make", "-n", "-C", str(root), "run", "PORT=9123"], capture_output=True, text=True)
+    assert "senderpools serve --host 127.0.0.1 --port 9123 " in dry.stdout, dry.stdout + dry.stderr
+    default = subprocess.run(["make", "-n", "-C", str(root), "run"], capture_output=True, text=True).stdout
+    assert "senderpools serve" in default and "--port" not in default  # then SENDERPOOLS_PORT, else 8080
 
 
 def test_serve_prints_no_bootstrap_account_when_one_exists(tmp_path: Path) -> None:

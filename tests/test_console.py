@@ -305,7 +305,7 @@ def test_pools_list_counts_members_searches_and_renames(tab: Tab) -> None:
     expect(page.locator("tbody tr:visible")).to_have_count(1)
     expect(page.locator("tbody tr:visible")).to_contain_text("Beta")
     page.get_by_label("Search pools").fill("nothing-like-this")
-    expect(page.get_by_text("No loaded pool matches")).to_be_visible()
+    expect(page.get_by_text("No pool matches")).to_be_visible()
     page.get_by_role("button", name="Clear search").click()
     expect(page.locator("tbody tr:visible")).to_have_count(3)
 
@@ -316,6 +316,92 @@ def test_pools_list_counts_members_searches_and_renames(tab: Tab) -> None:
     expect(page.locator("tr", has_text="Gamma renamed")).to_contain_text("tier")
     with tab.api() as client:
         assert client.get(f"/v1/SenderPools/{pool_id}").json()["tags"] == {"tier": "gold"}
+
+
+def test_pools_are_searched_through_the_api_and_listed_newest_first(tab: Tab) -> None:
+    with tab.api() as client:
+        for i in range(30):  # more than the first page (25) the list loads
+            _create_pool(client, name=f"Campaign {i:02d}", tags={"wave": str(i % 3)})
+    page = tab.page
+    tab.sign_in()
+    expect(page.locator("tbody tr")).to_have_count(25)
+    page.get_by_label("Search pools").fill("campaign 2")  # name prefix, any case: 20 to 29, ten pools
+    expect(page.locator("tbody tr")).to_have_count(10)
+    expect(page.locator("tbody tr").first).to_contain_text("Campaign 20")
+    page.get_by_label("Order").select_option("newest")
+    expect(page.locator("tbody tr").first).to_contain_text("Campaign 29")
+    expect(page.get_by_text("10 pools named")).to_be_visible()
+    page.get_by_label("Search pools").fill("wave=2")  # a tag: 2, 5, ..., 29, newest first
+    expect(page.locator("tbody tr")).to_have_count(10)
+    expect(page.locator("tbody tr").first).to_contain_text("Campaign 29")
+    expect(page.locator("tbody tr").last).to_contain_text("Campaign 02")
+    searched = [r.url for r in tab.requests if "/v1/SenderPools?" in r.url and "tag=wave" in r.url]
+    assert searched and all("order=newest" in url for url in searched)
+    page.reload()  # the search and the order live in the URL
+    expect(page.get_by_label("Search pools")).to_have_value("wave=2")
+    expect(page.locator("tbody tr").first).to_contain_text("Campaign 29")
+
+
+def test_pool_page_counts_from_the_summary_protects_and_removes_a_selection(tab: Tab) -> None:
+    with tab.api() as client:
+        phones = _register(client, [f"+1310555{i:04d}" for i in range(3)])
+        emails = _register(client, ["a@example.com", "b@example.com"], "EMAIL")
+        client.patch(f"/v1/Senders/{emails[1]}", json={"status": "DEACTIVATED"})
+        pool_id, _ = _create_pool(client, name="Summed", senders=[{"senderId": s} for s in phones + emails])
+    tab.console.apply_queued_operations()
+    page = tab.page
+    tab.sign_in()
+    tab.go(f"/pools/{pool_id}")
+    expect(page.locator(".section-head .count")).to_have_text("5")
+    expect(page.locator(".member-breakdown")).to_have_text("SMS 3 · EMAIL 2 · 1 deactivated")
+
+    page.get_by_role("button", name="Protect from deletion").click()
+    expect(page.get_by_role("heading", name="Summed")).to_contain_text("Protected")
+    expect(page.get_by_role("button", name="Delete", exact=True)).to_be_disabled()
+    with tab.api() as client:
+        extended = client.get(f"/v1/SenderPools/{pool_id}", headers={"Senderpools-Extensions": "true"}).json()
+        assert extended["deletionProtection"] is True
+    page.get_by_role("button", name="Allow deletion").click()
+    expect(page.get_by_role("button", name="Delete", exact=True)).to_be_enabled()
+
+    page.get_by_label("Select +13105550000").check()
+    page.get_by_label("Select a@example.com").check()
+    page.get_by_role("button", name="Remove 2 senders").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove").click()
+    card = page.locator(".op-card", has_text="Remove senders")
+    expect(card).to_contain_text("PROCESSING")
+    tab.console.apply_queued_operations()
+    expect(card).to_contain_text("COMPLETED")
+    expect(page.locator(".members-table tbody tr")).to_have_count(3)
+    expect(page.locator(".section-head .count")).to_have_text("3")
+    expect(page.locator(".member-breakdown")).to_have_text("SMS 2 · EMAIL 1 · 1 deactivated")
+    with tab.api() as client:
+        members = client.get(f"/v1/SenderPools/{pool_id}/Senders").json()["senders"]
+        assert {m["address"] for m in members} == {"+13105550001", "+13105550002", "b@example.com"}
+
+
+def test_operations_list_shows_type_and_pool_and_filters_by_them(tab: Tab) -> None:
+    with tab.api() as client:
+        senders = _register(client, ["+17185550000", "+17185550001"])
+        pool_id, create_id = _create_pool(client, name="Typed", senders=[{"senderId": s} for s in senders])
+        removed = client.post(f"/v1/SenderPools/{pool_id}/Senders/Remove", json=[{"senderId": senders[0]}])
+        remove_id = removed.json()["operationId"]
+        _create_pool(client, name="Other")
+    page = tab.page
+    tab.sign_in()
+    tab.go("/operations")
+    row = page.locator("tr", has_text=remove_id)
+    expect(row).to_contain_text("Remove senders")
+    expect(row.get_by_role("link", name=f"…{pool_id[-8:]}")).to_have_attribute("href", f"#/pools/{pool_id}")
+    expect(page.locator("tr", has_text=create_id)).to_contain_text("Create pool")
+    page.get_by_label("Type").select_option("REMOVE_SENDERS")
+    expect(page.locator(".operations-table tbody tr")).to_have_count(1)
+    tab.go(f"/operations?pool={pool_id}&order=newest")
+    expect(page.locator(".operations-table tbody tr")).to_have_count(2)
+    expect(page.locator(".operations-table tbody tr").first).to_contain_text(remove_id)
+    tab.go(f"/operations/{remove_id}")
+    expect(page.get_by_role("heading", name="Remove senders")).to_be_visible()
+    expect(page.get_by_role("link", name="Pool “Typed”")).to_be_visible()
 
 
 def test_api_validation_errors_are_shown_with_their_field(tab: Tab) -> None:

@@ -169,10 +169,13 @@ def test_delete_of_10k_member_pool_survives_random_sigkills_during_purge(tmp_pat
             kept_id, kept_op = _create(client, "kept", sender_ids[:100])
             wait_operation(client, create_op)
             wait_operation(client, kept_op)
+        server.stop()
+        run.env["SENDERPOOLS_WORKER_BATCH_SIZE"] = "2"  # from now on the purge removes 2 memberships per transaction
+        server = run.start()  # the delete on a slow purger: a busy machine cannot finish it before the first kill
+        with server.client(*credentials) as client:
             deleted = client.delete(f"/v1/SenderPools/{pool_id}")
             assert deleted.status_code == 202, deleted.text
         server.kill()
-        run.env["SENDERPOOLS_WORKER_BATCH_SIZE"] = "2"  # from now on the purge removes 2 memberships per transaction
 
         # Each kill lands at a random point of the purge's progress, not of the clock, so that all of them
         # come mid-purge on a fast machine too: once a random 10-40% of what is left has gone.

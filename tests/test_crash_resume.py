@@ -1,8 +1,8 @@
-"""A server killed (SIGKILL) mid-operation resumes it on the next start: no item lost, none applied twice."""
+"""A server killed (SIGKILL) mid-operation resumes it on the next start: no item lost, none applied twice (on
+SQLite and PostgreSQL: the killed server's database is read directly, as an operator would)."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from senderpools import ids
+from tests.nodes import query
 from tests.procs import (
     ServerProcess,
     bootstrap_credentials,
     clean_env,
-    open_readonly,
     start_server,
     wait_operation,
     walk,
@@ -29,9 +29,9 @@ BATCH_SIZE = 50  # so a Create takes 200 worker transactions, each its own commi
 class Crashable:
     """A served database whose server can be killed and restarted, always stopped at the end."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, db: str) -> None:
         self.tmp_path = tmp_path
-        self.db = tmp_path / "senderpools.db"
+        self.db = db  # a database URL
         self.env = clean_env(SENDERPOOLS_WORKER_BATCH_SIZE=str(BATCH_SIZE))
         self.server: ServerProcess | None = None
 
@@ -96,18 +96,26 @@ def _wait_for_progress(client: httpx.Client, operation_id: str, applied_at_least
         time.sleep(0.002)
 
 
-def _stored_state(db: sqlite3.Connection, operation_id: str, pool_id: str) -> dict[str, Any]:
-    """What the database file holds for one Create operation, read directly."""
-    total, queued, created, failed, next_seq, status = db.execute(
-        "SELECT total, queued, created, failed, next_seq, status FROM operations WHERE id = ?", (operation_id,)
-    ).fetchone()
-    items = db.execute(
-        "SELECT seq, sender_id, outcome FROM operation_items WHERE operation_id = ? ORDER BY seq", (operation_id,)
-    ).fetchall()
-    members = [row[0] for row in db.execute("SELECT sender_id FROM pool_members WHERE pool_id = ?", (pool_id,))]
-    duplicates = db.execute(
+def _stored_state(url: str, operation_id: str, pool_id: str) -> dict[str, Any]:
+    """What the database holds for one Create operation, read directly (SQLite also checks the file's integrity)."""
+
+    def rows(sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        if not url.startswith("sqlite:"):
+            first, *rest = sql.split("?")
+            sql = first + "".join(f"${i}{part}" for i, part in enumerate(rest, 1))
+        return [tuple(row) for row in query(url, sql, *args)]
+
+    ((total, queued, created, failed, next_seq, status),) = rows(
+        "SELECT total, queued, created, failed, next_seq, status FROM operations WHERE id = ?", operation_id
+    )
+    items = rows(
+        "SELECT seq, sender_id, outcome FROM operation_items WHERE operation_id = ? ORDER BY seq", operation_id
+    )
+    members = [row[0] for row in rows("SELECT sender_id FROM pool_members WHERE pool_id = ?", pool_id)]
+    duplicates = rows(
         "SELECT pool_id, sender_id, count(*) FROM pool_members GROUP BY pool_id, sender_id HAVING count(*) > 1"
-    ).fetchall()
+    )
+    integrity = rows("PRAGMA integrity_check") if url.startswith("sqlite:") else [("ok",)]  # PostgreSQL: no such check
     return {
         "stats": {"total": total, "queued": queued, "created": created, "failed": failed},
         "next_seq": next_seq,
@@ -115,7 +123,7 @@ def _stored_state(db: sqlite3.Connection, operation_id: str, pool_id: str) -> di
         "items": items,
         "members": members,
         "duplicates": duplicates,
-        "integrity": db.execute("PRAGMA integrity_check").fetchall(),
+        "integrity": integrity,
     }
 
 
@@ -140,21 +148,20 @@ def _assert_consistent(state: dict[str, Any], requested: list[str], known: set[s
         assert outcome == ("CREATED" if sender_id in known else "SENDER_NOT_FOUND"), sender_id
 
 
-def _check_crash_point(db_path: Path, operation_id: str, pool_id: str, requested: list[str], known: set[str]) -> None:
-    """The file as the killed server left it: the operation partway, and what is applied is whole."""
-    with open_readonly(db_path) as db:
-        state = _stored_state(db, operation_id, pool_id)
+def _check_crash_point(url: str, operation_id: str, pool_id: str, requested: list[str], known: set[str]) -> None:
+    """The database as the killed server left it: the operation partway, and what is applied is whole."""
+    state = _stored_state(url, operation_id, pool_id)
     assert state["status"] == "PROCESSING"
     assert 0 < state["stats"]["queued"] < len(requested), state["stats"]
     assert (state["next_seq"] - 1) % BATCH_SIZE == 0, state["next_seq"]  # whole batches only: none half-applied
     _assert_consistent(state, requested, known)
 
 
-def _crash_during_create(tmp_path: Path, kill_at: float, unknown: int = 0) -> None:
+def _crash_during_create(tmp_path: Path, database_url: str, kill_at: float, unknown: int = 0) -> None:
     """Create a pool naming 10,000 senders (``unknown`` of them never registered), SIGKILL the server
     once the operation has applied ``kill_at`` of its items, restart it, and check the end state over
-    HTTP and on disk."""
-    run = Crashable(tmp_path)
+    HTTP and in the database."""
+    run = Crashable(tmp_path, database_url)
     try:
         server = run.start()
         credentials = bootstrap_credentials(server.stdout)
@@ -187,8 +194,7 @@ def _crash_during_create(tmp_path: Path, kill_at: float, unknown: int = 0) -> No
             assert len(members) == len(set(members)) == len(known)
             assert set(members) == known
 
-        with open_readonly(run.db) as db:
-            state = _stored_state(db, operation_id, pool_id)
+        state = _stored_state(run.db, operation_id, pool_id)
         assert state["status"] == "COMPLETED"
         _assert_consistent(state, requested, known)
     finally:
@@ -196,9 +202,11 @@ def _crash_during_create(tmp_path: Path, kill_at: float, unknown: int = 0) -> No
 
 
 @pytest.mark.parametrize("kill_at", [0.1, 0.5, 0.8])
-def test_create_resumes_after_sigkill_without_loss_or_duplicates(tmp_path: Path, kill_at: float) -> None:
-    _crash_during_create(tmp_path, kill_at)
+def test_create_resumes_after_sigkill_without_loss_or_duplicates(
+    tmp_path: Path, database_url: str, kill_at: float
+) -> None:
+    _crash_during_create(tmp_path, database_url, kill_at)
 
 
-def test_unknown_senders_end_failed_not_lost_after_sigkill(tmp_path: Path) -> None:
-    _crash_during_create(tmp_path, 0.3, unknown=50)
+def test_unknown_senders_end_failed_not_lost_after_sigkill(tmp_path: Path, database_url: str) -> None:
+    _crash_during_create(tmp_path, database_url, 0.3, unknown=50)

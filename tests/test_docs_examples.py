@@ -2,7 +2,8 @@
 
 What runs: each fenced block marked ``sh`` or ``python``. Blocks marked ``console`` (transcripts, with
 ``$`` prompts and output), ``text`` or nothing are read, not run; a block right after a line
-``<!-- example: not run (reason) -->`` is not run either (it starts a server, say).
+``<!-- example: not run (reason) -->`` is not run either (it starts a server, say), nor one after
+``<!-- example: run by tests/x.py (...) -->``: that test runs it (``marked_block``).
 
 How: one fresh ``senderpools serve --test-controls`` on a free loopback port with a new SQLite
 database, as ``make run`` gives a newcomer. Each document's blocks run in order in one bash session
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUN = ("sh", "python")
 _FENCE = re.compile(r"^```(\S*)[^\n]*$")
-_SKIP = re.compile(r"^<!--\s*example:\s*not run\b.*-->\s*$")
+_SKIP = re.compile(r"^<!--\s*example:\s*(not run|run by)\b.*-->\s*$")  # "run by": another test runs it
 DEFAULT_ADDRESS = "127.0.0.1:8080"
 
 
@@ -67,6 +68,17 @@ def blocks(document: Path) -> Iterator[Block]:
         skipped = start > 0 and _SKIP.match(lines[start - 1].strip()) is not None
         if language in RUN and not skipped:
             yield Block(document, start + 1, language, "\n".join(body) + "\n")
+
+
+def marked_block(document: Path, runner: str) -> str:
+    """The code of the block that ``document`` marks ``<!-- example: run by RUNNER ... -->``."""
+    lines = document.read_text().splitlines()
+    (start,) = [
+        i for i, line in enumerate(lines) if re.match(rf"^<!--\s*example:\s*run by {re.escape(runner)}\b", line)
+    ]
+    assert _FENCE.match(lines[start + 1]), lines[start + 1]
+    end = lines.index("```", start + 2)
+    return "\n".join(lines[start + 2 : end]) + "\n"
 
 
 EXAMPLES = {doc: list(blocks(doc)) for doc in DOCUMENTS}

@@ -354,8 +354,21 @@ def test_sender_pool_endpoints_answer_as_documented(account: Account, contract: 
     contract.check(items, "/v1/SenderPools/Operations/{operationId}/Items")
     member = "/v1/SenderPools/{senderPoolId}/Senders/{senderId}"
     contract.check(account.delete(f"{pool}/Senders/{senders[0]['id']}"), member)
+    removing = account.post(f"{pool}/Senders/Remove", json=refs[1:])
+    account.wait_operation(
+        contract.check(removing, "/v1/SenderPools/{senderPoolId}/Senders/Remove").json()["operationId"]
+    )
+    summary = contract.check(account.get(f"{pool}/Summary"), "/v1/SenderPools/{senderPoolId}/Summary")
+    unchanged = account.get(f"{pool}/Summary", headers={"If-None-Match": summary.headers["ETag"]})
+    contract.check(unchanged, "/v1/SenderPools/{senderPoolId}/Summary")
+    extended = account.get(pool, headers={"Senderpools-Extensions": "true"})
+    contract.check(extended, "/v1/SenderPools/{senderPoolId}")
+    contract.check(
+        account.patch(pool, json={"deletionProtection": False}, headers={"If-Match": extended.headers["ETag"]}),
+        "/v1/SenderPools/{senderPoolId}",
+    )
     contract.check(account.delete(pool), "/v1/SenderPools/{senderPoolId}")
-    assert {status for *_, status in contract.seen} == {200, 202}
+    assert {status for *_, status in contract.seen} == {200, 202, 304}
     # Cancel's 202 needs an operation held in PROCESSING: checked in test_items_and_cancel.py (test controls).
     cancel = ("POST", "/v1/SenderPools/Operations/{operationId}/Cancel")
     assert contract.operations_seen() | {cancel} == {
@@ -385,7 +398,18 @@ def test_sender_pool_errors_answer_as_documented(account: Account, contract: Con
     contract.check(account.post(f"{missing}/Cancel"), cancel)
     contract.check(account.get(f"{missing}/Items"), "/v1/SenderPools/Operations/{operationId}/Items")
     contract.check(account.client.get("/v1/SenderPools"), "/v1/SenderPools")
-    assert {status for *_, status in contract.seen} == {400, 401, 404, 409, 415}
+    contract.check(account.get("/v1/SenderPools", params={"tag": "no-colon"}), "/v1/SenderPools")
+    contract.check(account.get(f"{UNKNOWN_POOL}/Summary"), "/v1/SenderPools/{senderPoolId}/Summary")
+    remove = "/v1/SenderPools/{senderPoolId}/Senders/Remove"
+    contract.check(account.post(f"{pool}/Senders/Remove", json=[{"senderId": "x"}]), remove)
+    contract.check(account.post(f"{UNKNOWN_POOL}/Senders/Remove", json=[]), remove)
+    contract.check(
+        account.patch(pool, json={"name": "q"}, headers={"If-Match": '"stale"'}), "/v1/SenderPools/{senderPoolId}"
+    )
+    contract.check(account.delete(pool, headers={"If-Match": '"stale"'}), "/v1/SenderPools/{senderPoolId}")
+    account.patch(pool, json={"deletionProtection": True})
+    contract.check(account.delete(pool), "/v1/SenderPools/{senderPoolId}")
+    assert {status for *_, status in contract.seen} == {400, 401, 404, 409, 412, 415}
 
 
 def test_sender_endpoints_answer_as_documented(account: Account, contract: Contract) -> None:

@@ -23,11 +23,15 @@ from senderpools.client import (
     ConflictError,
     CreatedPool,
     InvalidRequestError,
+    ItemOutcome,
+    ListOrder,
     NewSender,
     NotFoundError,
     OperationStatus,
     OperationTimeoutError,
+    OperationType,
     PendingOperation,
+    PreconditionFailedError,
     Recipient,
     RetryPolicy,
     SenderPoolOperation,
@@ -63,12 +67,6 @@ def statuses(server: Server) -> list[int]:
     seen: list[int] = []
     server.client.event_hooks = {"request": [], "response": [lambda r: seen.append(r.status_code)]}
     return seen
-
-
-@pytest.fixture
-def backend() -> str:
-    """The SDK only sees HTTP: one storage backend is enough here (the server's own tests cover each)."""
-    return "sqlite"
 
 
 @pytest.fixture
@@ -350,7 +348,7 @@ def test_resolve_options_sticky_senders_weights_and_selection(server: Server, ac
         (mapping,) = client.senders.sticky_senders("+442079460001", scope="ACCOUNT")
         assert (mapping.sender_id, mapping.scope, mapping.expires_at) == (local.id, "ACCOUNT", None)
         assert client.senders.clear_sticky_senders("+442079460001") == 1
-    with sdk(server, account) as stock:
+    with sdk(server, account, extensions=False) as stock:
         assert stock.senders.fetch(local.id).weight is msgspec.UNSET  # no extension fields unless asked
 
 
@@ -524,6 +522,133 @@ def test_every_error_of_the_catalogue_raises_its_own_exception() -> None:
     classes = {status: error_class(status) for status in (e.status for e in CATALOGUE)}
     assert all(cls is not ApiError and cls.status_code == status for status, cls in classes.items()), classes
     assert len(set(classes.values())) == len(CATALOGUE)
+
+
+# -- pool management (senderpools extensions) ----------------------------------------------------------
+def test_summary_and_remove_senders_with_wait(client: Client) -> None:
+    senders = client.senders.create_many([*phones(3), NewSender(address="a@example.com", channel="EMAIL")])
+    created = client.sender_pools.create("summed", senders=senders, wait=True)
+    assert created.pool is not None
+    summary = client.sender_pools.summary(created.pool.id)
+    assert (summary.sender_count, summary.by_channel[Channel.SMS], summary.by_channel[Channel.EMAIL]) == (4, 3, 1)
+    removed = client.sender_pools.remove_senders(created.pool.id, senders[:2], wait=True, timeout=30)
+    assert (removed.status, removed.stats.created, removed.type) == (
+        OperationStatus.COMPLETED,
+        2,
+        OperationType.REMOVE_SENDERS,
+    )
+    assert client.sender_pools.summary(created.pool.id).sender_count == 2
+    pending = client.sender_pools.remove_senders(created.pool.id, [senders[0], senders[2]])
+    pending.wait(timeout=30)
+    assert [(i.sender_id, i.outcome) for i in pending.items()] == [
+        (senders[0].id, ItemOutcome.NOT_A_MEMBER),
+        (senders[2].id, ItemOutcome.REMOVED),
+    ]
+    assert [i.outcome for i in client.sender_pools.list_operation_items(created.operation.id, order="newest")][-1] == (
+        ItemOutcome.CREATED
+    )
+
+
+def test_list_filters_search_and_order(client: Client) -> None:
+    made = [
+        client.sender_pools.create(name, tags=tags, wait=True).pool
+        for name, tags in (("Alpha", {"team": "a"}), ("beta", {"team": "b"}), ("alpha 2", {"team": "a"}))
+    ]
+    ids_ = [p.id for p in made if p is not None]
+    assert [p.name for p in client.sender_pools.list(name_prefix="ALPHA", page_size=1)] == ["Alpha", "alpha 2"]
+    assert [p.id for p in client.sender_pools.list(tag="team:a")] == [ids_[0], ids_[2]]
+    assert [p.id for p in client.sender_pools.list(tag=("team", "b"))] == [ids_[1]]
+    assert [p.id for p in client.sender_pools.list(order="newest", page_size=2)] == ids_[::-1]
+    operations = list(client.sender_pools.list_operations(sender_pool_id=ids_[1], type="CREATE"))
+    assert [(o.sender_pool_id, o.type) for o in operations] == [(ids_[1], OperationType.CREATE)]
+    assert [o.sender_pool_id for o in client.sender_pools.list_operations(order=ListOrder.NEWEST)] == ids_[::-1]
+    senders = client.senders.create_many(phones(3))
+    assert [s.id for s in client.senders.list(order="newest", page_size=2)] == [s.id for s in senders][::-1]
+    assert [s.id for s in client.senders.search(senders[0].address, "PHONE", order="newest")] == [senders[0].id]
+
+
+def test_deletion_protection_and_conditional_writes(client: Client) -> None:
+    created = client.sender_pools.create("prod", deletion_protection=True, wait=True)
+    assert created.pool is not None and created.pool.deletion_protection is True
+    pool_id = created.pool.id
+    with pytest.raises(ConflictError) as refused:
+        client.sender_pools.delete(pool_id)
+    assert "deletionProtection" in refused.value.message
+    pool, etag = client.sender_pools.fetch_with_etag(pool_id)
+    assert pool.name == "prod" and etag
+    client.sender_pools.update(pool_id, name="prod-eu", if_match=etag)
+    with pytest.raises(PreconditionFailedError) as stale:
+        client.sender_pools.update(pool_id, deletion_protection=False, if_match=etag)
+    assert stale.value.code == 20412
+    _, fresh = client.sender_pools.fetch_with_etag(pool_id)
+    client.sender_pools.update(pool_id, deletion_protection=False, if_match=fresh)
+    with pytest.raises(PreconditionFailedError):
+        client.sender_pools.delete(pool_id, if_match=fresh)
+    client.sender_pools.delete(pool_id, if_match=client.sender_pools.fetch_with_etag(pool_id)[1])
+    with pytest.raises(NotFoundError):
+        client.sender_pools.fetch(pool_id)
+
+
+def test_pending_operations_cancel_and_list_their_items(idle: Server) -> None:
+    account = idle.new_account()
+    with sdk(idle, account) as client:
+        senders = client.senders.create_many(phones(2))
+        pending = client.sender_pools.create("held", senders=senders)
+        canceled = pending.cancel()
+        assert canceled.status == OperationStatus.CANCELED and canceled.stats.failed == 2
+        assert [i.outcome for i in pending.items(outcome="CANCELED")] == [ItemOutcome.CANCELED] * 2
+        with pytest.raises(ConflictError):
+            client.sender_pools.cancel_operation(pending.operation_id)
+
+
+def test_without_extensions_the_client_sees_the_stock_answers(server: Server, account: Account) -> None:
+    seen = record(server)
+    with sdk(server, account, extensions=False) as client:
+        created = client.sender_pools.create("plain", deletion_protection=True, wait=True)
+        assert created.pool is not None and created.pool.deletion_protection is msgspec.UNSET
+        assert created.operation.type is msgspec.UNSET
+    assert all("senderpools-extensions" not in request.headers for request in seen)
+    with sdk(server, account) as client:
+        assert created.pool is not None and client.sender_pools.fetch(created.pool.id).deletion_protection is True
+    assert seen[-1].headers["senderpools-extensions"] == "true"
+
+
+def test_async_client_covers_the_pool_management_calls(server: Server, account: Account) -> None:
+    async def scenario() -> None:
+        async with async_sdk(server, account) as client:
+            senders = await client.senders.create_many(phones(3))
+            created = await client.sender_pools.create("async", senders=senders, deletion_protection=True, wait=True)
+            assert created.pool is not None
+            pool_id = created.pool.id
+            assert (await client.sender_pools.summary(pool_id)).sender_count == 3
+            pending = await client.sender_pools.remove_senders(pool_id, senders[:1])
+            assert (await pending.wait(timeout=30)).stats.created == 1
+            assert [i.outcome async for i in pending.items()] == [ItemOutcome.REMOVED]
+            assert (await client.sender_pools.remove_senders(pool_id, senders[1:], wait=True)).stats.created == 2
+            assert [p.id async for p in client.sender_pools.list(name_prefix="ASY", tag="x:y")] == []
+            assert [p.id async for p in client.sender_pools.list(name_prefix="ASY", order="newest")] == [pool_id]
+            operations = [o.type async for o in client.sender_pools.list_operations(sender_pool_id=pool_id)]
+            assert operations == [OperationType.CREATE, OperationType.REMOVE_SENDERS, OperationType.REMOVE_SENDERS]
+            items = client.sender_pools.list_operation_items(created.operation.id, order="newest")
+            assert [i.outcome async for i in items][-1] == ItemOutcome.CREATED
+            pool, etag = await client.sender_pools.fetch_with_etag(pool_id)
+            assert pool.deletion_protection is True and etag is not None
+            try:
+                await client.sender_pools.delete(pool_id)
+            except ConflictError:
+                pass
+            else:
+                raise AssertionError("a protected pool was deleted")
+            await client.sender_pools.update(pool_id, deletion_protection=False, if_match=etag)
+            await client.sender_pools.delete(pool_id)
+            try:
+                await client.sender_pools.summary(pool_id)
+            except NotFoundError:
+                pass
+            else:
+                raise AssertionError("the deleted pool still has a summary")
+
+    asyncio.run(scenario())
 
 
 def test_an_error_message_shows_the_first_entries_and_counts_the_rest() -> None:

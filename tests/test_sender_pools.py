@@ -24,7 +24,7 @@ UNKNOWN_POOL = "comms_senderpool_" + "0" * 26
 UNKNOWN_SENDER = "comms_sender_" + "0" * 26
 UNKNOWN_OPERATION = "comms_operation_" + "0" * 26
 JSON_TYPE = {"content-type": "application/json"}
-ERROR_CODES = {400: 20001, 401: 20003, 404: 20404, 405: 20004, 409: 20409, 413: 20413, 415: 20415}
+ERROR_CODES = {400: 20001, 401: 20003, 404: 20404, 405: 20004, 409: 20409, 412: 20412, 413: 20413, 415: 20415}
 
 
 # -- shared assertions (also used by test_operations.py and test_pagination.py) ------------------------

@@ -72,7 +72,7 @@ def pool_count(account: Account) -> int:
 
 def seed_example() -> dict[str, Any]:
     """The example seed file of docs/test-controls.md."""
-    block = re.search(r"```json\n(.*?)```", DOCS.read_text(), re.S)
+    block = re.search(r"cat > seed.json <<'EOF'\n(.*?)\nEOF\n", DOCS.read_text(), re.S)
     assert block is not None
     example: dict[str, Any] = json.loads(block.group(1))
     return example

@@ -1,11 +1,12 @@
 """The built package installs clean: ``python -m build`` makes a wheel and an sdist holding every file of
 the package (console, migrations, ...), and the wheel installed with its dependencies into a fresh
-virtual environment serves the API, the console, /docs and the OpenAPI document from there."""
+virtual environment (by the README's own commands) serves the API, the console, /docs and the OpenAPI document from there."""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.procs import clean_env, start_server
+from tests.test_docs_examples import marked_block
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,8 +45,19 @@ def test_the_wheel_installs_into_a_fresh_virtual_environment_and_serves(tmp_path
     shutil.copytree(ROOT / "senderpools", source / "senderpools", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    dist = tmp_path / "dist"
-    run(sys.executable, "-m", "build", "--outdir", dist, source, cwd=source)
+    # The README's "Installing from the wheel" block, as written, with this test's interpreter and venv.
+    venv = tmp_path / "venv"
+    env = {k: v for k, v in clean_env().items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    readme = marked_block(ROOT / "README.md", "tests/test_wheel.py")
+    script = (
+        readme.replace("make install && ", "")  # this test's interpreter has what `make install` installs
+        .replace(".venv/bin/python", shlex.quote(sys.executable))
+        .replace("/tmp/senderpools-venv", shlex.quote(str(venv)))
+    )
+    assert "senderpools --help" in script and str(venv) in script, script
+    run("bash", "-c", f"set -euo pipefail\n{script}", cwd=source, env=env)
+    dist = source / "dist"
+    run(sys.executable, "-m", "build", "--sdist", "--outdir", dist, source, cwd=source)
     (wheel,) = dist.glob("senderpools-*.whl")
     (sdist,) = dist.glob("senderpools-*.tar.gz")
     expected = package_files()
@@ -57,20 +70,6 @@ def test_the_wheel_installs_into_a_fresh_virtual_environment_and_serves(tmp_path
         top = sdist.name.removesuffix(".tar.gz")
         assert {f"{top}/{f}" for f in expected} - set(archive.getnames()) == set()
 
-    venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
-    env = {k: v for k, v in clean_env().items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    run(
-        venv / "bin" / "python",
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        wheel,
-        cwd=tmp_path,
-        env=env,
-    )
     where = run(venv / "bin" / "python", "-c", "import senderpools; print(senderpools.__file__)", cwd=tmp_path, env=env)
     assert where.startswith(str(venv)), where  # the installed copy, not this source tree
     schema = json.loads(run(venv / "bin" / "senderpools", "schema", "pools-file", cwd=tmp_path, env=env))

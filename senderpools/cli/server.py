@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 
@@ -71,6 +72,9 @@ def serve(
     test_controls: Annotated[
         bool, flag("--test-controls", envvar=env("test_controls"), help="Mount the test controls (/_test/).")
     ] = False,
+    access_log: Annotated[
+        bool, flag("--access-log", envvar=env("access_log"), help="Log one line per request (method, path, status).")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (and, by default, the operation worker)."""
     settings = Settings.from_env(
@@ -91,13 +95,19 @@ def serve(
         sqlite_lock_timeout=sqlite_lock_timeout,
         log_level=log_level,
         test_controls=test_controls or None,
+        access_log=access_log or None,
     )
     try:
         guard = supervision.claim_port(settings.host, settings.port)  # held until the server exits
     except supervision.PortTaken as exc:
         fail(f"{exc} (is another server running there?)", code=1)
     with guard:
-        asyncio.run(_bootstrap(settings.database_url))
+        new = asyncio.run(_bootstrap(settings.database_url))
+        base = f"http://{_url_host(settings.host)}:{settings.port}"
+        typer.echo(
+            f"senderpools: serving {base} (console {base}/console, API docs {base}/docs),"
+            f" database {_where(settings.database_url)} ({'new' if new else 'existing'})"
+        )
         os.environ.update(settings.to_env())  # the HTTP worker processes read their settings from here
         granian_server(settings).serve()
 
@@ -143,14 +153,17 @@ def granian_server(settings: Settings, target: str = WORKER_APP, factory: bool =
         respawn_failed_workers=True,
         workers_kill_timeout=_WORKERS_KILL_TIMEOUT,
         log_level=LogLevels(settings.log_level),
+        log_access=settings.access_log,
+        log_access_format='%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms',
     )
 
 
 _WORKERS_KILL_TIMEOUT = 10  # seconds a stopping worker gets to finish its requests before it is killed
 
 
-async def _bootstrap(database_url: str) -> None:
-    """Migrate, and on an empty database create a development account and show its credentials once."""
+async def _bootstrap(database_url: str) -> bool:
+    """Migrate, and on an empty database create a development account and show its credentials once
+    (as lines to paste into a shell). Whether the database was new (had no account yet)."""
     store = await open_database(database_url)
     try:
         created = await credentials.create_first_account(store)
@@ -158,10 +171,28 @@ async def _bootstrap(database_url: str) -> None:
             sid, token = created
             typer.echo(
                 "senderpools: created a development account. The token is shown only now (it is stored hashed):\n"
-                f"  TWILIO_ACCOUNT_SID={sid}\n  TWILIO_AUTH_TOKEN={token}"
+                f"  export TWILIO_ACCOUNT_SID={sid}\n  export TWILIO_AUTH_TOKEN={token}"
             )
+        return created is not None
     finally:
         await store.close()
+
+
+def _url_host(host: str) -> str:
+    """The host as a URL names it: IPv6 in brackets; a wildcard address as the loopback one that reaches it."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104 (naming it, not binding)
+    return f"[{host}]" if ":" in host else host
+
+
+def _where(database_url: str) -> str:
+    """Where the database is, for people: a SQLite file's path, or a PostgreSQL URL without its password."""
+    if database_url.startswith("sqlite:///"):
+        return database_url.removeprefix("sqlite:///")
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def worker(

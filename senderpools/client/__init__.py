@@ -24,6 +24,7 @@ from senderpools.client.errors import (
     NotFoundError,
     OperationTimeoutError,
     PayloadTooLargeError,
+    PreconditionFailedError,
     RequestTimeoutError,
     SenderPoolsError,
     ServerError,
@@ -45,9 +46,27 @@ from senderpools.client.types import (
     ResolveResults,
     ResourceReference,
 )
-from senderpools.wire.fields import Channel, Health, OperationStatus, SenderStatus, SenderType, Stickiness
+from senderpools.wire.fields import (
+    Channel,
+    Health,
+    ItemOutcome,
+    ListOrder,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    SenderType,
+    Stickiness,
+)
 from senderpools.wire.replies import Loss, Reason, RecipientExplanation, StickyMapping
-from senderpools.wire.resources import OperationStats, Sender, SenderPool, SenderPoolOperation, SenderSelection
+from senderpools.wire.resources import (
+    OperationItem,
+    OperationStats,
+    Sender,
+    SenderPool,
+    SenderPoolOperation,
+    SenderPoolSummary,
+    SenderSelection,
+)
 
 __all__ = [
     "NO_RETRY",
@@ -64,18 +83,23 @@ __all__ = [
     "ErrorDetail",
     "Health",
     "InvalidRequestError",
+    "ItemOutcome",
+    "ListOrder",
     "Loss",
     "MethodNotAllowedError",
     "NewSender",
     "NotFoundError",
+    "OperationItem",
     "OperationReference",
     "OperationStats",
     "OperationStatus",
     "OperationTimeoutError",
+    "OperationType",
     "Page",
     "Pager",
     "PayloadTooLargeError",
     "PendingOperation",
+    "PreconditionFailedError",
     "Reason",
     "Recipient",
     "RecipientExplanation",
@@ -88,6 +112,7 @@ __all__ = [
     "Sender",
     "SenderPool",
     "SenderPoolOperation",
+    "SenderPoolSummary",
     "SenderPoolsError",
     "SenderSelection",
     "SenderStatus",

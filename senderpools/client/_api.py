@@ -32,14 +32,32 @@ from senderpools.client.types import (
 )
 from senderpools.wire import bodies, endpoints
 from senderpools.wire.endpoints import Endpoint
-from senderpools.wire.fields import Channel, Health, OperationStatus, SenderStatus, SenderType, Stickiness
+from senderpools.wire.fields import (
+    Channel,
+    Health,
+    ListOrder,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    SenderType,
+    Stickiness,
+)
 from senderpools.wire.queries import ItemFilters, OperationFilters, PoolFilters, SenderFilters, StickyFilters
 from senderpools.wire.replies import RegisteredSenders, StickyMapping, StickyMappings, StickyMappingsCleared
-from senderpools.wire.resources import OperationItem, Sender, SenderPool, SenderPoolOperation, SenderSelection
+from senderpools.wire.resources import (
+    OperationItem,
+    Sender,
+    SenderPool,
+    SenderPoolOperation,
+    SenderPoolSummary,
+    SenderSelection,
+)
 
 T = TypeVar("T")
 
 Date = datetime | str
+Order = ListOrder | str  # "oldest" (the default) or "newest"
+Tag = str | tuple[str, str]  # "key:value", or (key, value)
 SenderRef = str | Sender  # a sender ID, or a Sender as returned by the API
 RecipientLike = Recipient | tuple[str, str] | Mapping[str, str]
 ProgressCallback = Callable[[SenderPoolOperation], None]
@@ -90,8 +108,11 @@ def request(
     params: Mapping[str, str] | None = None,
     body: Any = None,
     idempotency_key: str | None = None,
+    if_match: str | None = None,
 ) -> ApiRequest:
-    """A request to a declared endpoint, with the IDs of its path in order."""
+    """A request to a declared endpoint, with the IDs of its path in order (``if_match``: an entity tag
+    the change is conditional on, for endpoints declared ``if_match``)."""
+    assert if_match is None or endpoint.if_match, endpoint.operation_id
     return ApiRequest(
         endpoint.method,
         endpoint.path.format(**{p.name: i for p, i in zip(endpoint.path_params, path_ids, strict=True)}),
@@ -99,20 +120,31 @@ def request(
         None if body is None else json_body(body),
         idempotency_key,
         endpoint.safe_to_repeat,
+        None if if_match is None else {"If-Match": if_match},
     )
 
 
 def _query(
-    filters: Any, start_date: Date | None = None, end_date: Date | None = None, page_size: int | None = None
+    filters: Any,
+    start_date: Date | None = None,
+    end_date: Date | None = None,
+    page_size: int | None = None,
+    order: Order | None = None,
 ) -> dict[str, str]:
-    """Query parameters: the set filters under their wire names, dates as RFC 3339 UTC, the page size."""
+    """Query parameters: the set filters under their wire names, dates as RFC 3339 UTC, the page size and order."""
     params = {k: str(v) for k, v in msgspec.to_builtins(filters).items() if v is not None}
+    if order is not None:
+        params["order"] = ListOrder(order).value
     for name, value in (("startDate", start_date), ("endDate", end_date)):
         if value is not None:
             params[name] = format_date(value) if isinstance(value, datetime) else value
     if page_size is not None:
         params["pageSize"] = str(page_size)
     return params
+
+
+def _tag(tag: Tag | None) -> str | None:
+    return tag if tag is None or isinstance(tag, str) else f"{tag[0]}:{tag[1]}"
 
 
 _TOLERANT_PAGES: dict[type[Any], type[Any]] = {}
@@ -189,8 +221,12 @@ class SenderPoolsApi:
         operation_id: str | None,
         page_size: int | None,
         page_token: str | None,
+        name_prefix: str | None = None,
+        tag: Tag | None = None,
+        order: Order | None = None,
     ) -> Listing[SenderPool]:
-        params = _query(PoolFilters(operation_id=operation_id), start_date, end_date, page_size)
+        filters = PoolFilters(operation_id=operation_id, name_prefix=name_prefix, tag=_tag(tag))
+        params = _query(filters, start_date, end_date, page_size, order)
         return _get_listing(self.core, endpoints.list_sender_pools, (), params, page_token)
 
     def create(
@@ -199,12 +235,14 @@ class SenderPoolsApi:
         tags: Mapping[str, str] | None,
         senders: Iterable[SenderRef] | None,
         idempotency_key: str | None,
+        deletion_protection: bool = False,
         preferences: SenderSelection | UnsetType = UNSET,
     ) -> Flow[OperationReference]:
         body = bodies.CreateSenderPoolRequest(
             name=name or "",
             tags=dict(tags or {}),
             senders=[bodies.SenderRef(sender_id=_sender_id(s)) for s in senders or ()],
+            deletion_protection=deletion_protection,
             selection=preferences,
         )
         return self.core.call(
@@ -219,9 +257,10 @@ class SenderPoolsApi:
         idempotency_key: str | None,
         timeout: float,
         on_progress: ProgressCallback | None,
+        deletion_protection: bool = False,
         preferences: SenderSelection | UnsetType = UNSET,
     ) -> Flow[CreatedPool]:
-        reference = yield from self.create(name, tags, senders, idempotency_key, preferences)
+        reference = yield from self.create(name, tags, senders, idempotency_key, deletion_protection, preferences)
         operation = yield from self.wait_operation(reference.operation_id, timeout, on_progress)
         pool = yield from self.created_pool(reference.operation_id)
         return CreatedPool(operation, pool)
@@ -234,22 +273,38 @@ class SenderPoolsApi:
     def fetch(self, sender_pool_id: str) -> Flow[SenderPool]:
         return self.core.call(request(endpoints.fetch_sender_pool, sender_pool_id), SenderPool)
 
+    def fetch_with_etag(self, sender_pool_id: str) -> Flow[tuple[SenderPool, str | None]]:
+        """The pool and its entity tag (None from a server without conditional requests)."""
+        response = yield from self.core.send(request(endpoints.fetch_sender_pool, sender_pool_id))
+        return decode(response, SenderPool), response.headers.get("ETag")
+
+    def summary(self, sender_pool_id: str) -> Flow[SenderPoolSummary]:
+        return self.core.call(request(endpoints.fetch_pool_summary, sender_pool_id), SenderPoolSummary)
+
     def update(
         self,
         sender_pool_id: str,
         name: str | None,
         tags: Mapping[str, str] | None,
         idempotency_key: str | None,
+        deletion_protection: bool | None = None,
+        if_match: str | None = None,
         preferences: SenderSelection | UnsetType = UNSET,
     ) -> Flow[ResourceReference]:
         body = bodies.UpdateSenderPoolRequest(
-            name=UNSET if name is None else name, tags=UNSET if tags is None else dict(tags), selection=preferences
+            name=UNSET if name is None else name,
+            tags=UNSET if tags is None else dict(tags),
+            deletion_protection=UNSET if deletion_protection is None else deletion_protection,
+            selection=preferences,
         )
-        built = request(endpoints.update_sender_pool, sender_pool_id, body=body, idempotency_key=idempotency_key)
+        built = request(
+            endpoints.update_sender_pool, sender_pool_id, body=body, idempotency_key=idempotency_key, if_match=if_match
+        )
         return self.core.call(built, ResourceReference)
 
-    def delete(self, sender_pool_id: str) -> Flow[ResourceReference | None]:
-        return self.core.call_optional(request(endpoints.delete_sender_pool, sender_pool_id), ResourceReference)
+    def delete(self, sender_pool_id: str, if_match: str | None = None) -> Flow[ResourceReference | None]:
+        built = request(endpoints.delete_sender_pool, sender_pool_id, if_match=if_match)
+        return self.core.call_optional(built, ResourceReference)
 
     def list_senders(
         self,
@@ -260,26 +315,41 @@ class SenderPoolsApi:
         end_date: Date | None,
         page_size: int | None,
         page_token: str | None,
+        order: Order | None = None,
     ) -> Listing[Sender]:
-        params = _query(SenderFilters(channel=channel, status=status), start_date, end_date, page_size)  # type: ignore[arg-type]
+        filters = SenderFilters(channel=channel, status=status)  # type: ignore[arg-type]
+        params = _query(filters, start_date, end_date, page_size, order)
         return _get_listing(self.core, endpoints.list_pool_senders, (sender_pool_id,), params, page_token)
 
     def add_senders(
         self, sender_pool_id: str, senders: Iterable[SenderRef], idempotency_key: str | None
     ) -> Flow[OperationReference]:
-        body = [bodies.SenderRef(sender_id=_sender_id(s)) for s in senders]
-        built = request(endpoints.add_senders, sender_pool_id, body=body, idempotency_key=idempotency_key)
-        return self.core.call(built, OperationReference)
+        return self._queue(endpoints.add_senders, sender_pool_id, senders, idempotency_key)
 
-    def add_senders_and_wait(
+    def remove_senders(
+        self, sender_pool_id: str, senders: Iterable[SenderRef], idempotency_key: str | None
+    ) -> Flow[OperationReference]:
+        return self._queue(endpoints.remove_senders, sender_pool_id, senders, idempotency_key)
+
+    def _queue(
         self,
+        endpoint: Endpoint[Any, Any, Any],
         sender_pool_id: str,
         senders: Iterable[SenderRef],
         idempotency_key: str | None,
+    ) -> Flow[OperationReference]:
+        body = [bodies.SenderRef(sender_id=_sender_id(s)) for s in senders]
+        built = request(endpoint, sender_pool_id, body=body, idempotency_key=idempotency_key)
+        return self.core.call(built, OperationReference)
+
+    def queue_and_wait(
+        self,
+        queued: Flow[OperationReference],
         timeout: float,
         on_progress: ProgressCallback | None,
     ) -> Flow[SenderPoolOperation]:
-        reference = yield from self.add_senders(sender_pool_id, senders, idempotency_key)
+        """Send an Add or Remove Senders, then wait for its operation to finish."""
+        reference = yield from queued
         return (yield from self.wait_operation(reference.operation_id, timeout, on_progress))
 
     def remove_sender(self, sender_pool_id: str, sender_id: str) -> Flow[ResourceReference | None]:
@@ -292,17 +362,26 @@ class SenderPoolsApi:
         end_date: Date | None,
         page_size: int | None,
         page_token: str | None,
+        sender_pool_id: str | None = None,
+        type: OperationType | str | None = None,
+        order: Order | None = None,
     ) -> Listing[SenderPoolOperation]:
-        params = _query(OperationFilters(status=status), start_date, end_date, page_size)  # type: ignore[arg-type]
+        filters = OperationFilters(status=status, sender_pool_id=sender_pool_id, type=type)  # type: ignore[arg-type]
+        params = _query(filters, start_date, end_date, page_size, order)
         return _get_listing(self.core, endpoints.list_operations, (), params, page_token)
 
     def fetch_operation(self, operation_id: str) -> Flow[SenderPoolOperation]:
         return self.core.call(request(endpoints.fetch_operation, operation_id), SenderPoolOperation)
 
     def list_items(
-        self, operation_id: str, outcome: str | None, page_size: int | None, page_token: str | None
+        self,
+        operation_id: str,
+        outcome: str | None,
+        page_size: int | None,
+        page_token: str | None,
+        order: Order | None = None,
     ) -> Listing[OperationItem]:
-        params = _query(ItemFilters(outcome=outcome), page_size=page_size)  # type: ignore[arg-type]
+        params = _query(ItemFilters(outcome=outcome), page_size=page_size, order=order)  # type: ignore[arg-type]
         return _get_listing(self.core, endpoints.list_operation_items, (operation_id,), params, page_token)
 
     def cancel_operation(self, operation_id: str) -> Flow[SenderPoolOperation]:
@@ -347,8 +426,10 @@ class SendersApi:
         end_date: Date | None,
         page_size: int | None,
         page_token: str | None,
+        order: Order | None = None,
     ) -> Listing[Sender]:
-        params = _query(SenderFilters(channel=channel, status=status), start_date, end_date, page_size)  # type: ignore[arg-type]
+        filters = SenderFilters(channel=channel, status=status)  # type: ignore[arg-type]
+        params = _query(filters, start_date, end_date, page_size, order)
         return _get_listing(self.core, endpoints.list_senders, (), params, page_token)
 
     def fetch(self, sender_id: str) -> Flow[Sender]:
@@ -361,6 +442,7 @@ class SendersApi:
         status: SenderStatus | str | None,
         page_size: int | None,
         page_token: str | None,
+        order: Order | None = None,
     ) -> Listing[Sender]:
         """Search sends its filters and the page token in a POST body; it only reads, so it may be retried."""
 
@@ -371,6 +453,7 @@ class SendersApi:
                 status=status,  # type: ignore[arg-type]
                 page_token=token,
                 page_size=50 if page_size is None else page_size,
+                order=None if order is None else ListOrder(order),
             )
             return request(endpoints.search_senders, body=body)
 

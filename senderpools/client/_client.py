@@ -23,8 +23,9 @@ class Client:
     (``TWILIO_API_KEY``/``TWILIO_API_SECRET``, then ``TWILIO_ACCOUNT_SID``/``TWILIO_AUTH_TOKEN``). The base URL
     is ``base_url``, else ``SENDERPOOLS_BASE_URL``, else ``https://comms.twilio.com``. Pass ``http_client``
     to use your own ``httpx.Client`` (it is then yours to close); ``retry`` sets the retry policy.
-    ``extensions=True`` asks a senderpools server for its extension fields (``Senderpools-Extensions``):
-    a sender's ``weight``, ``health`` and place, a pool's ``selection``.
+    ``extensions=False`` stops asking a senderpools server for its extension fields (the answers are then
+    exactly the Comms API's): a pool's ``deletion_protection`` and ``selection``, an operation's ``type`` and
+    ``sender_pool_id``, a sender's ``weight``, ``health`` and place.
     """
 
     def __init__(
@@ -38,7 +39,7 @@ class Client:
         retry: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         http_client: httpx.Client | None = None,
-        extensions: bool = False,
+        extensions: bool = True,
     ) -> None:
         self._core = Core(
             resolve_config(account_sid, auth_token, api_key, api_secret, base_url), retry or RetryPolicy(), extensions
@@ -82,7 +83,7 @@ class AsyncClient:
         retry: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         http_client: httpx.AsyncClient | None = None,
-        extensions: bool = False,
+        extensions: bool = True,
     ) -> None:
         self._core = Core(
             resolve_config(account_sid, auth_token, api_key, api_secret, base_url), retry or RetryPolicy(), extensions

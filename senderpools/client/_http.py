@@ -120,6 +120,7 @@ class ApiRequest:
     body: bytes | None = None
     idempotency_key: str | None = None
     read_only: bool = False  # a read sent with POST (Search, Resolve): repeating it changes nothing
+    headers: Mapping[str, str] | None = None  # more request headers (If-Match)
 
     @property
     def retryable(self) -> bool:
@@ -232,20 +233,28 @@ def api_error(response: httpx.Response) -> ApiError:
 
 
 class Core:
-    """Builds requests and runs them with the retry policy; the one place that knows HTTP."""
+    """Builds requests and runs them with the retry policy; the one place that knows HTTP.
 
-    def __init__(self, config: Config, retry: RetryPolicy, extensions: bool = False) -> None:
+    With ``extensions`` every request opts in to senderpools' extension fields (``Senderpools-Extensions:
+    true``): a pool's ``deletion_protection``, an operation's ``type`` and ``sender_pool_id``. Other servers
+    ignore the header."""
+
+    def __init__(self, config: Config, retry: RetryPolicy, extensions: bool = True) -> None:
         self.config = config
         self.retry = retry
         self.extensions = extensions  # ask a senderpools server for its extension fields
         token = base64.b64encode(f"{config.username}:{config.password}".encode()).decode("ascii")
         self._authorization = f"Basic {token}"
+        self._extensions = extensions
 
     def url(self, path: str) -> str:
         return self.config.base_url + path
 
     def build(self, request: ApiRequest) -> httpx.Request:
         headers = {"Authorization": self._authorization, "Accept": "application/json", "User-Agent": USER_AGENT}
+        if self._extensions:
+            headers[EXTENSIONS_HEADER] = "true"
+        headers.update(request.headers or {})
         if request.body is not None:
             headers["Content-Type"] = "application/json"
         if self.extensions:

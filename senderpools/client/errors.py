@@ -134,6 +134,12 @@ class ConflictError(ApiError):
     status_code = catalogue.Conflict.status
 
 
+class PreconditionFailedError(ApiError):
+    """``if_match=`` named a tag the pool no longer has: it changed since it was read (senderpools extension)."""
+
+    status_code = catalogue.PreconditionFailed.status
+
+
 class PayloadTooLargeError(ApiError):
     status_code = catalogue.PayloadTooLarge.status
 

@@ -16,19 +16,30 @@ from senderpools.client._api import (
     DEFAULT_WAIT_TIMEOUT,
     Date,
     Listing,
+    Order,
     ProgressCallback,
     RecipientLike,
     ResolveOptions,
     SenderPoolsApi,
     SenderRef,
     SendersApi,
+    Tag,
     selection,
 )
 from senderpools.client._http import Flow
 from senderpools.client.types import CreatedPool, NewSender, OperationReference, Page, ResolveResults, ResourceReference
-from senderpools.wire.fields import Channel, Health, OperationStatus, SenderStatus, SenderType, Stickiness
+from senderpools.wire.fields import (
+    Channel,
+    Health,
+    ItemOutcome,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    SenderType,
+    Stickiness,
+)
 from senderpools.wire.replies import StickyMapping
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.resources import OperationItem, Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
 
 T = TypeVar("T")
 
@@ -95,7 +106,7 @@ class AsyncPager(Generic[T]):
 
 # -- operations in flight ----------------------------------------------------------------------------
 class PendingOperation:
-    """The 202 answer of Create or Add Senders: an operation that may still be PROCESSING."""
+    """The 202 answer of Create, Add Senders or Remove Senders: an operation that may still be PROCESSING."""
 
     def __init__(self, reference: OperationReference, api: SenderPoolsApi, run: Runner) -> None:
         self.reference = reference
@@ -118,6 +129,14 @@ class PendingOperation:
     ) -> SenderPoolOperation:
         """Poll with backoff until the operation leaves PROCESSING; the finished operation."""
         return self._run(self._api.wait_operation(self.operation_id, timeout, on_progress))
+
+    def items(self, *, outcome: ItemOutcome | str | None = None, page_size: int | None = None) -> Pager[OperationItem]:
+        """What happened to each sender (senderpools extension)."""
+        return Pager(self._api.list_items(self.operation_id, outcome, page_size, None), self._run)
+
+    def cancel(self) -> SenderPoolOperation:
+        """Stop the operation (senderpools extension): its unapplied items fail; a 409 once it has finished."""
+        return self._run(self._api.cancel_operation(self.operation_id))
 
     def __repr__(self) -> str:
         return f"PendingOperation({self.operation_id!r})"
@@ -147,13 +166,25 @@ class AsyncPendingOperation:
     ) -> SenderPoolOperation:
         return await self._run(self._api.wait_operation(self.operation_id, timeout, on_progress))
 
+    def items(
+        self, *, outcome: ItemOutcome | str | None = None, page_size: int | None = None
+    ) -> AsyncPager[OperationItem]:
+        return AsyncPager(self._api.list_items(self.operation_id, outcome, page_size, None), self._run)
+
+    async def cancel(self) -> SenderPoolOperation:
+        return await self._run(self._api.cancel_operation(self.operation_id))
+
     def __repr__(self) -> str:
         return f"AsyncPendingOperation({self.operation_id!r})"
 
 
 # -- sender pools ------------------------------------------------------------------------------------
 class SenderPools:
-    """``/v1/SenderPools``: pools, their members and their operations."""
+    """``/v1/SenderPools``: pools, their members and their operations.
+
+    Beyond the Comms API (senderpools extensions): ``summary``, ``fetch_with_etag``, ``remove_senders``,
+    ``list_operation_items``, ``cancel_operation``, and the ``name_prefix``, ``tag``, ``order``,
+    ``deletion_protection`` and ``if_match`` arguments."""
 
     def __init__(self, api: SenderPoolsApi, run: Runner) -> None:
         self._api = api
@@ -165,10 +196,16 @@ class SenderPools:
         start_date: Date | None = None,
         end_date: Date | None = None,
         operation_id: str | None = None,
+        name_prefix: str | None = None,
+        tag: Tag | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Pager[SenderPool]:
-        return Pager(self._api.list(start_date, end_date, operation_id, page_size, page_token), self._run)
+        """Pools, oldest first (``order="newest"``: newest first). ``name_prefix`` (ignoring case) lists in
+        name order; ``tag`` is ``"key:value"`` or ``(key, value)``."""
+        listing = self._api.list(start_date, end_date, operation_id, page_size, page_token, name_prefix, tag, order)
+        return Pager(listing, self._run)
 
     @overload
     def create(
@@ -177,6 +214,7 @@ class SenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        deletion_protection: bool = False,
         channel_priority: Sequence[Channel | str] | None = None,
         sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[False] = False,
@@ -190,6 +228,7 @@ class SenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        deletion_protection: bool = False,
         channel_priority: Sequence[Channel | str] | None = None,
         sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[True],
@@ -204,6 +243,7 @@ class SenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        deletion_protection: bool = False,
         channel_priority: Sequence[Channel | str] | None = None,
         sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: bool = False,
@@ -213,15 +253,26 @@ class SenderPools:
     ) -> PendingOperation | CreatedPool:
         """Create a pool. With ``wait=True``, poll its operation and return it with the new pool.
         ``channel_priority``/``sender_type_priority``: how Resolve ranks its members (senderpools extension)."""
+        api = self._api
         preferences = selection(channel_priority, sender_type_priority)
         if wait:
-            flow = self._api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress, preferences)
+            flow = api.create_and_wait(
+                name, tags, senders, idempotency_key, timeout, on_progress, deletion_protection, preferences
+            )
             return self._run(flow)
-        reference = self._run(self._api.create(name, tags, senders, idempotency_key, preferences))
-        return PendingOperation(reference, self._api, self._run)
+        reference = self._run(api.create(name, tags, senders, idempotency_key, deletion_protection, preferences))
+        return PendingOperation(reference, api, self._run)
 
     def fetch(self, sender_pool_id: str) -> SenderPool:
         return self._run(self._api.fetch(sender_pool_id))
+
+    def fetch_with_etag(self, sender_pool_id: str) -> tuple[SenderPool, str | None]:
+        """The pool and its ``ETag``, to pass as ``if_match=`` to ``update`` or ``delete``."""
+        return self._run(self._api.fetch_with_etag(sender_pool_id))
+
+    def summary(self, sender_pool_id: str) -> SenderPoolSummary:
+        """Member counts (by channel and status) and running operations of the pool."""
+        return self._run(self._api.summary(sender_pool_id))
 
     def update(
         self,
@@ -229,16 +280,22 @@ class SenderPools:
         *,
         name: str | None = None,
         tags: Mapping[str, str] | None = None,
+        deletion_protection: bool | None = None,
+        if_match: str | None = None,
         channel_priority: Sequence[Channel | str] | None = None,
         sender_type_priority: Sequence[SenderType | str] | None = None,
         idempotency_key: str | None = None,
     ) -> ResourceReference:
-        """Change the name, replace the tags and/or the selection preferences (202: the change is accepted)."""
+        """Change the name, replace the tags, set deletion protection and/or the selection preferences (202:
+        the change is accepted). With ``if_match``, a pool changed since that ETag raises PreconditionFailedError."""
         preferences = selection(channel_priority, sender_type_priority)
-        return self._run(self._api.update(sender_pool_id, name, tags, idempotency_key, preferences))
+        return self._run(
+            self._api.update(sender_pool_id, name, tags, idempotency_key, deletion_protection, if_match, preferences)
+        )
 
-    def delete(self, sender_pool_id: str) -> ResourceReference | None:
-        return self._run(self._api.delete(sender_pool_id))
+    def delete(self, sender_pool_id: str, *, if_match: str | None = None) -> ResourceReference | None:
+        """Delete the pool (a ConflictError while it has deletion protection)."""
+        return self._run(self._api.delete(sender_pool_id, if_match))
 
     def list_senders(
         self,
@@ -248,10 +305,13 @@ class SenderPools:
         status: SenderStatus | str | None = None,
         start_date: Date | None = None,
         end_date: Date | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Pager[Sender]:
-        listing = self._api.list_senders(sender_pool_id, channel, status, start_date, end_date, page_size, page_token)
+        listing = self._api.list_senders(
+            sender_pool_id, channel, status, start_date, end_date, page_size, page_token, order
+        )
         return Pager(listing, self._run)
 
     @overload
@@ -287,11 +347,51 @@ class SenderPools:
         idempotency_key: str | None = None,
     ) -> PendingOperation | SenderPoolOperation:
         """Add senders (IDs or Sender objects). With ``wait=True``, the finished operation."""
+        return self._queue(self._api.add_senders(sender_pool_id, senders, idempotency_key), wait, timeout, on_progress)
+
+    @overload
+    def remove_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> PendingOperation: ...
+
+    @overload
+    def remove_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: Literal[True],
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> SenderPoolOperation: ...
+
+    def remove_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: bool = False,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> PendingOperation | SenderPoolOperation:
+        """Remove up to 10,000 senders in one operation (senderpools extension); per-sender outcomes are
+        in ``PendingOperation.items()``. With ``wait=True``, the finished operation."""
+        queued = self._api.remove_senders(sender_pool_id, senders, idempotency_key)
+        return self._queue(queued, wait, timeout, on_progress)
+
+    def _queue(
+        self, queued: Flow[OperationReference], wait: bool, timeout: float, on_progress: ProgressCallback | None
+    ) -> PendingOperation | SenderPoolOperation:
         if wait:
-            flow = self._api.add_senders_and_wait(sender_pool_id, senders, idempotency_key, timeout, on_progress)
-            return self._run(flow)
-        reference = self._run(self._api.add_senders(sender_pool_id, senders, idempotency_key))
-        return PendingOperation(reference, self._api, self._run)
+            return self._run(self._api.queue_and_wait(queued, timeout, on_progress))
+        return PendingOperation(self._run(queued), self._api, self._run)
 
     def remove_sender(self, sender_pool_id: str, sender_id: str) -> ResourceReference | None:
         return self._run(self._api.remove_sender(sender_pool_id, sender_id))
@@ -300,15 +400,37 @@ class SenderPools:
         self,
         *,
         status: OperationStatus | str | None = None,
+        sender_pool_id: str | None = None,
+        type: OperationType | str | None = None,
         start_date: Date | None = None,
         end_date: Date | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Pager[SenderPoolOperation]:
-        return Pager(self._api.list_operations(status, start_date, end_date, page_size, page_token), self._run)
+        listing = self._api.list_operations(
+            status, start_date, end_date, page_size, page_token, sender_pool_id, type, order
+        )
+        return Pager(listing, self._run)
 
     def fetch_operation(self, operation_id: str) -> SenderPoolOperation:
         return self._run(self._api.fetch_operation(operation_id))
+
+    def list_operation_items(
+        self,
+        operation_id: str,
+        *,
+        outcome: ItemOutcome | str | None = None,
+        order: Order | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Pager[OperationItem]:
+        """What happened to each sender of an operation (senderpools extension)."""
+        return Pager(self._api.list_items(operation_id, outcome, page_size, page_token, order), self._run)
+
+    def cancel_operation(self, operation_id: str) -> SenderPoolOperation:
+        """Stop a PROCESSING operation (senderpools extension)."""
+        return self._run(self._api.cancel_operation(operation_id))
 
     def wait_operation(
         self, operation_id: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT, on_progress: ProgressCallback | None = None
@@ -330,10 +452,14 @@ class AsyncSenderPools:
         start_date: Date | None = None,
         end_date: Date | None = None,
         operation_id: str | None = None,
+        name_prefix: str | None = None,
+        tag: Tag | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> AsyncPager[SenderPool]:
-        return AsyncPager(self._api.list(start_date, end_date, operation_id, page_size, page_token), self._run)
+        listing = self._api.list(start_date, end_date, operation_id, page_size, page_token, name_prefix, tag, order)
+        return AsyncPager(listing, self._run)
 
     @overload
     async def create(
@@ -342,6 +468,7 @@ class AsyncSenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        deletion_protection: bool = False,
         channel_priority: Sequence[Channel | str] | None = None,
         sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[False] = False,
@@ -355,6 +482,7 @@ class AsyncSenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        deletion_protection: bool = False,
         channel_priority: Sequence[Channel | str] | None = None,
         sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: Literal[True],
@@ -369,6 +497,7 @@ class AsyncSenderPools:
         *,
         tags: Mapping[str, str] | None = None,
         senders: Iterable[SenderRef] | None = None,
+        deletion_protection: bool = False,
         channel_priority: Sequence[Channel | str] | None = None,
         sender_type_priority: Sequence[SenderType | str] | None = None,
         wait: bool = False,
@@ -376,15 +505,24 @@ class AsyncSenderPools:
         on_progress: ProgressCallback | None = None,
         idempotency_key: str | None = None,
     ) -> AsyncPendingOperation | CreatedPool:
+        api = self._api
         preferences = selection(channel_priority, sender_type_priority)
         if wait:
-            flow = self._api.create_and_wait(name, tags, senders, idempotency_key, timeout, on_progress, preferences)
+            flow = api.create_and_wait(
+                name, tags, senders, idempotency_key, timeout, on_progress, deletion_protection, preferences
+            )
             return await self._run(flow)
-        reference = await self._run(self._api.create(name, tags, senders, idempotency_key, preferences))
-        return AsyncPendingOperation(reference, self._api, self._run)
+        reference = await self._run(api.create(name, tags, senders, idempotency_key, deletion_protection, preferences))
+        return AsyncPendingOperation(reference, api, self._run)
 
     async def fetch(self, sender_pool_id: str) -> SenderPool:
         return await self._run(self._api.fetch(sender_pool_id))
+
+    async def fetch_with_etag(self, sender_pool_id: str) -> tuple[SenderPool, str | None]:
+        return await self._run(self._api.fetch_with_etag(sender_pool_id))
+
+    async def summary(self, sender_pool_id: str) -> SenderPoolSummary:
+        return await self._run(self._api.summary(sender_pool_id))
 
     async def update(
         self,
@@ -392,15 +530,19 @@ class AsyncSenderPools:
         *,
         name: str | None = None,
         tags: Mapping[str, str] | None = None,
+        deletion_protection: bool | None = None,
+        if_match: str | None = None,
         channel_priority: Sequence[Channel | str] | None = None,
         sender_type_priority: Sequence[SenderType | str] | None = None,
         idempotency_key: str | None = None,
     ) -> ResourceReference:
         preferences = selection(channel_priority, sender_type_priority)
-        return await self._run(self._api.update(sender_pool_id, name, tags, idempotency_key, preferences))
+        return await self._run(
+            self._api.update(sender_pool_id, name, tags, idempotency_key, deletion_protection, if_match, preferences)
+        )
 
-    async def delete(self, sender_pool_id: str) -> ResourceReference | None:
-        return await self._run(self._api.delete(sender_pool_id))
+    async def delete(self, sender_pool_id: str, *, if_match: str | None = None) -> ResourceReference | None:
+        return await self._run(self._api.delete(sender_pool_id, if_match))
 
     def list_senders(
         self,
@@ -410,10 +552,13 @@ class AsyncSenderPools:
         status: SenderStatus | str | None = None,
         start_date: Date | None = None,
         end_date: Date | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> AsyncPager[Sender]:
-        listing = self._api.list_senders(sender_pool_id, channel, status, start_date, end_date, page_size, page_token)
+        listing = self._api.list_senders(
+            sender_pool_id, channel, status, start_date, end_date, page_size, page_token, order
+        )
         return AsyncPager(listing, self._run)
 
     @overload
@@ -448,11 +593,50 @@ class AsyncSenderPools:
         on_progress: ProgressCallback | None = None,
         idempotency_key: str | None = None,
     ) -> AsyncPendingOperation | SenderPoolOperation:
+        queued = self._api.add_senders(sender_pool_id, senders, idempotency_key)
+        return await self._queue(queued, wait, timeout, on_progress)
+
+    @overload
+    async def remove_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> AsyncPendingOperation: ...
+
+    @overload
+    async def remove_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: Literal[True],
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> SenderPoolOperation: ...
+
+    async def remove_senders(
+        self,
+        sender_pool_id: str,
+        senders: Iterable[SenderRef],
+        *,
+        wait: bool = False,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
+    ) -> AsyncPendingOperation | SenderPoolOperation:
+        queued = self._api.remove_senders(sender_pool_id, senders, idempotency_key)
+        return await self._queue(queued, wait, timeout, on_progress)
+
+    async def _queue(
+        self, queued: Flow[OperationReference], wait: bool, timeout: float, on_progress: ProgressCallback | None
+    ) -> AsyncPendingOperation | SenderPoolOperation:
         if wait:
-            flow = self._api.add_senders_and_wait(sender_pool_id, senders, idempotency_key, timeout, on_progress)
-            return await self._run(flow)
-        reference = await self._run(self._api.add_senders(sender_pool_id, senders, idempotency_key))
-        return AsyncPendingOperation(reference, self._api, self._run)
+            return await self._run(self._api.queue_and_wait(queued, timeout, on_progress))
+        return AsyncPendingOperation(await self._run(queued), self._api, self._run)
 
     async def remove_sender(self, sender_pool_id: str, sender_id: str) -> ResourceReference | None:
         return await self._run(self._api.remove_sender(sender_pool_id, sender_id))
@@ -461,15 +645,35 @@ class AsyncSenderPools:
         self,
         *,
         status: OperationStatus | str | None = None,
+        sender_pool_id: str | None = None,
+        type: OperationType | str | None = None,
         start_date: Date | None = None,
         end_date: Date | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> AsyncPager[SenderPoolOperation]:
-        return AsyncPager(self._api.list_operations(status, start_date, end_date, page_size, page_token), self._run)
+        listing = self._api.list_operations(
+            status, start_date, end_date, page_size, page_token, sender_pool_id, type, order
+        )
+        return AsyncPager(listing, self._run)
 
     async def fetch_operation(self, operation_id: str) -> SenderPoolOperation:
         return await self._run(self._api.fetch_operation(operation_id))
+
+    def list_operation_items(
+        self,
+        operation_id: str,
+        *,
+        outcome: ItemOutcome | str | None = None,
+        order: Order | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> AsyncPager[OperationItem]:
+        return AsyncPager(self._api.list_items(operation_id, outcome, page_size, page_token, order), self._run)
+
+    async def cancel_operation(self, operation_id: str) -> SenderPoolOperation:
+        return await self._run(self._api.cancel_operation(operation_id))
 
     async def wait_operation(
         self, operation_id: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT, on_progress: ProgressCallback | None = None
@@ -492,10 +696,11 @@ class Senders:
         status: SenderStatus | str | None = None,
         start_date: Date | None = None,
         end_date: Date | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Pager[Sender]:
-        return Pager(self._api.list(channel, status, start_date, end_date, page_size, page_token), self._run)
+        return Pager(self._api.list(channel, status, start_date, end_date, page_size, page_token, order), self._run)
 
     def fetch(self, sender_id: str) -> Sender:
         return self._run(self._api.fetch(sender_id))
@@ -506,11 +711,12 @@ class Senders:
         channel: Channel | str,
         *,
         status: SenderStatus | str | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Pager[Sender]:
         """Senders with this address on this channel (or PHONE: SMS, RCS and WhatsApp)."""
-        return Pager(self._api.search(address, channel, status, page_size, page_token), self._run)
+        return Pager(self._api.search(address, channel, status, page_size, page_token, order), self._run)
 
     def resolve(
         self,
@@ -597,10 +803,12 @@ class AsyncSenders:
         status: SenderStatus | str | None = None,
         start_date: Date | None = None,
         end_date: Date | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> AsyncPager[Sender]:
-        return AsyncPager(self._api.list(channel, status, start_date, end_date, page_size, page_token), self._run)
+        listing = self._api.list(channel, status, start_date, end_date, page_size, page_token, order)
+        return AsyncPager(listing, self._run)
 
     async def fetch(self, sender_id: str) -> Sender:
         return await self._run(self._api.fetch(sender_id))
@@ -611,10 +819,11 @@ class AsyncSenders:
         channel: Channel | str,
         *,
         status: SenderStatus | str | None = None,
+        order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> AsyncPager[Sender]:
-        return AsyncPager(self._api.search(address, channel, status, page_size, page_token), self._run)
+        return AsyncPager(self._api.search(address, channel, status, page_size, page_token, order), self._run)
 
     async def resolve(
         self,

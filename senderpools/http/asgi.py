@@ -51,6 +51,10 @@ class Request:
                 return bytes(value).decode("latin-1")
         return None
 
+    def header_values(self, name: bytes) -> list[str]:
+        """Every value of header ``name`` (lowercase bytes), in order; a scan, like ``header``."""
+        return [bytes(value).decode("latin-1") for key, value in self.scope["headers"] if key == name]
+
     @property
     def headers(self) -> dict[str, list[str]]:
         """Every header by lowercase name, values in order."""

@@ -63,7 +63,7 @@ td.name{white-space:nowrap;font-family:ui-monospace,monospace;font-size:13px}
 .muted{color:var(--muted)}.constraints{color:var(--muted);font-size:13px}
 .status{display:inline-block;min-width:42px;font:700 13px/1 ui-monospace,monospace;padding:4px 6px;border-radius:5px;
 text-align:center;color:#fff}
-.s2{background:var(--ok)}.s4{background:var(--warn)}.s5{background:var(--err)}
+.s2{background:var(--ok)}.s3{background:var(--muted)}.s4{background:var(--warn)}.s5{background:var(--err)}
 .alt{border-left:3px solid var(--line);padding-left:12px;margin:8px 0}
 .error-page main{margin:0 auto;max-width:760px}
 @media (max-width:900px){nav{position:static;width:auto;border-right:0;border-bottom:1px solid var(--line)}

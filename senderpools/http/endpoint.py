@@ -24,15 +24,17 @@ from msgspec import inspect
 
 from senderpools.config import Settings
 from senderpools.errors import ApiError, FieldError, NotFound, PayloadTooLarge, UnsupportedMediaType
-from senderpools.http import validation
+from senderpools.http import conditional, validation
 from senderpools.http.asgi import Request, Response
 from senderpools.http.edge import Edge
 from senderpools.http.pagination import Page, epoch_ms, filter_values
 from senderpools.http.query import QueryReader
 from senderpools.http.render import error_response, reply
+from senderpools.records import IfMatch
 from senderpools.service import Services
 from senderpools.wire.encoding import Rendered
 from senderpools.wire.endpoints import Endpoint, PathParam
+from senderpools.wire.fields import ListOrder
 from senderpools.wire.queries import DateRange, PageParams
 from senderpools.wire.replies import OperationReference, ResourceReference
 
@@ -68,6 +70,11 @@ class Call(Generic[Q, B]):
     def extended(self) -> bool:
         """Whether the client asked for senderpools' extension fields (``Senderpools-Extensions: true``)."""
         return self.request.extended
+
+    @property
+    def if_match(self) -> IfMatch | None:
+        """The request's ``If-Match`` precondition (for endpoints declared ``if_match``)."""
+        return conditional.if_match(self.request)
 
     def path(self, name: str) -> str:
         return self.request.path_params[name]
@@ -119,7 +126,10 @@ class Bound(Generic[Q, B, R]):
             result = await self.handler(call)
         except ApiError as error:
             return error_response(error, call.edge.base_url(call.request), self.endpoint.items, call.single)
-        return reply(self.endpoint.status, result, call.response_headers, call.extended)
+        response = reply(self.endpoint.status, result, call.response_headers, call.extended)
+        if not self.endpoint.etag:
+            return response
+        return conditional.tagged(call.request, response, result.etag if isinstance(result, Rendered) else None)
 
     async def _prepare(self, call: Call[Q, B]) -> None:
         endpoint, request, edge = self.endpoint, call.request, call.edge
@@ -148,13 +158,22 @@ class Bound(Generic[Q, B, R]):
         if pages is not None:
             if pages.in_body:
                 body: Any = call.body
-                paging, dates = PageParams(page_token=body.page_token, page_size=body.page_size), DateRange()
-                filters = filter_values(body, leave_out=("page_token", "page_size"))
+                paging = PageParams(page_token=body.page_token, page_size=body.page_size, order=body.order)
+                dates, filters = DateRange(), filter_values(body, leave_out=_PAGING)
             else:
                 filters = filter_values(call.query)
-            scope = (pages.scope, call.account, *(request.path_params[p.name] for p in endpoint.path_params), *filters)
+            # Oldest first is the default: asked for or not, a page token is bound to it as before `order` existed.
+            newest = paging.order is ListOrder.NEWEST
+            ordering = filter_values(PageParams(order=paging.order if newest else None), leave_out=_PAGING[:2])
+            path_ids = (request.path_params[p.name] for p in endpoint.path_params)
+            scope = (pages.scope, call.account, *path_ids, *filters, *ordering)
             call.page = edge.tokens.page(
-                scope, paging.page_token, paging.page_size, epoch_ms(dates.start_date), epoch_ms(dates.end_date)
+                scope,
+                paging.page_token,
+                paging.page_size,
+                epoch_ms(dates.start_date),
+                epoch_ms(dates.end_date),
+                newest_first=newest,
             )
 
     async def _decode(self, call: Call[Q, B]) -> Any:
@@ -162,6 +181,9 @@ class Bound(Generic[Q, B, R]):
         if not self.endpoint.body_required and not raw.strip():
             return self.endpoint.body()
         return validation.decode(raw, self.endpoint.body, self.raw_rule)
+
+
+_PAGING = ("page_token", "page_size", "order")  # how to page, not what to list: bound apart from the filters
 
 
 class _Patterns(dict[PathParam, Callable[[str], Any]]):

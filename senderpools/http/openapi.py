@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from senderpools.errors import CATALOGUE, ApiError
+from senderpools.http.conditional import ETAG
 from senderpools.http.idempotency import KEY_HEADERS, REPLAYED_HEADER
 from senderpools.wire.encoding import EXTENSIONS_HEADER, has_extensions
 from senderpools.wire.endpoints import Endpoint
@@ -51,6 +52,12 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}},
     "WWW-Authenticate": {"description": 'Always `Basic realm="senderpools"`.', "schema": {"type": "string"}},
     "Allow": {"description": "The methods the path accepts.", "schema": {"type": "string"}},
+    ETAG: {
+        "description": "Extension: the entity tag of this representation (it changes with any change to the "
+        "resource). Send it back as `If-None-Match` to get a 304 while nothing changed, or as `If-Match` to make "
+        "a change conditional.",
+        "schema": {"type": "string"},
+    },
     REPLAYED_HEADER: {
         "description": "`true` when this is the stored response of an earlier request with the same Idempotency-Key, "
         "replayed: nothing was done again.",
@@ -83,6 +90,13 @@ without doing the work again; 4xx answers are replayed too, while a 5xx frees th
 with a different request is a 409. Of concurrent requests with one key exactly one does the work; the others \
 wait for its response or get a 409. Keys are per account. If a server crashes after doing the work but before \
 storing its response, the key is released after 60 seconds and a retry then does the work again.
+
+**Extensions.** senderpools adds features the Comms API does not have, all additive, so that a stock client \
+gets byte-identical answers: new endpoints (Items, Cancel, Summary, Remove Senders, the Senders inventory), \
+new optional query parameters (`namePrefix`, `tag`, `senderPoolId`, `type`, `order`), new optional request \
+fields (`deletionProtection`) and conditional requests (`ETag`, `If-None-Match`: 304, `If-Match`: 412). \
+Extension fields on documented resources (a pool's `deletionProtection`, an operation's `type` and \
+`senderPoolId`) appear only in answers to requests with the header `Senderpools-Extensions: true`.
 
 **Errors.** Every error is `{"errors": [{code, message, infoUrl, context}]}`, reporting every problem of the \
 request at once; `infoUrl` leads to a page describing the code.
@@ -174,13 +188,14 @@ def _parameters(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, 
         for p in endpoint.path_params
     ]
     for struct in _query_structs(endpoint):
+        required = {f.encode_name for f in msgspec.structs.fields(struct) if f.name in getattr(struct, "REQUIRED", ())}
         for name, prop in schemas[id(struct)]["properties"].items():
             schema = _without_null(prop)
             params.append(
                 {
                     "name": name,
                     "in": "query",
-                    "required": False,
+                    "required": name in required,
                     "description": schema.pop("description", ""),
                     "schema": schema,
                 }
@@ -191,11 +206,23 @@ def _parameters(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, 
                 "name": EXTENSIONS_HEADER,
                 "in": "header",
                 "required": False,
-                "description": "`true` adds senderpools' extension fields to the resources in the answer (the fields "
-                "marked as extensions); without it the answer is exactly what a stock Comms client expects.",
-                "schema": {"type": "string", "enum": ["true", "false"]},
+                "description": "`true` (any case) adds senderpools' extension fields to the resources in the answer "
+                "(the fields marked as extensions); without it, or with any other value, the answer is exactly what a "
+                "stock Comms client expects.",
+                "schema": {"type": "string"},
             }
         )
+    for name, wanted, description in _CONDITIONS:
+        if getattr(endpoint, wanted):
+            params.append(
+                {
+                    "name": name,
+                    "in": "header",
+                    "required": False,
+                    "description": description,
+                    "schema": {"type": "string"},
+                }
+            )
     if endpoint.takes_idempotency_key:
         key, twilio = KEY_HEADERS
         schema = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"}  # printable ASCII
@@ -214,9 +241,27 @@ def _parameters(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, 
     return params
 
 
+_CONDITIONS = (
+    (
+        "If-None-Match",
+        "etag",
+        "Extension: entity tags (from `ETag`) the client holds, or `*`. When the answer would have one of them, "
+        "it is a 304 with no body instead.",
+    ),
+    (
+        "If-Match",
+        "if_match",
+        "Extension: entity tags (from the pool's `ETag`, either view) or `*`. Unless the pool still has one of "
+        "them, nothing is changed and the answer is a 412. Weak tags never match.",
+    ),
+)
+
+
 def _operation(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, Any]]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": endpoint.outcome}
     headers = _headers(endpoint.headers, required=not endpoint.optional_headers)
+    if endpoint.etag:
+        headers.update(_headers((ETAG,)))
     if endpoint.takes_idempotency_key:
         headers.update(_headers((REPLAYED_HEADER,), required=False))
     if headers:
@@ -225,6 +270,11 @@ def _operation(endpoint: Endpoint[Any, Any, Any], schemas: dict[int, dict[str, A
     if alternatives:
         success["content"] = {JSON: {"schema": alternatives[0] if len(alternatives) == 1 else {"oneOf": alternatives}}}
     responses: dict[str, Any] = {str(endpoint.status): success}
+    if endpoint.etag:
+        responses["304"] = {
+            "description": "Not modified (extension): `If-None-Match` named the current `ETag`. No body.",
+            "headers": _headers((ETAG,)),
+        }
     for error in endpoint.errors:
         responses[str(error.status)] = {"$ref": f"#/components/responses/{error.name}"}
     operation: dict[str, Any] = {

@@ -2,8 +2,9 @@
 
 A page token is an opaque, URL-safe keyset cursor, bound to the list and its filters and signed.
 Layout (before base64url): version byte, 8-byte scope digest, the cursor of the previous page's last
-row (its ID, or an operation item's seq; empty for the first page), 16-byte HMAC. Tokens never
-expire and cannot be forged or replayed under other filters.
+row in UTF-8 (its ID, an operation item's seq, or in name order its name key and ID; empty for the
+first page), 16-byte HMAC. Tokens never expire and cannot be forged or replayed under other filters
+or another order.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class PageTokens:
         return self._encode(scope, after)
 
     def _encode(self, scope: bytes, after: str | None) -> str:
-        payload = _VERSION + scope + (after or "").encode("ascii")
+        payload = _VERSION + scope + (after or "").encode()
         return base64.urlsafe_b64encode(payload + self._mac(payload)).rstrip(b"=").decode("ascii")
 
     def decode(self, scope: bytes, token: str, context: str) -> str | None:
@@ -87,7 +88,7 @@ class PageTokens:
                 "pageToken was issued for a different list or different filters: send the filters of the first request.",
                 context,
             )
-        return payload[1 + _SCOPE_BYTES :].decode("ascii") or None
+        return payload[1 + _SCOPE_BYTES :].decode() or None  # the MAC holds: bytes this server encoded
 
     def page(
         self,
@@ -97,15 +98,18 @@ class PageTokens:
         start_ms: int | None = None,
         end_ms: int | None = None,
         context: str = "$.pageToken",
+        newest_first: bool = False,
     ) -> Page:
-        """``filters`` names the list and everything that narrows it (account, path IDs, query filters)."""
+        """``filters`` names the list and everything that narrows or orders it (account, path IDs, query
+        filters, a newest-first order)."""
         key = (*filters, start_ms, end_ms)
         scope = self._scopes.get(key)
         if scope is None:
             scope = self._scopes[key] = hashlib.sha256(repr(key).encode()).digest()[:_SCOPE_BYTES]
             _bound(self._scopes, self.CACHED)
         after = None if token is None else self.decode(scope, token, context)
-        return Page(PageRequest(size=size, after=after, start_ms=start_ms, end_ms=end_ms), scope, self)
+        request = PageRequest(size=size, after=after, start_ms=start_ms, end_ms=end_ms, newest_first=newest_first)
+        return Page(request, scope, self)
 
 
 def filter_values(filters: Any, leave_out: tuple[str, ...] = ()) -> tuple[Any, ...]:

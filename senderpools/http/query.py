@@ -17,6 +17,7 @@ from msgspec import inspect
 from senderpools.clock import parse_rfc3339
 from senderpools.errors import FieldError, InvalidRequest
 from senderpools.wire.endpoints import PathParam
+from senderpools.wire.fields import NO_NUL
 
 E = TypeVar("E", bound=enum.Enum)
 S = TypeVar("S")
@@ -74,6 +75,9 @@ class QueryReader:
     def filters(self, kind: type[S]) -> S:
         """The filters of struct ``kind``, each parameter read by its field's type."""
         readers = _readers(kind)
+        for attr, wire, _ in readers:
+            if attr in getattr(kind, "REQUIRED", ()) and wire not in self._params:
+                self._fail(wire, "is required")
         if not any(wire in self._params for _, wire, _ in readers):
             return kind()  # none given: every field at its default
         return kind(**{attr: read(self, wire) for attr, wire, read in readers})
@@ -100,13 +104,14 @@ def _readers(kind: type[Any]) -> tuple[tuple[str, str, Reader], ...]:
     return found
 
 
-def _reader(node: inspect.Type, default: Any) -> Reader:
-    """How to read one optional parameter of this (msgspec-inspected) type."""
+def _reader(node: inspect.Type, default: Any, expected: str | None = None) -> Reader:
+    """How to read one optional parameter of this (msgspec-inspected) type. ``expected`` says in words
+    what a valid value is (``Meta(extra={"expected": ...})`` on the type)."""
     if isinstance(node, inspect.Metadata):
-        return _reader(node.type, default)
+        return _reader(node.type, default, (node.extra or {}).get("expected", expected))
     if isinstance(node, inspect.UnionType):
         (kind,) = (t for t in node.types if not isinstance(t, inspect.NoneType))
-        return _reader(kind, default)
+        return _reader(kind, default, expected)
     if isinstance(node, inspect.IntType) and node.ge is not None and node.le is not None:
         low, high = node.ge, node.le
         return lambda q, name: q.integer(name, low, high, default)
@@ -115,17 +120,25 @@ def _reader(node: inspect.Type, default: Any) -> Reader:
     if isinstance(node, inspect.EnumType):
         cls = node.cls
         return lambda q, name: q.choice(name, cls)
-    if isinstance(node, inspect.StrType) and node.pattern is not None:
-        accepts, expected = re.compile(node.pattern).search, _expected(node.pattern)
-        return lambda q, name: q.matching(name, lambda raw: accepts(raw) is not None, expected)
+    if isinstance(node, inspect.StrType) and (node.pattern, node.min_length, node.max_length) != (None, 0, None):
+        pattern = None if node.pattern is None else re.compile(node.pattern).search
+        shortest, longest = node.min_length or 0, node.max_length
+
+        def accepts(raw: str) -> bool:
+            fits = shortest <= len(raw) and (longest is None or len(raw) <= longest)
+            return fits and (pattern is None or pattern(raw) is not None)
+
+        words = expected or _expected(node)
+        return lambda q, name: q.matching(name, accepts, words)
     if isinstance(node, inspect.StrType):
         return QueryReader.text
     raise TypeError(f"no query reader for {node!r}: add one here")
 
 
-def _expected(pattern: str) -> str:
-    """What a value of this pattern is, in words: an ID names its resource."""
+def _expected(node: inspect.StrType) -> str:
+    """What a value of this type is, in words: an ID names its resource."""
     for param in PathParam.known.values():
-        if inspect.type_info(param.type) == inspect.StrType(pattern=pattern):
+        if inspect.type_info(param.type) == node:
             return f"a {param.resource} ID"
-    return f"text matching {pattern}"
+    size = f"{node.min_length or 0} to {node.max_length} characters" if node.max_length is not None else "text"
+    return size if node.pattern is None or node.pattern == NO_NUL else f"{size} matching {node.pattern}"

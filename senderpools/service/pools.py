@@ -6,17 +6,23 @@ from collections.abc import Callable, Sequence
 
 from senderpools import ids
 from senderpools.clock import to_datetime
-from senderpools.errors import Conflict, InvalidRequest, NotFound
-from senderpools.records import OperationRecord, SenderFilter
+from senderpools.errors import Conflict, InvalidRequest, NotFound, PreconditionFailed
+from senderpools.records import IfMatch, OperationFilter, PoolChanges, PoolFilter, Refused, SenderFilter
 from senderpools.service.paging import PageRequest
 from senderpools.service.rules import unique_sender_ids
 from senderpools.store import Store
-from senderpools.wire.encoding import Listed, Rendered
-from senderpools.wire.fields import ItemOutcome, OperationStatus, Tags
-from senderpools.wire.resources import OperationStats, SenderPool, SenderPoolOperation, SenderSelection
+from senderpools.wire.encoding import Listed, Rendered, view_tag
+from senderpools.wire.fields import ItemOutcome, OperationStatus, OperationType, Tags
+from senderpools.wire.resources import (
+    OperationStats,
+    SenderPool,
+    SenderPoolOperation,
+    SenderPoolSummary,
+    SenderSelection,
+)
 
 
-def _new_operation(now: int, total: int, applied: int) -> SenderPoolOperation:
+def _new_operation(now: int, pool_id: str, kind: OperationType, total: int, applied: int) -> SenderPoolOperation:
     queued = total - applied
     return SenderPoolOperation(
         id=ids.new_id(ids.OPERATION_PREFIX, now),
@@ -24,11 +30,27 @@ def _new_operation(now: int, total: int, applied: int) -> SenderPoolOperation:
         stats=OperationStats(total=total, queued=queued, created=applied, failed=0),
         created_at=to_datetime(now),
         updated_at=to_datetime(now),
+        type=kind,
+        sender_pool_id=pool_id,
     )
 
 
 def _pool_not_found(pool_id: str) -> NotFound:
     return NotFound(f"SenderPool {pool_id} was not found.")
+
+
+def _refusal(refused: Refused, pool_id: str) -> Exception:
+    """The answer to a change of a pool that the store refused."""
+    if refused is Refused.CHANGED:
+        return PreconditionFailed(
+            f"SenderPool {pool_id} changed since it was read: If-Match does not match its ETag. Fetch it again."
+        )
+    if refused is Refused.PROTECTED:
+        return Conflict(
+            f"SenderPool {pool_id} has deletion protection on. To delete it, first lift the protection: "
+            f'PATCH /v1/SenderPools/{pool_id} with {{"deletionProtection": false}}.'
+        )
+    return _pool_not_found(pool_id)
 
 
 class SenderPoolService:
@@ -42,6 +64,7 @@ class SenderPoolService:
         name: str,
         tags: Tags,
         sender_ids: Sequence[str],
+        deletion_protection: bool = False,
         selection: SenderSelection | None = None,
     ) -> SenderPoolOperation:
         """The pool exists when this returns; its senders join in the background."""
@@ -53,9 +76,10 @@ class SenderPoolService:
             tags=tags,
             created_at=to_datetime(now),
             updated_at=to_datetime(now),
+            deletion_protection=deletion_protection,
             selection=selection or SenderSelection(),
         )
-        operation = _new_operation(now, total=1 + len(sender_ids), applied=1)
+        operation = _new_operation(now, pool.id, OperationType.CREATE, total=1 + len(sender_ids), applied=1)
         await self._store.create_pool(account, pool, operation, sender_ids)
         if sender_ids:
             self._on_work()
@@ -67,33 +91,33 @@ class SenderPoolService:
             raise _pool_not_found(pool_id)
 
     async def fetch(self, account: str, pool_id: str, extended: bool = False) -> Rendered[SenderPool]:
-        doc = await self._store.get_pool(account, pool_id, extended)
+        found = await self._store.get_pool(account, pool_id, extended)
+        if found is None:
+            raise _pool_not_found(pool_id)
+        doc, extended_doc = found
+        return Rendered(doc, view_tag(extended_doc, extended))
+
+    async def summary(self, account: str, pool_id: str) -> Rendered[SenderPoolSummary]:
+        doc = await self._store.pool_summary(account, pool_id)
         if doc is None:
             raise _pool_not_found(pool_id)
         return Rendered(doc)
 
-    async def list_pools(
-        self, account: str, page: PageRequest, operation_id: str | None, extended: bool = False
-    ) -> Listed:
-        return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), operation_id, extended)
+    async def list_pools(self, account: str, page: PageRequest, where: PoolFilter, extended: bool = False) -> Listed:
+        return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), where, extended)
 
-    async def update(
-        self,
-        account: str,
-        pool_id: str,
-        name: str | None,
-        tags: Tags | None,
-        selection: SenderSelection | None = None,
-    ) -> None:
-        """Change the name, replace the tags and/or the selection preferences; at least one of them."""
-        if name is None and tags is None and selection is None:  # the stock message: selection is an extension
+    async def update(self, account: str, pool_id: str, changes: PoolChanges, if_match: IfMatch | None = None) -> None:
+        """Change the name, replace the tags and/or turn deletion protection on or off; at least one."""
+        if not changes:
             raise InvalidRequest("The request must change at least one of name and tags.")
-        if not await self._store.update_pool(account, pool_id, name, tags, ids.now_ms(), selection):
-            raise _pool_not_found(pool_id)
+        refused = await self._store.update_pool(account, pool_id, changes, ids.now_ms(), if_match)
+        if refused is not None:
+            raise _refusal(refused, pool_id)
 
-    async def delete(self, account: str, pool_id: str) -> None:
-        if not await self._store.delete_pool(account, pool_id, ids.now_ms()):
-            raise _pool_not_found(pool_id)
+    async def delete(self, account: str, pool_id: str, if_match: IfMatch | None = None) -> None:
+        refused = await self._store.delete_pool(account, pool_id, ids.now_ms(), if_match)
+        if refused is not None:
+            raise _refusal(refused, pool_id)
         self._on_work()  # memberships are purged in the background
 
     async def list_members(
@@ -106,35 +130,42 @@ class SenderPoolService:
         return senders
 
     async def add_senders(self, account: str, pool_id: str, sender_ids: Sequence[str]) -> SenderPoolOperation:
+        return await self.queue(account, pool_id, OperationType.ADD_SENDERS, sender_ids)
+
+    async def queue(
+        self, account: str, pool_id: str, kind: OperationType, sender_ids: Sequence[str]
+    ) -> SenderPoolOperation:
+        """An Add Senders or Remove Senders operation, one queued item per (unique) sender."""
         unique_sender_ids(sender_ids)
-        operation = _new_operation(ids.now_ms(), total=len(sender_ids), applied=0)
-        if not await self._store.add_senders(account, pool_id, operation, sender_ids):
+        operation = _new_operation(ids.now_ms(), pool_id, kind, total=len(sender_ids), applied=0)
+        if not await self._store.queue_operation(account, pool_id, operation, sender_ids):
             raise _pool_not_found(pool_id)
         self._on_work()
         return operation
 
     async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> None:
-        if not await self._store.remove_sender(account, pool_id, sender_id):
+        if not await self._store.remove_sender(account, pool_id, sender_id, ids.now_ms()):
             raise NotFound(f"SenderPool {pool_id} was not found or has no member {sender_id}.")
 
     # -- operations --------------------------------------------------------------------------------
-    async def fetch_operation(self, account: str, operation_id: str, pool_id: str | None = None) -> OperationRecord:
+    async def fetch_operation(self, account: str, operation_id: str, pool_id: str | None = None) -> SenderPoolOperation:
         """``pool_id`` narrows the lookup to operations about that pool (the pool-scoped URL)."""
-        record = await self._store.get_operation(account, operation_id)
-        if record is None or (pool_id is not None and record.pool_id != pool_id):
+        operation = await self._store.get_operation(account, operation_id)
+        if operation is None or (pool_id is not None and operation.sender_pool_id != pool_id):
             raise NotFound(f"SenderPool Operation {operation_id} was not found.")
-        return record
+        return operation
 
-    async def list_operations(self, account: str, page: PageRequest, status: OperationStatus | None) -> Listed:
-        return await self._store.list_operations(account, page.window(ids.OPERATION_PREFIX), status)
+    async def list_operations(
+        self, account: str, page: PageRequest, where: OperationFilter, extended: bool = False
+    ) -> Listed:
+        return await self._store.list_operations(account, page.window(ids.OPERATION_PREFIX), where, extended)
 
     async def list_items(
         self, account: str, operation_id: str, page: PageRequest, outcome: ItemOutcome | None
     ) -> Listed:
         """Items in request order; ``page.after`` is the seq of the previous page's last item."""
         await self.fetch_operation(account, operation_id)
-        after = None if page.after is None else int(page.after)
-        return await self._store.list_operation_items(account, operation_id, after, page.size + 1, outcome)
+        return await self._store.list_operation_items(account, operation_id, page.sequence_window(), outcome)
 
     async def cancel(self, account: str, operation_id: str) -> SenderPoolOperation:
         """Stop a PROCESSING operation: unapplied items fail (CANCELED); applied ones stay applied."""

@@ -197,7 +197,7 @@ class SenderService:
         return Rendered(doc)
 
     async def delete(self, account: str, sender_id: str) -> None:
-        if not await self._store.delete_sender(account, sender_id):
+        if not await self._store.delete_sender(account, sender_id, ids.now_ms()):
             raise _sender_not_found(sender_id)
 
     async def resolve(

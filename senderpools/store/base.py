@@ -18,8 +18,12 @@ from senderpools.records import (
     Candidates,
     Credential,
     IdempotencyRecord,
-    OperationRecord,
+    IfMatch,
+    OperationFilter,
     Pacing,
+    PoolChanges,
+    PoolFilter,
+    Refused,
     ResolveScope,
     SenderChanges,
     SenderFilter,
@@ -27,8 +31,8 @@ from senderpools.records import (
     Window,
 )
 from senderpools.wire.encoding import Listed
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderSelection
+from senderpools.wire.fields import Channel, ItemOutcome
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 log = logging.getLogger("senderpools.store")
 S = TypeVar("S", bound=type)
@@ -110,35 +114,39 @@ class Store(abc.ABC):
     async def create_pool(
         self, account: str, pool: SenderPool, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> None:
-        """The pool, its Create operation and one queued item per sender, in one transaction."""
+        """The pool (with its tags and an empty summary), its Create operation and one queued item per
+        sender, in one transaction."""
 
     @abc.abstractmethod
-    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
-        """The pool's JSON (with the extension fields when ``extended``)."""
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
+        """The pool's JSON (with the extension fields when ``extended``), and its extended JSON (its ETag's basis)."""
 
     @abc.abstractmethod
     async def pool_exists(self, account: str, pool_id: str) -> bool: ...
 
     @abc.abstractmethod
-    async def list_pools(
-        self, account: str, window: Window, operation_id: str | None, extended: bool = False
-    ) -> Listed: ...
+    async def list_pools(self, account: str, window: Window, where: PoolFilter, extended: bool = False) -> Listed:
+        """A page of pools: by ID, or with ``where.name_prefix`` in name order (cursors from ``rows.name_cursor``)."""
 
     @abc.abstractmethod
     async def update_pool(
-        self,
-        account: str,
-        pool_id: str,
-        name: str | None,
-        tags: Tags | None,
-        now_ms: int,
-        selection: SenderSelection | None = None,
-    ) -> bool:
-        """Change what is not None (``selection`` replaces the pool's whole selection preferences)."""
+        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        """Apply the changes and bump ``updatedAt``; None when done. Refused (nothing written) when the pool
+        is not the account's, or ``if_match`` does not hold for it."""
 
     @abc.abstractmethod
-    async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
-        """Hide the pool at once and cancel its running operations; memberships are purged later."""
+    async def delete_pool(
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        """Hide the pool at once and cancel its running operations (memberships are purged later); None
+        when done. Refused (nothing written) when the pool is not the account's, ``if_match`` does not
+        hold, or it has deletion protection."""
+
+    @abc.abstractmethod
+    async def pool_summary(self, account: str, pool_id: str) -> bytes | None:
+        """The pool's Summary JSON (member counts and PROCESSING operations), kept as members and operations
+        change (never counted over the members); None when the account has no such pool."""
 
     @abc.abstractmethod
     async def list_pool_senders(
@@ -147,20 +155,25 @@ class Store(abc.ABC):
         """None when the pool does not exist."""
 
     @abc.abstractmethod
-    async def add_senders(
+    async def queue_operation(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> bool:
-        """Queue an Add Senders operation; False (and nothing written) when the pool does not exist."""
+        """Queue an Add Senders or Remove Senders operation (its ``type``), one item per sender; False
+        (and nothing written) when the pool does not exist."""
 
     @abc.abstractmethod
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool: ...
+    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
+        """Take the sender out of the pool (and off its counts); False when it was not a member."""
 
     # -- operations --------------------------------------------------------------------------------
     @abc.abstractmethod
-    async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None: ...
+    async def get_operation(self, account: str, operation_id: str) -> SenderPoolOperation | None:
+        """The operation with its extension fields (``type``, ``sender_pool_id``)."""
 
     @abc.abstractmethod
-    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed: ...
+    async def list_operations(
+        self, account: str, window: Window, where: OperationFilter, extended: bool = False
+    ) -> Listed: ...
 
     @abc.abstractmethod
     async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
@@ -169,19 +182,21 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
-        """Apply up to ``batch_size`` queued items, record their outcomes and update the stats, all in
-        one transaction: a crash leaves every item either applied and counted or still queued.
-        Returns how many items were applied (0 when there was nothing to do)."""
+        """Apply up to ``batch_size`` queued items (senders joining or leaving the pool), record their
+        outcomes, update the stats and the pool's member counts, all in one transaction: a crash leaves
+        every item either applied and counted or still queued. Returns how many items were applied (0
+        when there was nothing to do)."""
 
     @abc.abstractmethod
     async def purge_deleted_pools(self, batch_size: int) -> int:
-        """Remove up to ``batch_size`` memberships of deleted pools (and the pools once empty)."""
+        """Remove up to ``batch_size`` memberships of deleted pools (and the pools, with their counts, once empty)."""
 
     @abc.abstractmethod
     async def list_operation_items(
-        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+        self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
     ) -> Listed:
-        """Items as (seq, JSON) in ``seq`` order, after ``after_seq``; empty if the operation is not the account's."""
+        """Items as (seq, JSON) in ``seq`` order (the window's ``after`` is a seq); empty if the operation
+        is not the account's."""
 
     @abc.abstractmethod
     async def cancel_operation(
@@ -260,11 +275,12 @@ class Store(abc.ABC):
     async def update_sender(
         self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
     ) -> bytes | None:
-        """The updated sender's JSON; None when the account has no such sender."""
+        """The updated sender's JSON (a status change moves it between its pools' counts); None when the
+        account has no such sender."""
 
     @abc.abstractmethod
-    async def delete_sender(self, account: str, sender_id: str) -> bool:
-        """Delete the sender, its memberships and its sticky mappings."""
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
+        """Delete the sender, its memberships (taking it off its pools' counts) and its sticky mappings."""
 
     @abc.abstractmethod
     async def eligible_senders(

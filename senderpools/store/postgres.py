@@ -13,6 +13,7 @@ applied by one worker at a time and each of its items exactly once; memberships 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,9 +24,12 @@ from senderpools.records import (
     Candidates,
     Credential,
     IdempotencyRecord,
-    OperationKind,
-    OperationRecord,
+    IfMatch,
+    OperationFilter,
     Pacing,
+    PoolChanges,
+    PoolFilter,
+    Refused,
     ResolveScope,
     SenderChanges,
     SenderFilter,
@@ -34,42 +38,57 @@ from senderpools.records import (
 )
 from senderpools.store.base import Store, log, retry_later_on
 from senderpools.store.rows import (
-    ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
     POOL_INSERT_COLUMNS,
-    RENDERED_TABLES,
+    POOL_TAG_INSERT_COLUMNS,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
     STICKY_COLUMNS,
+    SUMMARY_COLUMNS,
+    SUMMARY_INSERT,
+    SUMMARY_INSERT_COLUMNS,
     Args,
+    Derived,
+    SummaryChanges,
     doc_column,
     encode_tags,
     epoch_ms,
     insert,
+    item_list,
     item_listed,
-    item_outcome_filter,
+    member_list,
     migration_scripts,
     operation_from_row,
+    operation_list,
     operation_listed,
     placed,
+    pool_derived,
     pool_from_row,
+    pool_list,
+    pool_refusal,
     pool_row,
+    pool_tag_rows,
+    pools_listed,
+    rerendered,
+    seeded_counts,
     selection_column,
     selection_from_column,
     sender_from_row,
+    sender_list,
     sender_row,
     sticky_conflict,
     sticky_from_row,
+    summary_row,
+    summary_updates,
     unwritten,
 )
 from senderpools.wire.encoding import Listed, views
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderSelection
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 _MIGRATION_LOCK = 0x5E4D_E290  # pg_advisory_xact_lock key: one node migrates, the others wait
-_RERENDERED_BY = {"0005", "0008"}  # migrations after which every pool and sender is rendered again
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -138,8 +157,7 @@ class PostgresStore(Store):
                     )
             if "0008" in applied:
                 await self._place_senders(db)
-            if applied & _RERENDERED_BY:
-                await self._render_docs(db)
+            await self._render_derived(db, rerendered(applied))
             await db.execute(
                 "INSERT INTO server_settings (name, value) VALUES ('page_token_key', $1) ON CONFLICT DO NOTHING",
                 os.urandom(32),
@@ -157,14 +175,18 @@ class PostgresStore(Store):
             )
             last = rows[-1][0]
 
-    async def _render_docs(self, db: asyncpg.Connection) -> None:
-        """Store the JSON of every pool and sender as the latest schema renders it (migrations 0005, 0008)."""
-        for table, columns, from_row in RENDERED_TABLES:
+    async def _render_derived(self, db: asyncpg.Connection, tables: list[Derived]) -> None:
+        """Derive the kept columns (JSON, search keys) of every row of ``tables`` again (after a migration)."""
+        for derived in tables:
+            sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(derived.derived, 1))
             last = ""
-            while rows := await db.fetch(f"SELECT {columns} FROM {table} WHERE id > $1 ORDER BY id LIMIT 1000", last):
+            while rows := await db.fetch(
+                f"SELECT {derived.columns} FROM {derived.table} WHERE {derived.key} > $1 ORDER BY {derived.key} LIMIT 1000",
+                last,
+            ):
                 await db.executemany(
-                    f"UPDATE {table} SET doc = $1, xdoc = $2 WHERE id = $3",
-                    [(*views(from_row(row)), row[0]) for row in rows],
+                    f"UPDATE {derived.table} SET {sets} WHERE {derived.key} = ${len(derived.derived) + 1}",
+                    [(*derived.derive(row), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
 
@@ -233,7 +255,6 @@ class PostgresStore(Store):
         db: asyncpg.Connection,
         account: str,
         pool_id: str,
-        kind: OperationKind,
         operation: SenderPoolOperation,
         first_queued_seq: int,
         sender_ids: Sequence[str],
@@ -242,7 +263,7 @@ class PostgresStore(Store):
         await db.execute(
             "INSERT INTO operations (id, account_sid, pool_id, kind, status, total, queued, created, failed,"
             " next_seq, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-            operation.id, account, pool_id, str(kind), str(operation.status), stats.total, stats.queued,
+            operation.id, account, pool_id, str(operation.type), str(operation.status), stats.total, stats.queued,
             stats.created, stats.failed, first_queued_seq, created_ms,
         )  # fmt: skip
         if sender_ids:
@@ -258,11 +279,16 @@ class PostgresStore(Store):
         created_ms = epoch_ms(pool.created_at)
         pool_conn = await self._connections()
         async with pool_conn.acquire() as db, db.transaction():
+            await db.execute(insert(POOL_INSERT, numbered=True), *pool_row(account, pool, operation.id))
+            if pool.tags:
+                await db.copy_records_to_table(
+                    "pool_tags", columns=POOL_TAG_INSERT_COLUMNS, records=pool_tag_rows(account, pool.id, pool.tags)
+                )
+            processing = int(operation.status is OperationStatus.PROCESSING)
             await db.execute(
-                insert(POOL_INSERT, numbered=True),
-                *pool_row(account, pool, operation.id),
+                insert(SUMMARY_INSERT, numbered=True), *summary_row(account, pool.id, created_ms, processing=processing)
             )
-            await self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
+            await self._insert_operation(db, account, pool.id, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
             await db.execute(
                 "INSERT INTO operation_items (operation_id, seq, sender_id, outcome, updated_at)"
@@ -272,13 +298,13 @@ class PostgresStore(Store):
                 created_ms,
             )
 
-    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
         row = await self._fetchrow(
-            f"SELECT {doc_column(extended)} FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL",
+            f"SELECT {doc_column(extended)}, xdoc FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL",
             pool_id,
             account,
         )
-        return None if row is None else bytes(row[0])
+        return None if row is None else (bytes(row[0]), bytes(row[1]))
 
     async def pool_exists(self, account: str, pool_id: str) -> bool:
         row = await self._fetchrow(
@@ -286,53 +312,75 @@ class PostgresStore(Store):
         )
         return row is not None
 
-    async def list_pools(
-        self, account: str, window: Window, operation_id: str | None, extended: bool = False
-    ) -> Listed:
-        args = Args(account, numbered=True)
-        sql = f"SELECT id, {doc_column(extended)} FROM pools WHERE account_sid = $1 AND deleted_at IS NULL"
-        if operation_id is not None:
-            sql += f" AND operation_id = {args.add(operation_id)}"
-        sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
-        return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
+    async def list_pools(self, account: str, window: Window, where: PoolFilter, extended: bool = False) -> Listed:
+        rows: list[Any] = []
+        for sql, args in pool_list(True, account, window, where, extended):
+            rows += await self._fetch(sql, *args)
+            if len(rows) >= window.limit:
+                break
+        return pools_listed(rows[: window.limit], where)
+
+    @staticmethod
+    async def _changeable_pool(
+        db: Any, account: str, pool_id: str, if_match: IfMatch | None
+    ) -> tuple[Refused | None, bool]:
+        """Whether the account's pool (now locked) may be changed under ``if_match``, and its deletion protection."""
+        row = await db.fetchrow(
+            "SELECT xdoc, deletion_protection FROM pools"
+            " WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL FOR UPDATE",
+            pool_id,
+            account,
+        )
+        return pool_refusal(row, if_match)
 
     async def update_pool(
-        self,
-        account: str,
-        pool_id: str,
-        name: str | None,
-        tags: Tags | None,
-        now_ms: int,
-        selection: SenderSelection | None = None,
-    ) -> bool:
-        args = Args(name, None if tags is None else encode_tags(tags), now_ms, numbered=True)
-        sets = "name = coalesce($1, name), tags = coalesce($2, tags), updated_at = $3"
-        if selection is not None:
-            sets += f", selection = {args.add(selection_column(selection))}"
+        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        tags = changes.tags
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
+            refused, _ = await self._changeable_pool(db, account, pool_id, if_match)
+            if refused is not None:
+                return refused
             row = await db.fetchrow(
-                f"UPDATE pools SET {sets} WHERE id = {args.add(pool_id)} AND account_sid = {args.add(account)}"
-                f" AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
-                *args,
-            )
-            if row is None:
-                return False
-            await db.execute("UPDATE pools SET doc = $1, xdoc = $2 WHERE id = $3", *views(pool_from_row(row)), pool_id)
-            return True
-
-    async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
-        pool = await self._connections()
-        async with pool.acquire() as db, db.transaction():
-            deleted = await db.fetchrow(
-                "UPDATE pools SET deleted_at = $1 WHERE id = $2 AND account_sid = $3 AND deleted_at IS NULL"
-                " RETURNING 1",
+                "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags),"
+                " deletion_protection = coalesce($3, deletion_protection),"
+                " selection = CASE WHEN $4 THEN $5 ELSE selection END, updated_at = $6"
+                f" WHERE id = $7 RETURNING {POOL_COLUMNS}",
+                changes.name,
+                None if tags is None else encode_tags(tags),
+                changes.deletion_protection,
+                changes.selection is not None,  # replaced whole, the default being NULL
+                selection_column(changes.selection),
                 now_ms,
                 pool_id,
-                account,
             )
-            if deleted is None:
-                return False
+            await db.execute(
+                "UPDATE pools SET doc = $1, xdoc = $2, name_key = $3 WHERE id = $4",
+                *pool_derived(pool_from_row(row)),
+                pool_id,
+            )
+            if tags is not None:
+                await db.execute("DELETE FROM pool_tags WHERE pool_id = $1", pool_id)
+                if tags:
+                    await db.copy_records_to_table(
+                        "pool_tags", columns=POOL_TAG_INSERT_COLUMNS, records=pool_tag_rows(account, pool_id, tags)
+                    )
+            return None
+
+    async def delete_pool(
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            refused, protected = await self._changeable_pool(db, account, pool_id, if_match)
+            if refused is not None:
+                return refused
+            if protected:
+                return Refused.PROTECTED
+            await db.execute("UPDATE pools SET deleted_at = $1 WHERE id = $2", now_ms, pool_id)
+            for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
+                await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", pool_id)
             # Waits for a batch in flight on these operations, then sees where it stopped.
             running = await db.fetch(
                 "SELECT id, next_seq FROM operations WHERE pool_id = $1 AND status = 'PROCESSING' FOR UPDATE",
@@ -340,7 +388,34 @@ class PostgresStore(Store):
             )
             for op_id, next_seq in running:
                 await self._cancel(db, op_id, next_seq, now_ms)
-            return True
+            return None
+
+    async def pool_summary(self, account: str, pool_id: str) -> bytes | None:
+        row = await self._fetchrow(
+            "SELECT doc FROM pool_summaries WHERE pool_id = $1 AND account_sid = $2", pool_id, account
+        )
+        return None if row is None else bytes(row[0])
+
+    @staticmethod
+    async def _summarize(db: Any, changes: SummaryChanges, now_ms: int) -> None:
+        """Apply changes to pools' summaries (pools without one, deleted ones, are left alone). The rows are
+        locked in ID order first: every writer of a pool's figures holds its row, so concurrent writers
+        take turns per pool and never deadlock."""
+        pools = changes.pools()
+        if not pools:
+            return
+        rows = await db.fetch(
+            f"SELECT {SUMMARY_COLUMNS} FROM pool_summaries WHERE pool_id = ANY($1::text[]) ORDER BY pool_id FOR UPDATE",
+            pools,
+        )
+        updates = summary_updates(rows, changes, now_ms)
+        if updates:
+            await db.execute(
+                "UPDATE pool_summaries AS s SET counts = u.counts, processing = u.processing, updated_at = u.updated_at,"
+                " doc = u.doc FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::text[])"
+                " AS u(counts, processing, updated_at, doc, pool_id) WHERE s.pool_id = u.pool_id",
+                *(list(column) for column in zip(*updates, strict=True)),
+            )
 
     async def _cancel(self, db: Any, operation_id: str, next_seq: int, now_ms: int) -> None:
         """Stop an operation locked FOR UPDATE: its unapplied items fail with outcome CANCELED."""
@@ -368,20 +443,14 @@ class PostgresStore(Store):
         self, account: str, pool_id: str, window: Window, where: SenderFilter, extended: bool = False
     ) -> Listed | None:
         pool = await self._connections()
-        args = Args(pool_id, numbered=True)
-        sql = (
-            f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
-            " WHERE m.pool_id = $1"
-            + args.window("m.sender_id", window)
-            + args.sender_filter(where)
-            + f" ORDER BY m.sender_id LIMIT {args.add(window.limit)}"
-        )
+        args = Args(numbered=True)
+        sql = member_list(args, pool_id, window, where, extended)
         async with pool.acquire() as db:
             if not await self._pool_exists(db, account, pool_id):
                 return None
             return [(row[0], row[1]) for row in await db.fetch(sql, *args)]
 
-    async def add_senders(
+    async def queue_operation(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> bool:
         pool = await self._connections()
@@ -396,43 +465,43 @@ class PostgresStore(Store):
             )
             if live is None:
                 return False
-            await self._insert_operation(db, account, pool_id, OperationKind.ADD_SENDERS, operation, 0, sender_ids)
+            await self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
+            opened = SummaryChanges(processing=Counter({pool_id: 1}))
+            await self._summarize(db, opened, epoch_ms(operation.created_at))
             return True
 
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool:
+    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
-            row = await db.fetchrow(
+            # The sender's status is read under a share lock, so no status change moves its counts meanwhile.
+            sender = await db.fetchrow("SELECT channel, status FROM senders WHERE id = $1 FOR SHARE", sender_id)
+            removed = await db.fetchrow(
                 "DELETE FROM pool_members m USING pools p WHERE m.pool_id = $1 AND m.sender_id = $2"
                 " AND p.id = m.pool_id AND p.account_sid = $3 AND p.deleted_at IS NULL RETURNING 1",
                 pool_id,
                 sender_id,
                 account,
             )
-            if row is None:
+            if removed is None:
                 return False
+            await self._summarize(db, SummaryChanges().move([pool_id], sender[0], sender[1], -1), now_ms)
             await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1 AND scope = $2", sender_id, pool_id)
             await _bump(db, pool_id)
             return True
 
     # -- operations --------------------------------------------------------------------------------
-    async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None:
+    async def get_operation(self, account: str, operation_id: str) -> SenderPoolOperation | None:
         row = await self._fetchrow(
-            f"SELECT {OPERATION_COLUMNS}, kind, pool_id FROM operations WHERE id = $1 AND account_sid = $2",
-            operation_id,
-            account,
+            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1 AND account_sid = $2", operation_id, account
         )
-        if row is None:
-            return None
-        return OperationRecord(operation=operation_from_row(row), kind=OperationKind(row[8]), pool_id=row[9])
+        return None if row is None else operation_from_row(row)
 
-    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed:
-        args = Args(account, numbered=True)
-        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = $1"
-        if status is not None:
-            sql += f" AND status = {args.add(str(status))}"
-        sql += args.window("id", window) + f" ORDER BY id LIMIT {args.add(window.limit)}"
-        return [operation_listed(row) for row in await self._fetch(sql, *args)]
+    async def list_operations(
+        self, account: str, window: Window, where: OperationFilter, extended: bool = False
+    ) -> Listed:
+        args = Args(numbered=True)
+        rows = await self._fetch(operation_list(args, account, window, where), *args)
+        return [operation_listed(row, extended) for row in rows]
 
     async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
@@ -448,14 +517,14 @@ class PostgresStore(Store):
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             op = await db.fetchrow(
-                "SELECT o.account_sid, o.pool_id, o.next_seq, p.deleted_at IS NULL AND p.id IS NOT NULL"
+                "SELECT o.account_sid, o.pool_id, o.next_seq, o.kind, o.queued, p.deleted_at IS NULL AND p.id IS NOT NULL"
                 " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
                 " WHERE o.id = $1 AND o.status = 'PROCESSING' AND o.queued > 0 FOR UPDATE OF o SKIP LOCKED",
                 operation_id,
             )
             if op is None:
                 return 0  # finished, canceled, or being applied by another worker right now
-            account, pool_id, next_seq, pool_live = op
+            account, pool_id, next_seq, kind, queued, pool_live = op
             if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
                 log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
                 await self._cancel(db, operation_id, next_seq, now_ms)
@@ -467,25 +536,35 @@ class PostgresStore(Store):
                 batch_size,
             )
             ids = [row[1] for row in items]
-            existing = {
-                row[0]
+            # Share locks: a sender's status (hence which count it is in) cannot change until this commits.
+            senders = {
+                row[0]: (row[1], row[2])
                 for row in await db.fetch(
-                    "SELECT id FROM senders WHERE account_sid = $1 AND id = ANY($2::text[])", account, ids
+                    "SELECT id, channel, status FROM senders WHERE account_sid = $1 AND id = ANY($2::text[])"
+                    " ORDER BY id FOR SHARE",
+                    account,
+                    ids,
                 )
             }
-            candidates = [sid for sid in ids if sid in existing]
-            inserted = {
-                row[0]
-                for row in await db.fetch(
+            candidates = [sid for sid in ids if sid in senders]
+            removing = kind == OperationType.REMOVE_SENDERS
+            if removing:
+                statement = (
+                    "DELETE FROM pool_members WHERE pool_id = $1 AND sender_id = ANY($2::text[]) RETURNING sender_id"
+                )
+            else:
+                statement = (
                     "INSERT INTO pool_members (pool_id, sender_id) SELECT $1, unnest($2::text[])"
-                    " ON CONFLICT DO NOTHING RETURNING sender_id",
-                    pool_id,
-                    candidates,
+                    " ON CONFLICT DO NOTHING RETURNING sender_id"
                 )
-            }
-            if inserted:
-                await _bump(db, pool_id)
-            outcomes = [ItemOutcome.for_sender(sid in existing, sid not in inserted) for sid in ids]
+            moved = {row[0] for row in await db.fetch(statement, pool_id, candidates)}
+            if removing:
+                await db.execute(  # a removed member releases its recipients in this pool
+                    "DELETE FROM sticky_senders WHERE sender_id = ANY($1::text[]) AND scope = $2", list(moved), pool_id
+                )
+                outcomes = [ItemOutcome.for_removal(sid in senders, sid in moved) for sid in ids]
+            else:
+                outcomes = [ItemOutcome.for_addition(sid in senders, sid not in moved) for sid in ids]
             await db.execute(
                 "UPDATE operation_items AS i SET outcome = u.outcome, updated_at = $2"
                 " FROM unnest($3::bigint[], $4::text[]) AS u(seq, outcome)"
@@ -507,6 +586,14 @@ class PostgresStore(Store):
                 now_ms,
                 operation_id,
             )
+            changes = SummaryChanges()
+            for sid in moved:
+                changes.move([pool_id], *senders[sid], -1 if removing else 1)
+            if queued == len(items):  # finished: one operation fewer in PROCESSING
+                changes.processing[pool_id] -= 1
+            await self._summarize(db, changes, now_ms)
+            if moved:  # after the summary: every writer locks summaries, then versions (no deadlock)
+                await _bump(db, pool_id)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
@@ -542,17 +629,11 @@ class PostgresStore(Store):
             return max(removed, 1)
 
     async def list_operation_items(
-        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+        self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
     ) -> Listed:
-        args = Args(operation_id, account, numbered=True)
-        sql = (
-            f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
-            " WHERE i.operation_id = $1 AND o.account_sid = $2" + item_outcome_filter(args, outcome)
-        )
-        if after_seq is not None:
-            sql += f" AND i.seq > {args.add(after_seq)}"
-        sql += f" ORDER BY i.seq LIMIT {args.add(limit)}"
-        return [item_listed(row) for row in await self._fetch(sql, *args)]
+        args = Args(numbered=True)
+        rows = await self._fetch(item_list(args, account, operation_id, window, outcome), *args)
+        return [item_listed(row) for row in rows]
 
     async def cancel_operation(
         self, account: str, operation_id: str, now_ms: int
@@ -561,7 +642,7 @@ class PostgresStore(Store):
         async with pool.acquire() as db, db.transaction():
             # Waits for a batch in flight on this operation, then sees where it stopped.
             row = await db.fetchrow(
-                "SELECT status, next_seq FROM operations WHERE id = $1 AND account_sid = $2 FOR UPDATE",
+                "SELECT status, next_seq, pool_id FROM operations WHERE id = $1 AND account_sid = $2 FOR UPDATE",
                 operation_id,
                 account,
             )
@@ -570,6 +651,7 @@ class PostgresStore(Store):
             canceled = row[0] == OperationStatus.PROCESSING
             if canceled:
                 await self._cancel(db, operation_id, row[1], now_ms)
+                await self._summarize(db, SummaryChanges(processing=Counter({row[2]: -1})), now_ms)
             op = await db.fetchrow(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1", operation_id)
             return operation_from_row(op), canceled
 
@@ -608,11 +690,8 @@ class PostgresStore(Store):
         return row is not None
 
     async def list_senders(self, account: str, window: Window, where: SenderFilter, extended: bool = False) -> Listed:
-        args = Args(account, numbered=True)
-        sql = f"SELECT s.id, s.{doc_column(extended)} FROM senders s WHERE s.account_sid = $1" + args.sender_filter(
-            where
-        )
-        sql += args.window("s.id", window) + f" ORDER BY s.id LIMIT {args.add(window.limit)}"
+        args = Args(numbered=True)
+        sql = sender_list(args, account, window, where, extended)
         return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
 
     async def update_sender(
@@ -632,29 +711,44 @@ class PostgresStore(Store):
             sets.append(f"health = {args.add(str(changes.health))}")
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
+            # Locked first: a batch joining the sender to a pool (share lock) commits before, or waits.
+            before = await db.fetchrow(
+                "SELECT status FROM senders WHERE id = $1 AND account_sid = $2 FOR UPDATE", sender_id, account
+            )
+            if before is None:
+                return None
             row = await db.fetchrow(
-                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = {args.add(sender_id)}"
-                f" AND s.account_sid = {args.add(account)} RETURNING {SENDER_COLUMNS}",
+                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = {args.add(sender_id)} RETURNING {SENDER_COLUMNS}",
                 *args,
             )
-            if row is None:
-                return None
-            docs = views(sender_from_row(row))
+            sender = sender_from_row(row)
+            docs = views(sender)
             await db.execute("UPDATE senders SET doc = $1, xdoc = $2 WHERE id = $3", *docs, sender_id)
+            if sender.status != before[0]:  # it moves between its pools' counts (deleted pools have none)
+                pools = [
+                    r[0] for r in await db.fetch("SELECT pool_id FROM pool_members WHERE sender_id = $1", sender_id)
+                ]
+                moved = SummaryChanges().move(pools, sender.channel, before[0], -1)
+                await self._summarize(db, moved.move(pools, sender.channel, sender.status, 1), now_ms)
             if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
                 await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1", sender_id)
             await _bump(db, account)
         return docs[extended]
 
-    async def delete_sender(self, account: str, sender_id: str) -> bool:
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
         pool = await self._connections()
-        async with pool.acquire() as db, db.transaction():  # memberships and sticky senders go too (CASCADE)
+        async with pool.acquire() as db, db.transaction():
+            # Locked first: a batch joining the sender to a pool (share lock) commits before, or waits and
+            # then finds it gone.
             row = await db.fetchrow(
-                "DELETE FROM senders WHERE id = $1 AND account_sid = $2 RETURNING 1", sender_id, account
+                "SELECT channel, status FROM senders WHERE id = $1 AND account_sid = $2 FOR UPDATE", sender_id, account
             )
             if row is None:
                 return False
-            await _bump(db, account)
+            left = await db.fetch("DELETE FROM pool_members WHERE sender_id = $1 RETURNING pool_id", sender_id)
+            await db.execute("DELETE FROM senders WHERE id = $1", sender_id)
+            await self._summarize(db, SummaryChanges().move([r[0] for r in left], row[0], row[1], -1), now_ms)
+            await _bump(db, account)  # its sticky senders went with it (ON DELETE CASCADE)
             return True
 
     async def eligible_senders(
@@ -902,9 +996,10 @@ class PostgresStore(Store):
                 account,
             )
             operations = len(await db.fetch("DELETE FROM operations WHERE account_sid = $1 RETURNING 1", account))
-            await db.execute(
-                "DELETE FROM pool_members WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = $1)", account
-            )
+            for table in ("pool_members", "pool_tags", "pool_summaries"):
+                await db.execute(
+                    f"DELETE FROM {table} WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = $1)", account
+                )
             pools = await db.fetchval(
                 "WITH gone AS (DELETE FROM pools WHERE account_sid = $1 RETURNING deleted_at)"
                 " SELECT count(*) FROM gone WHERE deleted_at IS NULL",
@@ -927,6 +1022,17 @@ class PostgresStore(Store):
                 )
                 await db.copy_records_to_table(
                     "pools", columns=POOL_INSERT_COLUMNS, records=[pool_row(account, p) for p in pools]
+                )
+                await db.copy_records_to_table(
+                    "pool_tags",
+                    columns=POOL_TAG_INSERT_COLUMNS,
+                    records=[r for p in pools for r in pool_tag_rows(account, p.id, p.tags)],
+                )
+                counts = seeded_counts(senders, members)
+                await db.copy_records_to_table(
+                    "pool_summaries",
+                    columns=SUMMARY_INSERT_COLUMNS,
+                    records=[summary_row(account, p.id, epoch_ms(p.updated_at), counts.get(p.id, "")) for p in pools],
                 )
                 await db.copy_records_to_table("pool_members", columns=["pool_id", "sender_id"], records=members)
                 await _bump(db, account)

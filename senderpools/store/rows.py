@@ -1,5 +1,5 @@
-"""What both SQL backends share: column lists, rendering rows as wire JSON, and the WHERE clauses
-of list queries.
+"""What both SQL backends share: column lists, rendering rows as wire JSON, the WHERE clauses of list
+queries, and the bookkeeping of pool member counts.
 
 Placeholders differ (SQLite ``?``, PostgreSQL ``$n``), so clause builders take an ``Args`` that
 hands out the right marker as each argument is added.
@@ -7,16 +7,35 @@ hands out the right marker as each argument is added.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 import msgspec
 
 from senderpools.clock import to_datetime
-from senderpools.records import SenderFilter, StickySender, Window
-from senderpools.wire.encoding import encode, views
-from senderpools.wire.fields import Channel, Health, ItemOutcome, OperationStatus, SenderStatus, SenderType
+from senderpools.records import (
+    IfMatch,
+    OperationFilter,
+    PoolFilter,
+    Refused,
+    SenderFilter,
+    StickySender,
+    Window,
+    name_key,
+)
+from senderpools.wire.encoding import encode, stock, views
+from senderpools.wire.fields import (
+    Channel,
+    Health,
+    ItemOutcome,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    SenderType,
+)
 from senderpools.wire.geo import place_of
 from senderpools.wire.resources import (
     OperationItem,
@@ -24,6 +43,7 @@ from senderpools.wire.resources import (
     Sender,
     SenderPool,
     SenderPoolOperation,
+    SenderPoolSummary,
     SenderSelection,
 )
 
@@ -31,7 +51,7 @@ _encode_tags = msgspec.json.Encoder().encode
 _decode_tags = msgspec.json.Decoder(dict[str, str]).decode
 _decode_selection = msgspec.json.Decoder(SenderSelection).decode
 
-POOL_COLUMNS = "id, name, tags, created_at, updated_at, selection"
+POOL_COLUMNS = "id, name, tags, created_at, updated_at, deletion_protection, selection"
 SENDER_COLUMNS = (
     "s.id, s.display_name, s.address, s.channel, s.status, s.tags, s.created_at, s.updated_at,"
     " s.weight, s.health, s.country, s.area_code, s.time_zone, s.sender_type"
@@ -45,12 +65,17 @@ def insert(into: str, numbered: bool = False) -> str:
     return f"INSERT INTO {into} VALUES ({marks})"
 
 
+def columns_of(into: str) -> list[str]:
+    """The column names of an ``INSERT`` target ("table (a, b)")."""
+    return into.split("(", 1)[1].rstrip(")").split(", ")
+
+
 def doc_column(extended: bool) -> str:
     """The column holding a row's JSON as a read sends it: stock, or with the extension fields."""
     return "xdoc" if extended else "doc"
 
 
-OPERATION_COLUMNS = "id, status, total, queued, created, failed, created_at, updated_at"
+OPERATION_COLUMNS = "id, status, total, queued, created, failed, created_at, updated_at, kind, pool_id"
 
 
 def encode_tags(tags: dict[str, str]) -> str:
@@ -84,7 +109,8 @@ def pool_from_row(row: Any) -> SenderPool:
         tags=_decode_tags(row[2]),
         created_at=created,
         updated_at=created if row[4] == row[3] else to_datetime(row[4]),
-        selection=selection_from_column(row[5]),
+        deletion_protection=bool(row[5]),
+        selection=selection_from_column(row[6]),
     )
 
 
@@ -150,22 +176,25 @@ def placed(row: Any) -> tuple[Any, ...]:
 
 
 def operation_from_row(row: Any) -> SenderPoolOperation:
-    """From ``OPERATION_COLUMNS``."""
+    """From ``OPERATION_COLUMNS``: the operation with its extension fields (what it does, its pool)."""
     return SenderPoolOperation(
         id=row[0],
         status=OperationStatus(row[1]),
         stats=OperationStats(total=row[2], queued=row[3], created=row[4], failed=row[5]),
         created_at=to_datetime(row[6]),
         updated_at=to_datetime(row[7]),
+        type=OperationType(row[8]),
+        sender_pool_id=row[9],
     )
 
 
 ITEM_COLUMNS = "i.seq, i.sender_id, i.outcome, i.updated_at"
 
 
-def operation_listed(row: Any) -> tuple[str, bytes]:
+def operation_listed(row: Any, extended: bool) -> tuple[str, bytes]:
     """(id, JSON) from ``OPERATION_COLUMNS``: operations change with every batch, so they are rendered on read."""
-    return row[0], encode(operation_from_row(row))
+    operation = operation_from_row(row)
+    return row[0], encode(operation if extended else stock(operation))
 
 
 def item_listed(row: Any) -> tuple[int, bytes]:
@@ -174,17 +203,44 @@ def item_listed(row: Any) -> tuple[int, bytes]:
     return int(row[0]), encode(OperationItem.of(row[1], outcome, to_datetime(row[3])))
 
 
+POOL_INSERT = (
+    "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, doc, xdoc, name_key,"
+    " deletion_protection, selection)"
+)
+POOL_INSERT_COLUMNS = columns_of(POOL_INSERT)
+
+
 def pool_row(account: str, pool: SenderPool, operation_id: str | None = None) -> tuple[Any, ...]:
     """The values of ``POOL_INSERT`` for a new pool."""
     selection = None if isinstance(pool.selection, msgspec.UnsetType) else pool.selection
     return (
         pool.id, account, pool.name, encode_tags(pool.tags), epoch_ms(pool.created_at), epoch_ms(pool.updated_at),
-        operation_id, selection_column(selection), *views(pool),
+        operation_id, *pool_derived(pool), pool.deletion_protection is True, selection_column(selection),
     )  # fmt: skip
 
 
-POOL_INSERT = "pools (id, account_sid, name, tags, created_at, updated_at, operation_id, selection, doc, xdoc)"
-POOL_INSERT_COLUMNS = POOL_INSERT.split("(", 1)[1].rstrip(")").split(", ")
+def pool_refusal(row: Any, if_match: IfMatch | None) -> tuple[Refused | None, bool]:
+    """Whether a change of the pool read as (xdoc, deletion_protection) (None: no such pool) is refused,
+    and whether it has deletion protection."""
+    if row is None:
+        return Refused.NOT_FOUND, False
+    if if_match is not None and not if_match.holds(bytes(row[0])):
+        return Refused.CHANGED, bool(row[1])
+    return None, bool(row[1])
+
+
+def pool_derived(pool: SenderPool) -> tuple[bytes, bytes, str]:
+    """The columns kept from a pool's fields: its JSON (stock, extended) and its name as searched."""
+    return (*views(pool), name_key(pool.name))
+
+
+POOL_TAG_INSERT = "pool_tags (pool_id, key, value, account_sid)"
+POOL_TAG_INSERT_COLUMNS = columns_of(POOL_TAG_INSERT)
+
+
+def pool_tag_rows(account: str, pool_id: str, tags: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """The values of ``POOL_TAG_INSERT`` for a pool's tags."""
+    return [(pool_id, key, value, account) for key, value in tags.items()]
 
 
 def sender_row(account: str, s: Sender) -> tuple[Any, ...]:
@@ -196,18 +252,51 @@ def sender_row(account: str, s: Sender) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-# Tables whose rows keep their JSON, with the columns to render it from (migrations 0005 and 0008 render
-# old rows, after every migration script has run, so that the columns are those of the latest schema).
-RENDERED_TABLES: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
-    ("pools", POOL_COLUMNS, pool_from_row),
-    ("senders", SENDER_COLUMNS.replace("s.", ""), sender_from_row),
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """Columns of ``table`` kept from others (its JSON, a search key), from ``columns`` (the first of which
+    is its key ``key``) by ``derive``."""
+
+    table: str
+    columns: str
+    derived: tuple[str, ...]
+    derive: Callable[[Any], tuple[Any, ...]]
+    key: str = "id"
+
+
+# Tables with derived columns, derived again for every row by the migrations that change them (after every
+# migration script has run, so that the columns are those of the latest schema).
+DERIVED: tuple[Derived, ...] = (
+    Derived("pools", POOL_COLUMNS, ("doc", "xdoc", "name_key"), lambda row: pool_derived(pool_from_row(row))),
+    Derived("senders", SENDER_COLUMNS.replace("s.", ""), ("doc", "xdoc"), lambda row: views(sender_from_row(row))),
+    Derived(
+        "pool_summaries",
+        "pool_id, counts, processing, updated_at",
+        ("doc",),
+        lambda row: (summary_doc(*row),),
+        "pool_id",
+    ),
 )
+# 0005 kept the JSON of pools and senders; 0007 added a pool's deletionProtection, name_key and summary;
+# 0008 a sender's weight, health and place and a pool's selection.
+RERENDER: dict[str, tuple[str, ...]] = {
+    "0005": ("pools", "senders"),
+    "0007": ("pools", "pool_summaries"),
+    "0008": ("pools", "senders"),
+}
+
+
+def rerendered(versions: set[str]) -> list[Derived]:
+    """The tables whose derived columns must be derived again after these migrations ran."""
+    tables = {table for version in versions for table in RERENDER.get(version, ())}
+    return [derived for derived in DERIVED if derived.table in tables]
+
 
 SENDER_INSERT = (
     "senders (id, account_sid, display_name, address, channel, status, tags, created_at, updated_at, weight,"
     " health, country, area_code, time_zone, sender_type, doc, xdoc)"
 )
-SENDER_INSERT_COLUMNS = SENDER_INSERT.split("(", 1)[1].rstrip(")").split(", ")
+SENDER_INSERT_COLUMNS = columns_of(SENDER_INSERT)
 
 
 def item_outcome_filter(args: Args, outcome: ItemOutcome | None) -> str:
@@ -235,12 +324,22 @@ class Args(list[Any]):
         return f"${len(self)}" if self.numbered else "?"
 
     def window(self, column: str, window: Window) -> str:
-        """The keyset conditions of a page: ``lower <= column < upper`` and ``column > after``."""
+        """The keyset conditions of a page: ``lower <= column < upper`` and past ``after`` in the
+        window's direction."""
         sql = ""
-        for op, bound in ((">", window.after), (">=", window.lower), ("<", window.upper)):
+        for op, bound in (
+            ("<" if window.newest_first else ">", window.after),
+            (">=", window.lower),
+            ("<", window.upper),
+        ):
             if bound is not None:
                 sql += f" AND {column} {op} {self.add(bound)}"
         return sql
+
+    def order(self, columns: Sequence[str], window: Window) -> str:
+        """``ORDER BY`` the columns in the window's direction, and its ``LIMIT``."""
+        direction = " DESC" if window.newest_first else ""
+        return f" ORDER BY {', '.join(c + direction for c in columns)} LIMIT {self.add(window.limit)}"
 
     def sender_filter(self, where: SenderFilter) -> str:
         """Conditions on the senders table aliased ``s``."""
@@ -252,6 +351,252 @@ class Args(list[Any]):
         if where.address is not None:
             sql += f" AND s.address = {self.add(where.address)}"
         return sql
+
+    def operation_filter(self, where: OperationFilter) -> str:
+        """Conditions on the operations table."""
+        sql = ""
+        for column, value in (("status", where.status), ("pool_id", where.pool_id), ("kind", where.type)):
+            if value is not None:
+                sql += f" AND {column} = {self.add(str(value))}"
+        return sql
+
+
+# -- lists ------------------------------------------------------------------------------------------
+def sender_list(args: Args, account: str, window: Window, where: SenderFilter, extended: bool) -> str:
+    """One page of the account's senders: rows of (id, JSON)."""
+    sql = f"SELECT s.id, s.{doc_column(extended)} FROM senders s WHERE s.account_sid = {args.add(account)}"
+    return sql + args.sender_filter(where) + args.window("s.id", window) + args.order(["s.id"], window)
+
+
+def member_list(args: Args, pool_id: str, window: Window, where: SenderFilter, extended: bool) -> str:
+    """One page of a pool's members: rows of (id, JSON)."""
+    sql = (
+        f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
+        f" WHERE m.pool_id = {args.add(pool_id)}"
+    )
+    return sql + args.window("m.sender_id", window) + args.sender_filter(where) + args.order(["m.sender_id"], window)
+
+
+def operation_list(args: Args, account: str, window: Window, where: OperationFilter) -> str:
+    """One page of the account's operations: rows of ``OPERATION_COLUMNS``."""
+    sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = {args.add(account)}"
+    return sql + args.operation_filter(where) + args.window("id", window) + args.order(["id"], window)
+
+
+def item_list(args: Args, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None) -> str:
+    """One page of an operation's items: rows of ``ITEM_COLUMNS``."""
+    sql = (
+        f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
+        f" WHERE i.operation_id = {args.add(operation_id)} AND o.account_sid = {args.add(account)}"
+    )
+    return sql + item_outcome_filter(args, outcome) + args.window("i.seq", window) + args.order(["i.seq"], window)
+
+
+# -- lists of pools ----------------------------------------------------------------------------------
+def name_cursor(key: str, pool_id: str) -> str:
+    """The keyset cursor of a pool in name order: its name key and ID (names never hold U+0000)."""
+    return f"{key}\x00{pool_id}"
+
+
+def _after_name(cursor: str) -> tuple[str, str]:
+    key, _, pool_id = cursor.rpartition("\x00")
+    return key, pool_id
+
+
+def prefix_end(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with ``prefix`` (None: there is none), in
+    code point order, which is how both backends compare text here (UTF-8 bytes, SQLite's BINARY and
+    PostgreSQL's "C" collation)."""
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if 0xD800 <= last <= 0xDFFF:  # surrogates are not characters: skip them
+            last = 0xE000
+        if last <= 0x10FFFF:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return None
+
+
+def pool_list(
+    numbered: bool, account: str, window: Window, where: PoolFilter, extended: bool
+) -> list[tuple[str, Args]]:
+    """The statements of one page of the account's pools, each with its arguments: run them in order until
+    ``window.limit`` rows are in, and read the rows as ``pools_listed`` says.
+
+    Each statement is one index range scan whatever the depth: by ID (``pools_by_account``), by tag
+    (``pool_tags_by_tag``), or by name (``pools_by_name``). A name-order page after (key, id) is the rest
+    of the pools named ``key`` after ``id``, then (when the page is not full yet) the pools with the next
+    names: two range scans, as one compound statement would not seek past the ID within the name."""
+    doc = doc_column(extended)
+    if where.name_prefix is not None:
+        return _pools_by_name(numbered, account, window, where, doc)
+    args = Args(numbered=numbered)
+    if where.tag is not None:
+        key, value = where.tag
+        sql = (
+            f"SELECT t.pool_id, p.{doc} FROM pool_tags t JOIN pools p ON p.id = t.pool_id"
+            f" WHERE t.account_sid = {args.add(account)} AND t.key = {args.add(key)} AND t.value = {args.add(value)}"
+            " AND p.deleted_at IS NULL"
+        )
+        sql += _operation_of(args, where) + args.window("t.pool_id", window) + args.order(["t.pool_id"], window)
+        return [(sql, args)]
+    sql = f"SELECT p.id, p.{doc} FROM pools p WHERE p.account_sid = {args.add(account)} AND p.deleted_at IS NULL"
+    return [(sql + _operation_of(args, where) + args.window("p.id", window) + args.order(["p.id"], window), args)]
+
+
+def _operation_of(args: Args, where: PoolFilter) -> str:
+    return "" if where.operation_id is None else f" AND p.operation_id = {args.add(where.operation_id)}"
+
+
+def _pools_by_name(numbered: bool, account: str, window: Window, where: PoolFilter, doc: str) -> list[tuple[str, Args]]:
+    assert where.name_prefix is not None
+    prefix = name_key(where.name_prefix)
+    end = prefix_end(prefix)
+    dates = Window(window.limit, lower=window.lower, upper=window.upper, newest_first=window.newest_first)
+
+    def part(names: Callable[[Args], str], order: list[str]) -> tuple[str, Args]:
+        """Pools whose name key meets the ``names`` conditions (each part names only the range it scans,
+        so that the planner seeks in ``pools_by_name`` on exactly that), and the other filters."""
+        args = Args(numbered=numbered)
+        sql = (
+            f"SELECT p.name_key, p.id, p.{doc} FROM pools p WHERE p.account_sid = {args.add(account)}"
+            f" AND p.deleted_at IS NULL{names(args)}"
+        )
+        if where.tag is not None:
+            key, value = where.tag
+            sql += (
+                " AND EXISTS (SELECT 1 FROM pool_tags t WHERE t.pool_id = p.id"
+                f" AND t.key = {args.add(key)} AND t.value = {args.add(value)})"
+            )
+        return sql + _operation_of(args, where) + args.window("p.id", dates) + args.order(order, window), args
+
+    def between(low: str, low_op: str, high: str | None) -> Callable[[Args], str]:
+        def names(args: Args) -> str:
+            sql = f" AND p.name_key {low_op} {args.add(low)}"
+            return sql if high is None else sql + f" AND p.name_key < {args.add(high)}"
+
+        return names
+
+    by_name = ["p.name_key", "p.id"]
+    if window.after is None:
+        return [part(between(prefix, ">=", end), by_name)]
+    key, pool_id = _after_name(str(window.after))
+    beyond = "<" if window.newest_first else ">"
+    same_name = part(lambda args: f" AND p.name_key = {args.add(key)} AND p.id {beyond} {args.add(pool_id)}", ["p.id"])
+    if window.newest_first:  # then the names before it, down to the prefix
+        return [same_name, part(between(prefix, ">=", key), by_name)]
+    return [same_name, part(between(key, ">", end), by_name)]  # then the names after it, up to the prefix's end
+
+
+def pools_listed(rows: Iterable[Any], where: PoolFilter) -> list[tuple[str, bytes]]:
+    """``Listed`` rows from the rows of ``pool_list``."""
+    if where.name_prefix is None:
+        return [(row[0], row[1]) for row in rows]
+    return [(name_cursor(row[0], row[1]), row[2]) for row in rows]
+
+
+# -- summaries ------------------------------------------------------------------------------------------
+# A pool's summary row keeps its member counts as text, "CHANNEL STATUS n" entries joined by commas
+# (non-zero ones, in key order), the number of its PROCESSING operations, and the Summary's JSON
+# rendered from them: reading a summary is one primary-key lookup of bytes ready to send, and every
+# writer of a pool's figures rewrites that one row (on PostgreSQL, locked first: writers of one pool
+# take turns).
+
+
+@dataclass
+class SummaryChanges:
+    """Changes to pools' summaries: members gained (negative: lost) per (pool, channel, status), and
+    operations entering (+1) or leaving (-1) PROCESSING per pool."""
+
+    members: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    processing: Counter[str] = field(default_factory=Counter)
+
+    def move(self, pool_ids: Iterable[str], channel: str, status: str, by: int) -> SummaryChanges:
+        """``by`` members of one channel and status, in each of ``pool_ids``."""
+        for pool_id in pool_ids:
+            self.members[(pool_id, str(channel), str(status))] += by
+        return self
+
+    def pools(self) -> list[str]:
+        """The pools these change, in ID order (the order their rows are locked in)."""
+        return sorted({pool_id for pool_id, _, _ in self.members} | set(self.processing))
+
+
+def parse_counts(text: str) -> Counter[tuple[str, str]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for entry in text.split(",") if text else ():
+        channel, status, members = entry.split(" ")
+        counts[(channel, status)] += int(members)
+    return counts
+
+
+def format_counts(counts: Counter[tuple[str, str]]) -> str:
+    return ",".join(f"{channel} {status} {n}" for (channel, status), n in sorted(counts.items()) if n)
+
+
+SUMMARY_COLUMNS = "pool_id, counts, processing, updated_at"
+
+
+def summary_updates(
+    rows: Iterable[Any], changes: SummaryChanges, now_ms: int
+) -> list[tuple[str, int, int, bytes, str]]:
+    """(counts, processing, updated_at, doc, pool_id) of each summary row (``SUMMARY_COLUMNS``) after ``changes``."""
+    updates = []
+    for pool_id, text, processing, updated_ms in rows:
+        counts = parse_counts(text)
+        for (pool, channel, status), by in changes.members.items():
+            if pool == pool_id:
+                counts[(channel, status)] += by
+        text, processing, updated_ms = (
+            format_counts(counts),
+            processing + changes.processing[pool_id],
+            max(updated_ms, now_ms),
+        )
+        updates.append((text, processing, updated_ms, summary_doc(pool_id, text, processing, updated_ms), pool_id))
+    return updates
+
+
+_NO_CHANNELS = dict.fromkeys(Channel, 0)
+_NO_STATUSES = dict.fromkeys(SenderStatus, 0)
+
+
+def summary_from(pool_id: str, counts: str, processing: int, updated_ms: int) -> SenderPoolSummary:
+    """A pool's summary from its summary row."""
+    by_channel, by_status = dict(_NO_CHANNELS), dict(_NO_STATUSES)
+    for (channel, status), members in parse_counts(counts).items():
+        by_channel[_CHANNELS[channel]] += members
+        by_status[_SENDER_STATUSES[status]] += members
+    return SenderPoolSummary(
+        sender_pool_id=pool_id,
+        sender_count=sum(by_status.values()),
+        by_channel=by_channel,
+        by_status=by_status,
+        processing_operations=processing,
+        updated_at=to_datetime(updated_ms),
+    )
+
+
+def summary_doc(pool_id: str, counts: str, processing: int, updated_ms: int) -> bytes:
+    """The Summary's JSON, as kept in its row."""
+    return encode(summary_from(pool_id, counts, processing, updated_ms))
+
+
+SUMMARY_INSERT = "pool_summaries (pool_id, account_sid, counts, processing, updated_at, doc)"
+SUMMARY_INSERT_COLUMNS = columns_of(SUMMARY_INSERT)
+
+
+def summary_row(account: str, pool_id: str, updated_ms: int, counts: str = "", processing: int = 0) -> tuple[Any, ...]:
+    """The values of ``SUMMARY_INSERT`` for a pool."""
+    return (pool_id, account, counts, processing, updated_ms, summary_doc(pool_id, counts, processing, updated_ms))
+
+
+def seeded_counts(senders: Sequence[Sender], members: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The counts (as summaries keep them) of seeded (pool_id, sender_id) memberships of ``senders``."""
+    by_id = {s.id: (str(s.channel), str(s.status)) for s in senders}
+    counts: dict[str, Counter[tuple[str, str]]] = {}
+    for pool_id, sender_id in members:
+        counts.setdefault(pool_id, Counter())[by_id[sender_id]] += 1
+    return {pool_id: format_counts(c) for pool_id, c in counts.items()}
 
 
 def migration_scripts(backend: str) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ import asyncio
 import os
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,9 +29,12 @@ from senderpools.records import (
     Candidates,
     Credential,
     IdempotencyRecord,
-    OperationKind,
-    OperationRecord,
+    IfMatch,
+    OperationFilter,
     Pacing,
+    PoolChanges,
+    PoolFilter,
+    Refused,
     ResolveScope,
     SenderChanges,
     SenderFilter,
@@ -39,41 +43,55 @@ from senderpools.records import (
 )
 from senderpools.store.base import Store, log, retry_later_on, unavailable
 from senderpools.store.rows import (
-    ITEM_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
-    RENDERED_TABLES,
+    POOL_TAG_INSERT,
     SENDER_COLUMNS,
     SENDER_INSERT,
     STICKY_COLUMNS,
+    SUMMARY_COLUMNS,
+    SUMMARY_INSERT,
     Args,
+    Derived,
+    SummaryChanges,
     doc_column,
     encode_tags,
     epoch_ms,
     insert,
+    item_list,
     item_listed,
-    item_outcome_filter,
+    member_list,
     migration_scripts,
     operation_from_row,
+    operation_list,
     operation_listed,
     placed,
+    pool_derived,
     pool_from_row,
+    pool_list,
+    pool_refusal,
     pool_row,
+    pool_tag_rows,
+    pools_listed,
+    rerendered,
+    seeded_counts,
     selection_column,
     selection_from_column,
     sender_from_row,
+    sender_list,
     sender_row,
     sticky_conflict,
     sticky_from_row,
+    summary_row,
+    summary_updates,
     unwritten,
 )
 from senderpools.wire.encoding import Listed, views
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderSelection
+from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 _RENDER_BATCH = 1000
-_RERENDERED_BY = {"0005", "0008"}  # migrations after which every pool and sender is rendered again
 
 
 def _transient(exc: BaseException) -> bool:
@@ -158,8 +176,7 @@ class SQLiteStore(Store):
                 )
             if "0008" in applied:
                 self._place_senders(db)
-            if applied & _RERENDERED_BY:
-                self._render_docs(db)
+            self._render_derived(db, rerendered(applied))
             db.execute(
                 "INSERT OR IGNORE INTO server_settings (name, value) VALUES ('page_token_key', ?)",
                 (os.urandom(32),),
@@ -181,16 +198,19 @@ class SQLiteStore(Store):
             )
             last = rows[-1][0]
 
-    def _render_docs(self, db: sqlite3.Connection) -> None:
-        """Store the JSON of every pool and sender as the latest schema renders it (migrations 0005, 0008)."""
-        for table, columns, from_row in RENDERED_TABLES:
+    def _render_derived(self, db: sqlite3.Connection, tables: list[Derived]) -> None:
+        """Derive the kept columns (JSON, search keys) of every row of ``tables`` again (after a migration)."""
+        for derived in tables:
+            sets = ", ".join(f"{column} = ?" for column in derived.derived)
             last = ""
             while rows := db.execute(
-                f"SELECT {columns} FROM {table} WHERE id > ? ORDER BY id LIMIT {_RENDER_BATCH}", (last,)
+                f"SELECT {derived.columns} FROM {derived.table} WHERE {derived.key} > ?"
+                f" ORDER BY {derived.key} LIMIT {_RENDER_BATCH}",
+                (last,),
             ).fetchall():
                 db.executemany(
-                    f"UPDATE {table} SET doc = ?, xdoc = ? WHERE id = ?",
-                    [(*views(from_row(row)), row[0]) for row in rows],
+                    f"UPDATE {derived.table} SET {sets} WHERE {derived.key} = ?",
+                    [(*derived.derive(row), row[0]) for row in rows],
                 )
                 last = rows[-1][0]
 
@@ -252,7 +272,6 @@ class SQLiteStore(Store):
         db: sqlite3.Connection,
         account: str,
         pool_id: str,
-        kind: OperationKind,
         operation: SenderPoolOperation,
         first_queued_seq: int,
         sender_ids: Sequence[str],
@@ -262,7 +281,7 @@ class SQLiteStore(Store):
             "INSERT INTO operations (id, account_sid, pool_id, kind, status, total, queued, created, failed,"
             " next_seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                operation.id, account, pool_id, str(kind), str(operation.status), stats.total, stats.queued,
+                operation.id, account, pool_id, str(operation.type), str(operation.status), stats.total, stats.queued,
                 stats.created, stats.failed, first_queued_seq, created_ms, updated_ms,
             ),
         )  # fmt: skip
@@ -278,68 +297,88 @@ class SQLiteStore(Store):
         created_ms = epoch_ms(pool.created_at)
         async with self._transaction() as db:
             db.execute(insert(POOL_INSERT), pool_row(account, pool, operation.id))
-            self._insert_operation(db, account, pool.id, OperationKind.CREATE_POOL, operation, 1, sender_ids)
+            db.executemany(insert(POOL_TAG_INSERT), pool_tag_rows(account, pool.id, pool.tags))
+            processing = int(operation.status is OperationStatus.PROCESSING)
+            db.execute(insert(SUMMARY_INSERT), summary_row(account, pool.id, created_ms, processing=processing))
+            self._insert_operation(db, account, pool.id, operation, 1, sender_ids)
             # Item 0 is the pool itself, applied in this transaction.
             db.execute(
                 "INSERT INTO operation_items (operation_id, seq, sender_id, outcome, updated_at) VALUES (?, 0, NULL, ?, ?)",
                 (operation.id, str(ItemOutcome.CREATED), created_ms),
             )
 
-    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> bytes | None:
+    async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
         row = self._db.execute(
-            f"SELECT {doc_column(extended)} FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+            f"SELECT {doc_column(extended)}, xdoc FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
             (pool_id, account),
         ).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None else (bytes(row[0]), bytes(row[1]))
 
     async def pool_exists(self, account: str, pool_id: str) -> bool:
         return self._pool_exists(self._db, account, pool_id)
 
-    async def list_pools(
-        self, account: str, window: Window, operation_id: str | None, extended: bool = False
-    ) -> Listed:
-        args = Args(account)
-        sql = f"SELECT id, {doc_column(extended)} FROM pools WHERE account_sid = ? AND deleted_at IS NULL"
-        if operation_id is not None:
-            sql += " AND operation_id = ?"
-            args.append(operation_id)
-        sql += args.window("id", window) + " ORDER BY id LIMIT ?"
-        args.append(window.limit)
-        return self._db.execute(sql, args).fetchall()
+    async def list_pools(self, account: str, window: Window, where: PoolFilter, extended: bool = False) -> Listed:
+        rows: list[Any] = []
+        for sql, args in pool_list(False, account, window, where, extended):
+            rows += self._db.execute(sql, args).fetchall()
+            if len(rows) >= window.limit:
+                break
+        return pools_listed(rows[: window.limit], where)
+
+    def _changeable_pool(
+        self, db: sqlite3.Connection, account: str, pool_id: str, if_match: IfMatch | None
+    ) -> tuple[Refused | None, bool]:
+        """Whether the account's pool may be changed under ``if_match``, and its deletion protection."""
+        row = db.execute(
+            "SELECT xdoc, deletion_protection FROM pools WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
+            (pool_id, account),
+        ).fetchone()
+        return pool_refusal(row, if_match)
 
     async def update_pool(
-        self,
-        account: str,
-        pool_id: str,
-        name: str | None,
-        tags: Tags | None,
-        now_ms: int,
-        selection: SenderSelection | None = None,
-    ) -> bool:
-        sets = "name = coalesce(?, name), tags = coalesce(?, tags), updated_at = ?"
-        args: list[Any] = [name, None if tags is None else encode_tags(tags), now_ms]
-        if selection is not None:
-            sets += ", selection = ?"
-            args.append(selection_column(selection))
+        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        tags = changes.tags
         async with self._transaction() as db:
+            refused, _ = self._changeable_pool(db, account, pool_id, if_match)
+            if refused is not None:
+                return refused
             row = db.execute(
-                f"UPDATE pools SET {sets}"
-                f" WHERE id = ? AND account_sid = ? AND deleted_at IS NULL RETURNING {POOL_COLUMNS}",
-                (*args, pool_id, account),
+                "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags),"
+                " deletion_protection = coalesce(?, deletion_protection),"
+                " selection = CASE WHEN ? THEN ? ELSE selection END,"
+                f" updated_at = ? WHERE id = ? RETURNING {POOL_COLUMNS}",
+                (
+                    changes.name,
+                    None if tags is None else encode_tags(tags),
+                    changes.deletion_protection,
+                    changes.selection is not None,  # replaced whole, the default being NULL
+                    selection_column(changes.selection),
+                    now_ms,
+                    pool_id,
+                ),
             ).fetchone()
-            if row is None:
-                return False
-            db.execute("UPDATE pools SET doc = ?, xdoc = ? WHERE id = ?", (*views(pool_from_row(row)), pool_id))
-            return True
-
-    async def delete_pool(self, account: str, pool_id: str, now_ms: int) -> bool:
-        async with self._transaction() as db:
-            cursor = db.execute(
-                "UPDATE pools SET deleted_at = ? WHERE id = ? AND account_sid = ? AND deleted_at IS NULL",
-                (now_ms, pool_id, account),
+            db.execute(
+                "UPDATE pools SET doc = ?, xdoc = ?, name_key = ? WHERE id = ?",
+                (*pool_derived(pool_from_row(row)), pool_id),
             )
-            if cursor.rowcount == 0:
-                return False
+            if tags is not None:
+                db.execute("DELETE FROM pool_tags WHERE pool_id = ?", (pool_id,))
+                db.executemany(insert(POOL_TAG_INSERT), pool_tag_rows(account, pool_id, tags))
+            return None
+
+    async def delete_pool(
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+    ) -> Refused | None:
+        async with self._transaction() as db:
+            refused, protected = self._changeable_pool(db, account, pool_id, if_match)
+            if refused is not None:
+                return refused
+            if protected:
+                return Refused.PROTECTED
+            db.execute("UPDATE pools SET deleted_at = ? WHERE id = ?", (now_ms, pool_id))
+            for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
+                db.execute(f"DELETE FROM {table} WHERE pool_id = ?", (pool_id,))
             running = [
                 row[0]
                 for row in db.execute(
@@ -348,7 +387,27 @@ class SQLiteStore(Store):
             ]
             for op_id in running:
                 self._cancel(db, op_id, now_ms)
-            return True
+            return None
+
+    async def pool_summary(self, account: str, pool_id: str) -> bytes | None:
+        row = self._db.execute(
+            "SELECT doc FROM pool_summaries WHERE pool_id = ? AND account_sid = ?", (pool_id, account)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    @staticmethod
+    def _summarize(db: sqlite3.Connection, changes: SummaryChanges, now_ms: int) -> None:
+        """Apply changes to pools' summaries (pools without one, deleted ones, are left alone)."""
+        pools = changes.pools()
+        for start in range(0, len(pools), 500):
+            chunk = pools[start : start + 500]
+            rows = db.execute(
+                f"SELECT {SUMMARY_COLUMNS} FROM pool_summaries WHERE pool_id IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            db.executemany(
+                "UPDATE pool_summaries SET counts = ?, processing = ?, updated_at = ?, doc = ? WHERE pool_id = ?",
+                summary_updates(rows, changes, now_ms),
+            )
 
     def _cancel(self, db: sqlite3.Connection, operation_id: str, now_ms: int) -> None:
         """Stop an operation: its unapplied items fail with outcome CANCELED."""
@@ -377,54 +436,45 @@ class SQLiteStore(Store):
     ) -> Listed | None:
         if not self._pool_exists(self._db, account, pool_id):
             return None
-        args = Args(pool_id)
-        sql = (
-            f"SELECT m.sender_id, s.{doc_column(extended)} FROM pool_members m JOIN senders s ON s.id = m.sender_id"
-            " WHERE m.pool_id = ?" + args.window("m.sender_id", window) + args.sender_filter(where)
-        )
-        sql += " ORDER BY m.sender_id LIMIT ?"
-        args.append(window.limit)
-        return self._db.execute(sql, args).fetchall()
+        args = Args()
+        return self._db.execute(member_list(args, pool_id, window, where, extended), args).fetchall()
 
-    async def add_senders(
+    async def queue_operation(
         self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
     ) -> bool:
         async with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
-            self._insert_operation(db, account, pool_id, OperationKind.ADD_SENDERS, operation, 0, sender_ids)
+            self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
+            self._summarize(db, SummaryChanges(processing=Counter({pool_id: 1})), epoch_ms(operation.created_at))
             return True
 
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> bool:
+    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
         async with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
+            sender = db.execute("SELECT channel, status FROM senders WHERE id = ?", (sender_id,)).fetchone()
             cursor = db.execute("DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", (pool_id, sender_id))
             if cursor.rowcount != 1:
                 return False
+            self._summarize(db, SummaryChanges().move([pool_id], sender[0], sender[1], -1), now_ms)
             db.execute("DELETE FROM sticky_senders WHERE sender_id = ? AND scope = ?", (sender_id, pool_id))
             _bump(db, pool_id)
             return True
 
     # -- operations --------------------------------------------------------------------------------
-    async def get_operation(self, account: str, operation_id: str) -> OperationRecord | None:
+    async def get_operation(self, account: str, operation_id: str) -> SenderPoolOperation | None:
         row = self._db.execute(
-            f"SELECT {OPERATION_COLUMNS}, kind, pool_id FROM operations WHERE id = ? AND account_sid = ?",
-            (operation_id, account),
+            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
         ).fetchone()
-        if row is None:
-            return None
-        return OperationRecord(operation=operation_from_row(row), kind=OperationKind(row[8]), pool_id=row[9])
+        return None if row is None else operation_from_row(row)
 
-    async def list_operations(self, account: str, window: Window, status: OperationStatus | None) -> Listed:
-        args = Args(account)
-        sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE account_sid = ?"
-        if status is not None:
-            sql += " AND status = ?"
-            args.append(str(status))
-        sql += args.window("id", window) + " ORDER BY id LIMIT ?"
-        args.append(window.limit)
-        return [operation_listed(row) for row in self._db.execute(sql, args)]
+    async def list_operations(
+        self, account: str, window: Window, where: OperationFilter, extended: bool = False
+    ) -> Listed:
+        args = Args()
+        rows = self._db.execute(operation_list(args, account, window, where), args)
+        return [operation_listed(row, extended) for row in rows]
 
     async def operations_with_work(self, limit: int, skip_held: bool = False, after: str | None = None) -> list[str]:
         held = " AND account_sid NOT IN (SELECT account_sid FROM test_pacing WHERE hold)" if skip_held else ""
@@ -437,14 +487,14 @@ class SQLiteStore(Store):
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
         async with self._transaction() as db:
             op = db.execute(
-                "SELECT o.account_sid, o.pool_id, o.next_seq, p.deleted_at IS NULL AND p.id IS NOT NULL"
+                "SELECT o.account_sid, o.pool_id, o.next_seq, o.kind, o.queued, p.deleted_at IS NULL AND p.id IS NOT NULL"
                 " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
                 " WHERE o.id = ? AND o.status = 'PROCESSING' AND o.queued > 0",
                 (operation_id,),
             ).fetchone()
             if op is None:
                 return 0  # finished, canceled, or applied by another process meanwhile
-            account, pool_id, next_seq, pool_live = op
+            account, pool_id, next_seq, kind, queued, pool_live = op
             if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
                 log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
                 self._cancel(db, operation_id, now_ms)
@@ -455,10 +505,11 @@ class SQLiteStore(Store):
             ).fetchall()
             ids = [sender_id for _, sender_id in items]
             marks = ",".join("?" * len(ids))
-            existing = {
-                row[0]
+            senders = {
+                row[0]: (row[1], row[2])
                 for row in db.execute(
-                    f"SELECT id FROM senders WHERE account_sid = ? AND id IN ({marks})", [account, *ids]
+                    f"SELECT id, channel, status FROM senders WHERE account_sid = ? AND id IN ({marks})",
+                    [account, *ids],
                 )
             }
             members = {
@@ -468,13 +519,24 @@ class SQLiteStore(Store):
                     [pool_id, *ids],
                 )
             }
-            outcomes = [(seq, ItemOutcome.for_sender(sid in existing, sid in members)) for seq, sid in items]
-            joined = [
-                (pool_id, sid) for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.CREATED
-            ]
-            db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", joined)
-            if joined:
-                _bump(db, pool_id)
+            if kind == OperationType.REMOVE_SENDERS:
+                outcomes = [(seq, ItemOutcome.for_removal(sid in senders, sid in members)) for seq, sid in items]
+                moved = [sid for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.REMOVED]
+                db.executemany(
+                    "DELETE FROM pool_members WHERE pool_id = ? AND sender_id = ?", [(pool_id, sid) for sid in moved]
+                )
+                db.executemany(  # a removed member releases its recipients in this pool
+                    "DELETE FROM sticky_senders WHERE sender_id = ? AND scope = ?", [(sid, pool_id) for sid in moved]
+                )
+            else:
+                outcomes = [(seq, ItemOutcome.for_addition(sid in senders, sid in members)) for seq, sid in items]
+                moved = [sid for (_, sid), (_, o) in zip(items, outcomes, strict=True) if o is ItemOutcome.CREATED]
+                db.executemany(
+                    "INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", [(pool_id, sid) for sid in moved]
+                )
+            by, changes = -1 if kind == OperationType.REMOVE_SENDERS else 1, SummaryChanges()
+            for sid in moved:
+                changes.move([pool_id], *senders[sid], by)
             db.executemany(
                 "UPDATE operation_items SET outcome = ?, updated_at = ? WHERE operation_id = ? AND seq = ?",
                 [(str(o), now_ms, operation_id, seq) for seq, o in outcomes],
@@ -486,6 +548,11 @@ class SQLiteStore(Store):
                 " status = CASE WHEN queued - ? = 0 THEN 'COMPLETED' ELSE status END, updated_at = ? WHERE id = ?",
                 (items[-1][0] + 1, len(items), succeeded, failed, len(items), now_ms, operation_id),
             )
+            if queued == len(items):  # finished: one operation fewer in PROCESSING
+                changes.processing[pool_id] -= 1
+            self._summarize(db, changes, now_ms)
+            if moved:
+                _bump(db, pool_id)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
@@ -513,30 +580,25 @@ class SQLiteStore(Store):
             return max(removed, 1)
 
     async def list_operation_items(
-        self, account: str, operation_id: str, after_seq: int | None, limit: int, outcome: ItemOutcome | None
+        self, account: str, operation_id: str, window: Window, outcome: ItemOutcome | None
     ) -> Listed:
-        args = Args(operation_id, account)
-        sql = (
-            f"SELECT {ITEM_COLUMNS} FROM operation_items i JOIN operations o ON o.id = i.operation_id"
-            " WHERE i.operation_id = ? AND o.account_sid = ?" + item_outcome_filter(args, outcome)
-        )
-        if after_seq is not None:
-            sql += f" AND i.seq > {args.add(after_seq)}"
-        sql += f" ORDER BY i.seq LIMIT {args.add(limit)}"
-        return [item_listed(row) for row in self._db.execute(sql, args)]
+        args = Args()
+        rows = self._db.execute(item_list(args, account, operation_id, window, outcome), args)
+        return [item_listed(row) for row in rows]
 
     async def cancel_operation(
         self, account: str, operation_id: str, now_ms: int
     ) -> tuple[SenderPoolOperation, bool] | None:
         async with self._transaction() as db:  # writers are serialized: no batch is in flight meanwhile
             row = db.execute(
-                "SELECT status FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
+                "SELECT status, pool_id FROM operations WHERE id = ? AND account_sid = ?", (operation_id, account)
             ).fetchone()
             if row is None:
                 return None
             canceled = row[0] == OperationStatus.PROCESSING
             if canceled:
                 self._cancel(db, operation_id, now_ms)
+                self._summarize(db, SummaryChanges(processing=Counter({row[1]: -1})), now_ms)
             op = db.execute(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?", (operation_id,)).fetchone()
             return operation_from_row(op), canceled
 
@@ -578,13 +640,8 @@ class SQLiteStore(Store):
         return row.fetchone() is not None
 
     async def list_senders(self, account: str, window: Window, where: SenderFilter, extended: bool = False) -> Listed:
-        args = Args(account)
-        sql = f"SELECT s.id, s.{doc_column(extended)} FROM senders s WHERE s.account_sid = ?" + args.sender_filter(
-            where
-        )
-        sql += args.window("s.id", window) + " ORDER BY s.id LIMIT ?"
-        args.append(window.limit)
-        return self._db.execute(sql, args).fetchall()
+        args = Args()
+        return self._db.execute(sender_list(args, account, window, where, extended), args).fetchall()
 
     async def update_sender(
         self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
@@ -606,25 +663,43 @@ class SQLiteStore(Store):
             sets.append("health = ?")
             args.append(str(changes.health))  # type: ignore[arg-type]
         async with self._transaction() as db:
-            row = db.execute(
-                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = ? AND s.account_sid = ?"
-                f" RETURNING {SENDER_COLUMNS.replace('s.', '')}",  # SQLite: RETURNING takes no table alias
-                [*args, sender_id, account],
+            before = db.execute(
+                "SELECT status FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
             ).fetchone()
-            if row is None:
+            if before is None:
                 return None
-            docs = views(sender_from_row(row))
+            row = db.execute(
+                f"UPDATE senders AS s SET {', '.join(sets)} WHERE s.id = ?"
+                f" RETURNING {SENDER_COLUMNS.replace('s.', '')}",  # SQLite: RETURNING takes no table alias
+                [*args, sender_id],
+            ).fetchone()
+            sender = sender_from_row(row)
+            docs = views(sender)
             db.execute("UPDATE senders SET doc = ?, xdoc = ? WHERE id = ?", (*docs, sender_id))
+            if sender.status != before[0]:  # it moves between its pools' counts
+                pools = self._pools_of(db, sender_id)
+                moved = SummaryChanges().move(pools, sender.channel, before[0], -1)
+                self._summarize(db, moved.move(pools, sender.channel, sender.status, 1), now_ms)
             if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
                 db.execute("DELETE FROM sticky_senders WHERE sender_id = ?", (sender_id,))
             _bump(db, account)
         return docs[extended]
 
-    async def delete_sender(self, account: str, sender_id: str) -> bool:
+    @staticmethod
+    def _pools_of(db: sqlite3.Connection, sender_id: str) -> list[str]:
+        """The pools the sender is a member of (deleted ones being purged included: they have no summary)."""
+        return [row[0] for row in db.execute("SELECT pool_id FROM pool_members WHERE sender_id = ?", (sender_id,))]
+
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
         async with self._transaction() as db:  # memberships and sticky senders go with it (ON DELETE CASCADE)
-            cursor = db.execute("DELETE FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account))
-            if cursor.rowcount != 1:
+            row = db.execute(
+                "SELECT channel, status FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
+            ).fetchone()
+            if row is None:
                 return False
+            pools = self._pools_of(db, sender_id)
+            db.execute("DELETE FROM senders WHERE id = ?", (sender_id,))
+            self._summarize(db, SummaryChanges().move(pools, row[0], row[1], -1), now_ms)
             _bump(db, account)
             return True
 
@@ -843,9 +918,10 @@ class SQLiteStore(Store):
                 (account,),
             )
             operations = db.execute("DELETE FROM operations WHERE account_sid = ?", (account,)).rowcount
-            db.execute(
-                "DELETE FROM pool_members WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = ?)", (account,)
-            )
+            for table in ("pool_members", "pool_tags", "pool_summaries"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE pool_id IN (SELECT id FROM pools WHERE account_sid = ?)", (account,)
+                )
             db.execute("DELETE FROM pools WHERE account_sid = ?", (account,))
             senders = db.execute("DELETE FROM senders WHERE account_sid = ?", (account,)).rowcount
             _bump(db, account)
@@ -860,6 +936,14 @@ class SQLiteStore(Store):
             async with self._transaction() as db:
                 db.executemany(insert(SENDER_INSERT), [sender_row(account, s) for s in senders])
                 db.executemany(insert(POOL_INSERT), [pool_row(account, p) for p in pools])
+                db.executemany(
+                    insert(POOL_TAG_INSERT), [r for p in pools for r in pool_tag_rows(account, p.id, p.tags)]
+                )
+                counts = seeded_counts(senders, members)
+                db.executemany(
+                    insert(SUMMARY_INSERT),
+                    [summary_row(account, p.id, epoch_ms(p.updated_at), counts.get(p.id, "")) for p in pools],
+                )
                 db.executemany("INSERT INTO pool_members (pool_id, sender_id) VALUES (?, ?)", members)
                 _bump(db, account)
             return []

@@ -14,6 +14,7 @@ from senderpools.wire.fields import (
     Channel,
     DisplayName,
     Health,
+    ListOrder,
     PageSize,
     PoolId,
     PoolName,
@@ -27,6 +28,8 @@ from senderpools.wire.fields import (
 from senderpools.wire.resources import SenderSelection
 
 _SELECTION = "How Resolve ranks the pool's members (senderpools extension)."
+
+_PROTECTION = "Extension: while `true`, deleting the pool is refused (409) until it is set back to `false`."
 
 
 class SenderRef(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -48,6 +51,7 @@ class CreateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
             extra_json_schema={"uniqueItems": True},
         ),
     ] = msgspec.field(default_factory=list)
+    deletion_protection: Annotated[bool, Meta(description=_PROTECTION)] = False
     selection: Annotated[SenderSelection, Meta(description=_SELECTION)] | UnsetType = UNSET
 
 
@@ -58,17 +62,17 @@ class UpdateSenderPoolRequest(msgspec.Struct, rename="camel", kw_only=True, omit
 
     name: PoolName | UnsetType = UNSET
     tags: Annotated[TagMap, Meta(description="Replaces the whole tag map.")] | UnsetType = UNSET
+    deletion_protection: Annotated[bool, Meta(description=_PROTECTION)] | UnsetType = UNSET
     selection: Annotated[SenderSelection, Meta(description=_SELECTION + " Replaces it whole.")] | UnsetType = UNSET
 
 
+SenderRefs = Annotated[
+    list[SenderRef],
+    Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST, extra_json_schema={"uniqueItems": True}),
+]
 # A JSON array of references; a single object is accepted as a one-item array (older guides).
-AddSendersRequest = (
-    Annotated[
-        list[SenderRef],
-        Meta(min_length=1, max_length=MAX_SENDERS_PER_REQUEST, extra_json_schema={"uniqueItems": True}),
-    ]
-    | SenderRef
-)
+AddSendersRequest = SenderRefs | SenderRef
+RemoveSendersRequest = SenderRefs
 
 
 class RegisterSenderRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -112,6 +116,11 @@ class SearchSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_de
     status: SenderStatus | None = None
     page_token: str | None = None
     page_size: PageSize = 50
+    order: Annotated[
+        ListOrder | None, Meta(description="Extension: `oldest` first (the default) or `newest` first.")
+    ] = None
+
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("order",)
 
 
 class RecipientAddress(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -137,6 +146,12 @@ class ChannelPreferences(msgspec.Struct, rename="camel", kw_only=True, omit_defa
 
 class ResolveSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """Recipients to find senders for, and where to take the candidates from."""
+
+    # stickiness POOL names the pool its mappings belong to: it needs a senderPoolId.
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {
+        "if": {"properties": {"stickiness": {"const": "POOL"}}, "required": ["stickiness"]},
+        "then": {"properties": {"senderPoolId": {"type": "string"}}, "required": ["senderPoolId"]},
+    }
 
     recipient_addresses: Annotated[list[RecipientAddress], Meta(min_length=1, max_length=100)]
     sender_pool_id: Annotated[PoolId | None, Meta(description="Only this pool's members are candidates.")] = None

@@ -7,6 +7,7 @@ such bytes with the type they encode, so a handler's declared reply type still h
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
@@ -75,6 +76,18 @@ def _field_structs(node: msgspec.inspect.Type) -> list[type[Any]]:
     return []
 
 
+def entity_tag(state: bytes, view: str = "") -> str:
+    """A strong ``ETag``: a digest of ``state`` (JSON), marked with the ``view`` of it that is sent."""
+    return '"' + hashlib.blake2b(state, digest_size=12).hexdigest() + view + '"'
+
+
+def view_tag(extended_json: bytes, extended: bool) -> str:
+    """The ``ETag`` of one view (stock, extended) of a resource kept as both: a digest of its extended JSON,
+    which holds every field, so that any change to the resource changes the tag of both views (a stock
+    view's tag moves too when only an extension field changed), and the two views' tags differ."""
+    return entity_tag(extended_json, "x" if extended else "s")
+
+
 Listed = list[tuple[Any, bytes]]
 """Rows of a list as stored: each row's keyset cursor (its ID, or an item's seq) and its JSON."""
 
@@ -82,10 +95,11 @@ Listed = list[tuple[Any, bytes]]
 class Rendered(Generic[T]):
     """The JSON encoding of a ``T``, ready to send."""
 
-    __slots__ = ("json",)
+    __slots__ = ("etag", "json")
 
-    def __init__(self, json: bytes) -> None:
+    def __init__(self, json: bytes, etag: str | None = None) -> None:
         self.json = json
+        self.etag = etag  # its entity tag when not a digest of ``json`` itself (``view_tag``)
 
     @classmethod
     def of(cls, value: T) -> Rendered[T]:

@@ -22,6 +22,7 @@ from senderpools.errors import (
     InvalidRequest,
     NotFound,
     PayloadTooLarge,
+    PreconditionFailed,
     RequestTimeout,
     ServiceUnavailable,
     TooManyRequests,
@@ -30,7 +31,7 @@ from senderpools.errors import (
 )
 from senderpools.wire import bodies, queries, replies
 from senderpools.wire.fields import OperationId, PoolId, SenderId
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
 
 Q = TypeVar("Q")  # the query filters (a struct of ``wire.queries``) or None
 B = TypeVar("B")  # the decoded body, or None
@@ -104,6 +105,8 @@ class Endpoint(Generic[Q, B, R]):
     optional_headers: bool = False
     raises: tuple[type[ApiError], ...] = ()  # errors beyond the ones derived from the rest
     reads_only: bool = False  # a POST that changes nothing (Search, Resolve): safe to repeat, like a GET
+    etag: bool = False  # the reply carries an ETag; If-None-Match with it answers 304 (conditional reads)
+    if_match: bool = False  # takes If-Match: 412 when the resource no longer has that ETag (conditional writes)
     path_params: tuple[PathParam, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -132,6 +135,8 @@ class Endpoint(Generic[Q, B, R]):
             found.add(InvalidRequest)
         if self.body is not None:
             found |= {RequestTimeout, PayloadTooLarge, UnsupportedMediaType}
+        if self.if_match:
+            found.add(PreconditionFailed)
         return sorted(found, key=lambda error: error.status)
 
 
@@ -147,7 +152,8 @@ list_sender_pools: Endpoint[queries.PoolFilters, None, replies.SenderPoolPage] =
     "SenderPools_list",
     SENDER_POOLS,
     "List SenderPools",
-    "The account's SenderPools, oldest first. Filter by `operationId` to find the pool a Create produced.",
+    "The account's SenderPools, oldest first. Filter by `operationId` to find the pool a Create produced. "
+    "Extensions: search by `namePrefix` (name order) and `tag`, and list newest first with `order=newest`.",
     200,
     "A page of SenderPools.",
     replies.SenderPoolPage,
@@ -183,7 +189,9 @@ list_operations: Endpoint[queries.OperationFilters, None, replies.SenderPoolOper
     "SenderPools_listOperations",
     OPERATIONS,
     "List SenderPool Operations",
-    "The account's SenderPool Operations (Create and Add Senders), oldest first.",
+    "The account's SenderPool Operations (Create, Add Senders and the Remove Senders extension), oldest first. "
+    "Extensions: filter by `senderPoolId` and `type`; with `Senderpools-Extensions: true` each operation "
+    "shows its `type` and `senderPoolId`.",
     200,
     "A page of SenderPool Operations.",
     replies.SenderPoolOperationPage,
@@ -239,10 +247,13 @@ fetch_sender_pool: Endpoint[None, None, SenderPool] = Endpoint(
     "SenderPools_fetch",
     SENDER_POOLS,
     "Fetch a SenderPool",
-    "A SenderPool of the account; 404 if unknown or deleted.",
+    "A SenderPool of the account; 404 if unknown or deleted. Extension: the answer carries an `ETag`; sent "
+    "back as `If-None-Match`, it gets a 304 while the pool is unchanged, and as `If-Match` on PATCH or DELETE "
+    "it makes the change conditional.",
     200,
     "The SenderPool.",
     SenderPool,
+    etag=True,
 )
 update_sender_pool: Endpoint[None, bodies.UpdateSenderPoolRequest, replies.ResourceReference] = Endpoint(
     "PATCH",
@@ -250,14 +261,17 @@ update_sender_pool: Endpoint[None, bodies.UpdateSenderPoolRequest, replies.Resou
     "SenderPools_update",
     SENDER_POOLS,
     "Update a SenderPool",
-    "Changes `name` and/or `tags`; omitted fields stay unchanged and `tags` replaces the whole map. A body "
-    "changing nothing is a 400. Applied at once; bumps `updatedAt`. An unknown pool is a 404 whatever the body.",
+    "Changes `name` and/or `tags` (and the `deletionProtection` extension); omitted fields stay unchanged and "
+    "`tags` replaces the whole map. A body changing nothing is a 400. Applied at once; bumps `updatedAt`. An "
+    "unknown pool is a 404 whatever the body. Extension: with `If-Match` (the pool's `ETag`), a pool changed "
+    "since is a 412 and nothing is changed.",
     202,
     "Accepted and applied.",
     replies.ResourceReference,
     body=bodies.UpdateSenderPoolRequest,
     body_example={"name": "Customer Support Senders - Tier 1", "tags": {"tier": "1"}},
     headers=_RESOURCE_HEADERS,
+    if_match=True,
 )
 delete_sender_pool: Endpoint[None, None, replies.ResourceReference] = Endpoint(
     "DELETE",
@@ -266,11 +280,29 @@ delete_sender_pool: Endpoint[None, None, replies.ResourceReference] = Endpoint(
     SENDER_POOLS,
     "Delete a SenderPool",
     "Deletes the pool and its memberships (the Senders themselves stay). Its PROCESSING operations become "
-    "CANCELED, their queued items counting as failed; operation records stay readable.",
+    "CANCELED, their queued items counting as failed; operation records stay readable. Extensions: a pool with "
+    "`deletionProtection` on is a 409 (PATCH it off first); with `If-Match`, a pool changed since is a 412.",
     202,
     "Accepted: the pool is gone.",
     replies.ResourceReference,
     headers=_RESOURCE_HEADERS,
+    raises=(Conflict,),
+    if_match=True,
+)
+fetch_pool_summary: Endpoint[None, None, SenderPoolSummary] = Endpoint(
+    "GET",
+    f"{_POOL}/Summary",
+    "SenderPools_fetchSummary",
+    SENDER_POOLS,
+    "Fetch the summary of a SenderPool",
+    "Extension: how many members the pool has, by channel and by status, and how many of its operations are "
+    "still PROCESSING. The counts are kept exact as members join and leave (in the same transaction), so this "
+    "costs the same for a million members as for one. 404 if the pool is unknown or deleted. The answer "
+    "carries an `ETag`; `If-None-Match` with it gets a 304 while nothing changed.",
+    200,
+    "The summary.",
+    SenderPoolSummary,
+    etag=True,
 )
 list_pool_senders: Endpoint[queries.SenderFilters, None, replies.SenderPage] = Endpoint(
     "GET",
@@ -301,13 +333,30 @@ add_senders: Endpoint[None, bodies.AddSendersRequest, replies.OperationReference
     body_example=[{"senderId": _EXAMPLE_SENDER_ID}],
     headers=_OPERATION_HEADERS,
 )
+remove_senders: Endpoint[None, bodies.RemoveSendersRequest, replies.OperationReference] = Endpoint(
+    "POST",
+    f"{_POOL}/Senders/Remove",
+    "SenderPools_removeSenders",
+    SENDER_POOLS,
+    "Remove Senders from a SenderPool",
+    "Extension: removes 1 to 10,000 senders (a JSON array of references) in the background, as an operation "
+    "of type REMOVE_SENDERS. A senderId repeated within the request is a 400. Each item's outcome is REMOVED, "
+    "NOT_A_MEMBER (counted as created: the end state holds) or SENDER_NOT_FOUND (failed), listed by the "
+    "operation's Items. The Senders stay in the inventory. An unknown pool is a 404 whatever the body.",
+    202,
+    "Accepted: the Operation (at its pool-scoped URL) tracks the senders leaving the pool.",
+    replies.OperationReference,
+    body=bodies.RemoveSendersRequest,
+    body_example=[{"senderId": _EXAMPLE_SENDER_ID}],
+    headers=_OPERATION_HEADERS,
+)
 fetch_pool_operation: Endpoint[None, None, SenderPoolOperation] = Endpoint(
     "GET",
     f"{_POOL}/Senders/Operations/{{operationId}}",
     "SenderPools_fetchPoolOperation",
     OPERATIONS,
     "Fetch a SenderPool Operation (pool-scoped)",
-    "The URL Add Senders returns as `operationLocation`: the same Operation as "
+    "The URL Add Senders (and Remove Senders) returns as `operationLocation`: the same Operation as "
     "`/v1/SenderPools/Operations/{operationId}`, but 404 if the operation is not about this pool.",
     200,
     "The SenderPool Operation.",
@@ -484,8 +533,10 @@ ENDPOINTS: tuple[Endpoint[Any, Any, Any], ...] = (
     fetch_sender_pool,
     update_sender_pool,
     delete_sender_pool,
+    fetch_pool_summary,
     list_pool_senders,
     add_senders,
+    remove_senders,
     fetch_pool_operation,
     remove_sender,
     list_senders,

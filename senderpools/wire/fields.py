@@ -127,20 +127,37 @@ class OperationStatus(enum.StrEnum):
     CANCELED = "CANCELED"
 
 
+class OperationType(enum.StrEnum):
+    """What a SenderPool Operation does: create a pool (with senders), add senders to one, or remove them."""
+
+    CREATE = "CREATE"
+    ADD_SENDERS = "ADD_SENDERS"
+    REMOVE_SENDERS = "REMOVE_SENDERS"
+
+
+class ListOrder(enum.StrEnum):
+    """The order of a list: the contract's oldest first, or newest first."""
+
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
 class ItemOutcome(enum.StrEnum):
-    """QUEUED: not applied yet (counts as queued). CREATED, ALREADY_MEMBER: applied (count as created).
-    SENDER_NOT_FOUND: no such sender in the account; CANCELED: the operation was canceled before the item ran
-    (both count as failed)."""
+    """QUEUED: not applied yet (counts as queued). CREATED, ALREADY_MEMBER (adding), REMOVED, NOT_A_MEMBER
+    (removing): applied (count as created). SENDER_NOT_FOUND: no such sender in the account; CANCELED: the
+    operation was canceled before the item ran (both count as failed)."""
 
     QUEUED = "QUEUED"  # not applied yet (NULL in storage)
     CREATED = "CREATED"  # applied: the pool was made or the sender joined it
     ALREADY_MEMBER = "ALREADY_MEMBER"  # counts as created: the end state holds
+    REMOVED = "REMOVED"  # applied: the sender left the pool
+    NOT_A_MEMBER = "NOT_A_MEMBER"  # counts as created: the end state (not a member) holds
     SENDER_NOT_FOUND = "SENDER_NOT_FOUND"  # failed: no such sender in the account
     CANCELED = "CANCELED"  # failed: the operation was stopped before this item ran
 
     @property
     def succeeded(self) -> bool:
-        return self in (ItemOutcome.CREATED, ItemOutcome.ALREADY_MEMBER)
+        return self in _SUCCEEDED
 
     def error(self, sender_id: str | None) -> tuple[int, str] | None:
         """The error ``code`` and ``message`` an item with this outcome reports (None unless it failed)."""
@@ -151,8 +168,20 @@ class ItemOutcome(enum.StrEnum):
         return None
 
     @staticmethod
-    def for_sender(exists: bool, already_member: bool) -> ItemOutcome:
+    def for_addition(exists: bool, already_member: bool) -> ItemOutcome:
         """The rule for adding one sender to a pool (contract section 6)."""
         if not exists:
             return ItemOutcome.SENDER_NOT_FOUND
         return ItemOutcome.ALREADY_MEMBER if already_member else ItemOutcome.CREATED
+
+    @staticmethod
+    def for_removal(exists: bool, was_member: bool) -> ItemOutcome:
+        """The rule for removing one sender from a pool: the mirror of adding one."""
+        if not exists:
+            return ItemOutcome.SENDER_NOT_FOUND
+        return ItemOutcome.REMOVED if was_member else ItemOutcome.NOT_A_MEMBER
+
+
+_SUCCEEDED: Final = frozenset(
+    {ItemOutcome.CREATED, ItemOutcome.ALREADY_MEMBER, ItemOutcome.REMOVED, ItemOutcome.NOT_A_MEMBER}
+)

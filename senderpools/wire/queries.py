@@ -2,34 +2,61 @@
 
 Every field is optional and is a filter: it narrows the list, is part of what a page token is
 bound to, and becomes a documented query parameter. The paging parameters (``pageToken``,
-``pageSize``, and ``startDate``/``endDate`` where the endpoint is dated) are the same for every list
-and are declared once, below (``PageParams``, ``DateRange``).
+``pageSize``, ``order``, and ``startDate``/``endDate`` where the endpoint is dated) are the same for
+every list and are declared once, below (``PageParams``, ``DateRange``).
+
+Filters beyond the contract (senderpools' extensions) are named in the struct's ``EXTENSIONS``: a
+page token is bound to one only when it is given, so tokens issued before it existed stay valid.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar, Final
 
 import msgspec
 from msgspec import Meta
 
 from senderpools import ids
 from senderpools.wire.fields import (
+    NO_NUL,
     Address,
     Channel,
     ItemOutcome,
+    ListOrder,
     OperationId,
     OperationStatus,
+    OperationType,
     PageSize,
+    PoolId,
     SenderStatus,
 )
+
+NamePrefix = Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL)]
+TAG_FILTER_PATTERN: Final = "^[a-zA-Z0-9._~-]{1,128}:[a-zA-Z0-9._~-]{1,256}$"
+TagFilter = Annotated[
+    str, Meta(pattern=TAG_FILTER_PATTERN, extra={"expected": "key:value, each of letters, digits and . _ ~ -"})
+]
 
 
 class PoolFilters(msgspec.Struct, rename="camel", kw_only=True):
     operation_id: Annotated[
         OperationId | None, Meta(description="Only the SenderPool that this Create operation produced.")
     ] = None
+    name_prefix: Annotated[
+        NamePrefix | None,
+        Meta(
+            description="Extension: only pools whose name starts with this, ignoring case (Unicode case folding). "
+            "The pools then come in name order (ignoring case), pools of one name oldest first; "
+            "`order=newest` reverses it."
+        ),
+    ] = None
+    tag: Annotated[
+        TagFilter | None,
+        Meta(description="Extension: only pools with this tag, as `key:value` (exact, case-sensitive)."),
+    ] = None
+
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("name_prefix", "tag")
 
 
 class SenderFilters(msgspec.Struct, rename="camel", kw_only=True):
@@ -39,6 +66,13 @@ class SenderFilters(msgspec.Struct, rename="camel", kw_only=True):
 
 class OperationFilters(msgspec.Struct, rename="camel", kw_only=True):
     status: Annotated[OperationStatus | None, Meta(description="Only operations in this status.")] = None
+    sender_pool_id: Annotated[
+        PoolId | None,
+        Meta(description="Extension: only operations about this pool (also once it is deleted)."),
+    ] = None
+    type: Annotated[OperationType | None, Meta(description="Extension: only operations of this type.")] = None
+
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("sender_pool_id", "type")
 
 
 class ItemFilters(msgspec.Struct, rename="camel", kw_only=True):
@@ -55,7 +89,9 @@ StickyScope = Annotated[
 
 
 class StickyFilters(msgspec.Struct, rename="camel", kw_only=True):
-    """Which recipient's sticky senders (senderpools extension); `address` is required."""
+    """Which recipient's sticky senders (senderpools extension)."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("address",)  # None only while the edge reports it missing
 
     address: Annotated[Address | None, Meta(description="The recipient's address, as Resolve received it.")] = None
     scope: StickyScope | None = None
@@ -72,6 +108,15 @@ class PageParams(msgspec.Struct, rename="camel", kw_only=True):
         ),
     ] = None
     page_size: Annotated[PageSize, Meta(description="Items per page (1 to 1000).")] = 50
+    order: Annotated[
+        ListOrder | None,
+        Meta(
+            description="Extension: `oldest` first (the default, the contract's order) or `newest` first. "
+            "Send it with every page token, like the filters."
+        ),
+    ] = None
+
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("order",)
 
 
 class DateRange(msgspec.Struct, rename="camel", kw_only=True):

@@ -16,6 +16,7 @@ from senderpools.wire.fields import (
     ItemOutcome,
     OperationId,
     OperationStatus,
+    OperationType,
     PoolId,
     SenderId,
     SenderStatus,
@@ -50,10 +51,20 @@ class SenderPool(msgspec.Struct, rename="camel", kw_only=True):
     tags: TagMap
     created_at: Timestamp
     updated_at: Timestamp
+    deletion_protection: (
+        Annotated[
+            bool,
+            Meta(
+                description="Extension: while `true`, DELETE answers 409; PATCH it to `false` first. Shown only "
+                "with `Senderpools-Extensions: true`."
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+
     selection: SenderSelection | UnsetType = UNSET  # extension: how Resolve ranks the members
 
-    EXTENSIONS: ClassVar[tuple[str, ...]] = ("selection",)
-
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("deletion_protection", "selection")
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "id": "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8",
         "name": "MarketingCampaignPool",
@@ -119,7 +130,7 @@ class OperationStats(msgspec.Struct, kw_only=True):
 
 
 class SenderPoolOperation(msgspec.Struct, rename="camel", kw_only=True):
-    """The aggregate, asynchronous work of creating a pool or adding senders to one."""
+    """The aggregate, asynchronous work of creating a pool, or of adding senders to one or removing them."""
 
     id: OperationId
     status: Annotated[
@@ -128,6 +139,18 @@ class SenderPoolOperation(msgspec.Struct, rename="camel", kw_only=True):
     stats: OperationStats
     created_at: Timestamp
     updated_at: Timestamp
+    type: (
+        Annotated[
+            OperationType, Meta(description="Extension: what the operation does (with `Senderpools-Extensions: true`).")
+        ]
+        | UnsetType
+    ) = UNSET
+    sender_pool_id: (
+        Annotated[PoolId, Meta(description="Extension: the pool it is about (with `Senderpools-Extensions: true`).")]
+        | UnsetType
+    ) = UNSET
+
+    EXTENSIONS: ClassVar[tuple[str, ...]] = ("type", "sender_pool_id")
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "id": "comms_operation_01h9krwprkeee8fzqspvwy6nq8",
@@ -142,7 +165,8 @@ class OperationItem(msgspec.Struct, rename="camel", kw_only=True):
     """One work item of an operation: the pool itself (`senderId` null, item 0 of a Create) or one sender."""
 
     sender_id: Annotated[
-        str | None, Meta(description="The sender this item adds; `null` for item 0 of a Create (the pool itself).")
+        str | None,
+        Meta(description="The sender this item adds or removes; `null` for item 0 of a Create (the pool itself)."),
     ]
     outcome: ItemOutcome
     code: Annotated[
@@ -155,3 +179,32 @@ class OperationItem(msgspec.Struct, rename="camel", kw_only=True):
     def of(cls, sender_id: str | None, outcome: ItemOutcome, updated_at: Any) -> OperationItem:
         code, message = outcome.error(sender_id) or (None, None)
         return cls(sender_id=sender_id, outcome=outcome, code=code, message=message, updated_at=updated_at)
+
+
+class SenderPoolSummary(msgspec.Struct, rename="camel", kw_only=True):
+    """Extension: a pool's member counts and running work, kept exact as members come and go (never
+    counted over the members on read, so it is as cheap for a million members as for one)."""
+
+    sender_pool_id: PoolId
+    sender_count: Annotated[Count, Meta(description="Members of the pool.")]
+    by_channel: Annotated[dict[Channel, Count], Meta(description="Members per channel; every channel is listed.")]
+    by_status: Annotated[dict[SenderStatus, Count], Meta(description="Members per status; every status is listed.")]
+    processing_operations: Annotated[
+        Count, Meta(description="Operations of the pool (Create, Add Senders, Remove Senders) still PROCESSING.")
+    ]
+    updated_at: Annotated[
+        Timestamp,
+        Meta(
+            description="When a figure last changed: a member joined or left, a member's status changed, or an "
+            "operation of the pool started or finished."
+        ),
+    ]
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "senderPoolId": "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8",
+        "senderCount": 3,
+        "byChannel": {"SMS": 2, "RCS": 0, "EMAIL": 1, "WHATSAPP": 0, "PUSH": 0},
+        "byStatus": {"ACTIVATED": 2, "DEACTIVATED": 1},
+        "processingOperations": 0,
+        "updatedAt": "2024-04-10T12:45:00Z",
+    }

@@ -53,7 +53,7 @@ def _plan(session: Session, file: Path, prune: bool, register_missing: bool) -> 
         raise typer.Exit(1) from None
 
 
-@api_command(app, "plan", usage_exit=1)
+@api_command(app, "plan", usage_exit=1, stock=True)
 def plan(
     session: Session, file: FileOption, prune: PruneOption = False, register_missing: RegisterOption = False
 ) -> None:
@@ -66,7 +66,7 @@ def plan(
     raise typer.Exit(2 if planned.changes else 0)
 
 
-@api_command(app, "apply")
+@api_command(app, "apply", stock=True)
 def apply(
     session: Session,
     file: FileOption,
@@ -111,7 +111,7 @@ def apply(
         raise typer.Exit(1)
 
 
-@api_command(app, "export")
+@api_command(app, "export", stock=True)
 def export(
     session: Session,
     output: Annotated[

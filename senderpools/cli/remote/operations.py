@@ -9,6 +9,7 @@ import typer
 from senderpools.cli.remote.session import (
     EndDate,
     Limit,
+    Newest,
     OperationsProgress,
     Session,
     StartDate,
@@ -16,11 +17,12 @@ from senderpools.cli.remote.session import (
     api_command,
     details,
     operations_table,
+    order_of,
     page_size,
     progress_bar,
     take,
 )
-from senderpools.wire.fields import OperationStatus
+from senderpools.wire.fields import OperationStatus, OperationType
 
 app = typer.Typer(help="Sender pool operations: list, show, wait.", no_args_is_help=True)
 
@@ -30,13 +32,22 @@ app = typer.Typer(help="Sender pool operations: list, show, wait.", no_args_is_h
 def operations_list(
     session: Session,
     status: Annotated[OperationStatus | None, typer.Option(help="Only this status.")] = None,
+    pool: Annotated[str | None, typer.Option("--pool", help="Only operations about this pool.")] = None,
+    kind: Annotated[OperationType | None, typer.Option("--type", help="Only operations of this type.")] = None,
     start_date: StartDate = None,
     end_date: EndDate = None,
+    newest: Newest = False,
     limit: Limit = None,
 ) -> None:
     """List sender pool operations, oldest first."""
     pager = session.client.sender_pools.list_operations(
-        status=status, start_date=start_date, end_date=end_date, page_size=page_size(limit)
+        status=status,
+        sender_pool_id=pool,
+        type=kind,
+        start_date=start_date,
+        end_date=end_date,
+        order=order_of(newest),
+        page_size=page_size(limit),
     )
     session.emit(take(pager, limit), operations_table)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import msgspec
 import typer
+from rich.console import Group
 
 from senderpools import ids
 from senderpools.cli.options import flag
@@ -25,6 +28,7 @@ from senderpools.cli.remote.rows import (
 from senderpools.cli.remote.session import (
     EndDate,
     Limit,
+    Newest,
     OperationsProgress,
     Session,
     StartDate,
@@ -32,16 +36,19 @@ from senderpools.cli.remote.session import (
     Timeout,
     api_command,
     details,
+    order_of,
     page_size,
     pools_table,
     progress_bar,
     senders_table,
+    tag_filter,
     tag_options,
     take,
 )
-from senderpools.client.resources import PendingOperation
-from senderpools.wire.fields import MAX_SENDERS_PER_REQUEST, Channel, SenderStatus
-from senderpools.wire.resources import SenderPoolOperation
+from senderpools.client import NotFoundError
+from senderpools.client.resources import PendingOperation, SenderPools
+from senderpools.wire.fields import MAX_SENDERS_PER_REQUEST, Channel, ItemOutcome, SenderStatus
+from senderpools.wire.resources import SenderPool, SenderPoolSummary
 
 app = typer.Typer(help="Sender pools on a server: list, create, show, change, members.", no_args_is_help=True)
 
@@ -53,11 +60,22 @@ def pools_list(
     start_date: StartDate = None,
     end_date: EndDate = None,
     operation_id: Annotated[str | None, typer.Option(help="Only the pool this Create operation made.")] = None,
+    name_prefix: Annotated[
+        str | None, typer.Option(help="Only pools whose name starts with this, ignoring case (in name order).")
+    ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only pools with this tag: KEY=VALUE.")] = None,
+    newest: Newest = False,
     limit: Limit = None,
 ) -> None:
-    """List sender pools, oldest first."""
+    """List sender pools, oldest first (or by name with --name-prefix; --newest reverses either)."""
     pager = session.client.sender_pools.list(
-        start_date=start_date, end_date=end_date, operation_id=operation_id, page_size=page_size(limit)
+        start_date=start_date,
+        end_date=end_date,
+        operation_id=operation_id,
+        name_prefix=name_prefix,
+        tag=tag_filter(tag),
+        order=order_of(newest),
+        page_size=page_size(limit),
     )
     session.emit(take(pager, limit), pools_table)
 
@@ -70,19 +88,26 @@ def pools_create(
     sender: Annotated[
         list[str] | None, typer.Option("--sender", help="A sender ID to add; repeat for several.")
     ] = None,
+    protect: Annotated[bool, flag("--protect", help="Turn deletion protection on.")] = False,
     wait: Annotated[bool, flag("--wait/--no-wait", help="Wait for the operation to finish.")] = True,
     timeout: Timeout = 300.0,
 ) -> None:
     """Create a pool (optionally with senders) and, by default, wait until its operation finishes."""
-    tags, senders = tag_options(tag), sender or None
+    tags, senders, pools = tag_options(tag), sender or None, session.client.sender_pools
     if not wait:
-        pending = session.client.sender_pools.create(name, tags=tags, senders=senders)
+        pending = pools.create(name, tags=tags, senders=senders, deletion_protection=protect)
         session.say(f"Accepted: operation {pending.operation_id}.", pending.reference)
         return
     with progress_bar(session.err) as progress:
         bar = OperationsProgress(progress, "Creating pool", 1 + len(senders or []))
-        created = session.client.sender_pools.create(
-            name, tags=tags, senders=senders, wait=True, timeout=timeout, on_progress=bar.update
+        created = pools.create(
+            name,
+            tags=tags,
+            senders=senders,
+            deletion_protection=protect,
+            wait=True,
+            timeout=timeout,
+            on_progress=bar.update,
         )
     if session.json:
         typer.echo(msgspec.json.encode(created).decode())
@@ -92,10 +117,23 @@ def pools_create(
     session.out.print(details(created.operation))
 
 
+@dataclass
+class ShownPool:
+    """What ``pools show`` shows: the pool, and its summary (None from a server without summaries)."""
+
+    pool: SenderPool
+    summary: SenderPoolSummary | None
+
+
 @api_command(app, "show")
 def pools_show(session: Session, pool_id: Annotated[str, typer.Argument(help="The pool ID.")]) -> None:
-    """Show one pool."""
-    session.emit(session.client.sender_pools.fetch(pool_id), details)
+    """Show one pool, with its member counts (by channel and status) and running operations."""
+    pool = session.client.sender_pools.fetch(pool_id)
+    try:
+        found: SenderPoolSummary | None = session.client.sender_pools.summary(pool_id)
+    except NotFoundError:  # deleted meanwhile, or a server without the Summary extension
+        found = None
+    session.emit(ShownPool(pool, found), lambda shown: Group(*(details(v) for v in (shown.pool, shown.summary) if v)))
 
 
 @api_command(app, "update")
@@ -116,9 +154,23 @@ def pools_update(
 
 @api_command(app, "delete")
 def pools_delete(session: Session, pool_id: Annotated[str, typer.Argument(help="The pool ID.")]) -> None:
-    """Delete a pool (its senders stay in the inventory)."""
+    """Delete a pool (its senders stay in the inventory); refused while it has deletion protection."""
     reference = session.client.sender_pools.delete(pool_id)
     session.say(f"Deleted pool {pool_id}.", reference or {"resourceId": pool_id})
+
+
+@api_command(app, "protect")
+def pools_protect(session: Session, pool_id: Annotated[str, typer.Argument(help="The pool ID.")]) -> None:
+    """Turn deletion protection on: deleting the pool is refused until it is unprotected."""
+    session.client.sender_pools.update(pool_id, deletion_protection=True)
+    session.emit(session.client.sender_pools.fetch(pool_id), details)
+
+
+@api_command(app, "unprotect")
+def pools_unprotect(session: Session, pool_id: Annotated[str, typer.Argument(help="The pool ID.")]) -> None:
+    """Turn deletion protection off, so the pool can be deleted."""
+    session.client.sender_pools.update(pool_id, deletion_protection=False)
+    session.emit(session.client.sender_pools.fetch(pool_id), details)
 
 
 @api_command(app, "members")
@@ -129,11 +181,18 @@ def pools_members(
     status: Annotated[SenderStatus | None, typer.Option(help="Only this status.")] = None,
     start_date: StartDate = None,
     end_date: EndDate = None,
+    newest: Newest = False,
     limit: Limit = None,
 ) -> None:
-    """List the senders in a pool."""
+    """List the senders in a pool, oldest first."""
     pager = session.client.sender_pools.list_senders(
-        pool_id, channel=channel, status=status, start_date=start_date, end_date=end_date, page_size=page_size(limit)
+        pool_id,
+        channel=channel,
+        status=status,
+        start_date=start_date,
+        end_date=end_date,
+        order=order_of(newest),
+        page_size=page_size(limit),
     )
     session.emit(take(pager, limit), senders_table)
 
@@ -163,27 +222,39 @@ def _sender_ids_for(session: Session, rows: list[Row]) -> None:
                 row.cells["senderId"] = found
 
 
-@api_command(app, "add")
-def pools_add(
+FromCsv = Annotated[
+    Path | None,
+    typer.Option("--from-csv", help="A CSV with a senderId column, or address and channel columns.", dir_okay=False),
+]
+FailedFile = Annotated[Path | None, typer.Option(help="Where to write failed rows (default: FILE.failed-STEP.csv).")]
+ChunkSize = Annotated[int, typer.Option(min=1, max=MAX_SENDERS_PER_REQUEST, help="Senders per request.")]
+Wait = Annotated[bool, flag("--wait/--no-wait", help="Wait for the operations to finish.")]
+
+
+@dataclass(frozen=True)
+class Bulk:
+    """Adding or removing senders in chunks, one operation each."""
+
+    step: str  # names the failed-rows file: FILE.failed-STEP.csv
+    progress: str  # the progress bar's label
+    done: str  # what happened to a row that did not fail
+    summary: str  # "Added to", "Removed from"
+    queue: Callable[[SenderPools], Callable[..., PendingOperation]]  # the SDK method that starts one operation
+    failures: Callable[[Session, str, list[PendingOperation], list[Row]], None]  # marks rows that failed
+
+
+def _bulk(
     session: Session,
-    pool_id: Annotated[str, typer.Argument(help="The pool ID.")],
-    sender_ids: Annotated[list[str] | None, typer.Argument(help="Sender IDs to add.", show_default=False)] = None,
-    from_csv: Annotated[
-        Path | None,
-        typer.Option(
-            "--from-csv", help="A CSV with a senderId column, or address and channel columns.", dir_okay=False
-        ),
-    ] = None,
-    failed_file: Annotated[
-        Path | None, typer.Option(help="Where to write failed rows (default: FILE.failed-add.csv).")
-    ] = None,
-    chunk_size: Annotated[
-        int, typer.Option(min=1, max=MAX_SENDERS_PER_REQUEST, help="Senders per request.")
-    ] = CHUNK_SIZE,
-    wait: Annotated[bool, flag("--wait/--no-wait", help="Wait for the operations to finish.")] = True,
-    timeout: Timeout = 600.0,
+    bulk: Bulk,
+    pool_id: str,
+    sender_ids: list[str] | None,
+    from_csv: Path | None,
+    failed_file: Path | None,
+    chunk_size: int,
+    wait: bool,
+    timeout: float,
 ) -> None:
-    """Add senders to a pool, by ID or from a CSV, in chunks; shows progress from the operations' stats."""
+    """Senders by ID or from a CSV, in chunks; a progress bar from the operations' stats; failed rows to a file."""
     header, rows = ["senderId"], [Row(0, {"senderId": s}) for s in sender_ids or []]
     if from_csv is not None:
         csv_header, csv_rows = read_rows(from_csv, [("senderId", "id", "address")])
@@ -198,11 +269,9 @@ def pools_add(
     skip_repeats(rows, lambda row: row.cells["senderId"])  # each sender once, in file order
     usable = [r for r in rows if r.pending]
     unique = [r.cells["senderId"] for r in usable]
-    pending: list[PendingOperation] = [
-        session.client.sender_pools.add_senders(pool_id, chunk, idempotency_key=uuid.uuid4().hex)
-        for chunk in chunks(unique, chunk_size)
-    ]
-    failed_rows = failed_path(from_csv or Path("senders.csv"), failed_file, "add")
+    start = bulk.queue(session.client.sender_pools)
+    pending = [start(pool_id, chunk, idempotency_key=uuid.uuid4().hex) for chunk in chunks(unique, chunk_size)]
+    failed_rows = failed_path(from_csv or Path("senders.csv"), failed_file, bulk.step)
     if not wait:
         failed = [r for r in rows if r.error is not None]
         if failed:
@@ -216,31 +285,75 @@ def pools_add(
         if failed:
             raise typer.Exit(1)
         return
-    finished = _wait_all(session, pending, len(unique), timeout)
-    if any(o.stats.failed for o in finished):
-        members = {s.id for s in session.client.sender_pools.list_senders(pool_id, page_size=1000)}
-        for row in usable:
-            if row.cells["senderId"] not in members:
-                row.error = "not added: the operation counted it as failed (unknown sender?)"
-    summary(session, f"Added to {pool_id}", rows, header, failed_rows)
-
-
-def _wait_all(
-    session: Session, pending: list[PendingOperation], total: int, timeout: float
-) -> list[SenderPoolOperation]:
-    """Wait for every operation (``timeout`` in all), one progress bar over their combined stats."""
     deadline = time.monotonic() + timeout
     with progress_bar(session.err) as progress:
-        bar = OperationsProgress(progress, "Adding senders", total)
-        return [p.wait(timeout=max(0.0, deadline - time.monotonic()), on_progress=bar.update) for p in pending]
+        bar = OperationsProgress(progress, bulk.progress, len(unique), bulk.done)
+        for p in pending:
+            p.wait(timeout=max(0.0, deadline - time.monotonic()), on_progress=bar.update)
+    bulk.failures(session, pool_id, pending, usable)
+    summary(session, f"{bulk.summary} {pool_id}", rows, header, failed_rows, bulk.done)
+
+
+def _not_added(session: Session, pool_id: str, pending: list[PendingOperation], rows: list[Row]) -> None:
+    """Rows whose sender is not a member after the adds (read from the members: any server lists them)."""
+    if any(p.fetch().stats.failed for p in pending):
+        members = {s.id for s in session.client.sender_pools.list_senders(pool_id, page_size=1000)}
+        for row in rows:
+            if row.cells["senderId"] not in members:
+                row.error = "not added: the operation counted it as failed (unknown sender?)"
+
+
+def _not_removed(session: Session, pool_id: str, pending: list[PendingOperation], rows: list[Row]) -> None:
+    """Rows whose item failed, from the operations' items."""
+    failed = {
+        item.sender_id: item.message
+        for p in pending
+        if p.fetch().stats.failed
+        for item in p.items(outcome=ItemOutcome.SENDER_NOT_FOUND, page_size=1000)
+    }
+    for row in rows:
+        if row.cells["senderId"] in failed:
+            row.error = f"not removed: {failed[row.cells['senderId']]}"
+
+
+ADDING = Bulk("add", "Adding senders", "created", "Added to", lambda pools: pools.add_senders, _not_added)
+REMOVING = Bulk(
+    "remove", "Removing senders", "removed", "Removed from", lambda pools: pools.remove_senders, _not_removed
+)
+
+
+@api_command(app, "add")
+def pools_add(
+    session: Session,
+    pool_id: Annotated[str, typer.Argument(help="The pool ID.")],
+    sender_ids: Annotated[list[str] | None, typer.Argument(help="Sender IDs to add.", show_default=False)] = None,
+    from_csv: FromCsv = None,
+    failed_file: FailedFile = None,
+    chunk_size: ChunkSize = CHUNK_SIZE,
+    wait: Wait = True,
+    timeout: Timeout = 600.0,
+) -> None:
+    """Add senders to a pool, by ID or from a CSV, in chunks; shows progress from the operations' stats."""
+    _bulk(session, ADDING, pool_id, sender_ids, from_csv, failed_file, chunk_size, wait, timeout)
 
 
 @api_command(app, "remove")
 def pools_remove(
     session: Session,
     pool_id: Annotated[str, typer.Argument(help="The pool ID.")],
-    sender_id: Annotated[str, typer.Argument(help="The sender to take out of the pool.")],
+    sender_ids: Annotated[
+        list[str] | None, typer.Argument(help="Senders to take out of the pool.", show_default=False)
+    ] = None,
+    from_csv: FromCsv = None,
+    failed_file: FailedFile = None,
+    chunk_size: ChunkSize = CHUNK_SIZE,
+    wait: Wait = True,
+    timeout: Timeout = 600.0,
 ) -> None:
-    """Remove one sender from a pool."""
-    reference = session.client.sender_pools.remove_sender(pool_id, sender_id)
-    session.say(f"Removed {sender_id} from {pool_id}.", reference or {"resourceId": sender_id})
+    """Remove senders from a pool: one sender at once, or many (by ID or from a CSV) in Remove Senders
+    operations of up to 10,000, with progress; the senders stay in the inventory."""
+    if from_csv is None and sender_ids is not None and len(sender_ids) == 1:
+        reference = session.client.sender_pools.remove_sender(pool_id, sender_ids[0])
+        session.say(f"Removed {sender_ids[0]} from {pool_id}.", reference or {"resourceId": sender_ids[0]})
+        return
+    _bulk(session, REMOVING, pool_id, sender_ids, from_csv, failed_file, chunk_size, wait, timeout)

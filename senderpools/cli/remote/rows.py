@@ -35,12 +35,12 @@ class Row:
 
 def skip_repeats(rows: Sequence[Row], key: Callable[[Row], Hashable]) -> None:
     """Mark each pending row whose ``key`` an earlier pending row has as skipped (a repeat, not an error)."""
-    first: dict[Hashable, int] = {}
+    first: dict[Hashable, Row] = {}
     for row in rows:
         if row.pending:
-            seen = first.setdefault(key(row), row.line)
-            if seen != row.line:
-                row.skipped = f"repeated row (of line {seen})"
+            seen = first.setdefault(key(row), row)
+            if seen is not row:
+                row.skipped = f"repeated row (of line {seen.line})" if seen.line else "repeated"
 
 
 def read_rows(path: Path, required: Sequence[Sequence[str]]) -> tuple[list[str], list[Row]]:
@@ -112,21 +112,24 @@ def new_sender(row: Row) -> NewSender:
     )
 
 
-def summary(session: Session, what: str, rows: Sequence[Row], header: list[str], failed_file: Path) -> None:
-    """Write the failed rows (if any), print the summary, and exit 1 if any row failed (skipped rows do not)."""
+def summary(
+    session: Session, what: str, rows: Sequence[Row], header: list[str], failed_file: Path, done: str = "created"
+) -> None:
+    """Write the failed rows (if any), print the summary (``done``: what happened to the others), and exit
+    1 if any row failed (skipped rows do not)."""
     failed = [r for r in rows if r.error is not None]
     skipped = Counter(r.skipped.split(" (")[0] for r in rows if r.skipped is not None)
-    created = sum(r.pending for r in rows)
+    succeeded = sum(r.pending for r in rows)
     if failed:
         write_failed(failed_file, header, failed)
-    parts = [f"{created} created"]
+    parts = [f"{succeeded} {done}"]
     parts += [f"{count} skipped ({reason})" for reason, count in sorted(skipped.items())]
     parts.append(f"{len(failed)} failed" + (f" (written to {failed_file})" if failed else ""))
     session.say(
         f"{what}: {', '.join(parts)}.",
         {
             "total": len(rows),
-            "created": created,
+            done: succeeded,
             "skipped": sum(skipped.values()),
             "failed": len(failed),
             "failedFile": str(failed_file) if failed else None,

@@ -22,8 +22,8 @@ from typer.core import TyperCommand
 
 from senderpools.cli.options import flag
 from senderpools.client import ApiError, Client, ConfigurationError, SenderPoolsError
-from senderpools.wire.fields import TAG_PATTERN
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.fields import TAG_PATTERN, ListOrder
+from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 _TAG = re.compile(TAG_PATTERN).fullmatch
@@ -94,11 +94,14 @@ _CONNECTION = [
 ]
 
 
-def api_command(app: typer.Typer, name: str, *, usage_exit: int = 2) -> Callable[[Command], Command]:
+def api_command(
+    app: typer.Typer, name: str, *, usage_exit: int = 2, stock: bool = False
+) -> Callable[[Command], Command]:
     """Register ``fn(session, ...)`` as ``name``, adding the connection options and the error handling.
 
     ``usage_exit`` is the exit code of a usage error (a bad option, no credentials): 2, unless the
-    command gives 2 a meaning of its own."""
+    command gives 2 a meaning of its own. ``stock``: the command speaks only the Comms API (no
+    extension fields asked for), so that it works the same against Twilio."""
 
     def register(fn: Command) -> Command:
         own = inspect.signature(fn, eval_str=True)
@@ -111,7 +114,9 @@ def api_command(app: typer.Typer, name: str, *, usage_exit: int = 2) -> Callable
             if flags & {"account_sid", "auth_token"} and not flags & {"api_key", "api_secret"}:
                 key = secret = None  # account flags beat an API key from the environment
             try:
-                client = Client(sid, token, api_key=key, api_secret=secret, base_url=kwargs.pop("base_url"))
+                client = Client(
+                    sid, token, api_key=key, api_secret=secret, base_url=kwargs.pop("base_url"), extensions=not stock
+                )
             except ConfigurationError as exc:
                 print_error(err, str(exc))
                 raise typer.Exit(usage_exit) from None
@@ -185,6 +190,21 @@ StartDate = Annotated[str | None, typer.Option("--start-date", help="Created at 
 EndDate = Annotated[str | None, typer.Option("--end-date", help="Created before (RFC 3339).")]
 TagOption = Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE; repeat for several.")]
 Timeout = Annotated[float, typer.Option("--timeout", min=0, help="Seconds to wait for operations.")]
+Newest = Annotated[bool, flag("--newest", help="Newest first.")]
+
+
+def order_of(newest: bool) -> ListOrder | None:
+    return ListOrder.NEWEST if newest else None
+
+
+def tag_filter(value: str | None) -> tuple[str, str] | None:
+    """A ``--tag KEY=VALUE`` search filter (``KEY:VALUE`` as the API writes it is accepted too)."""
+    if value is None:
+        return None
+    key, sep, tag = value.replace(":", "=", 1).partition("=")
+    if not sep or not _TAG(key) or not _TAG(tag):
+        raise typer.BadParameter(f"{value!r} is not KEY=VALUE with letters, digits and . _ ~ -", param_hint="--tag")
+    return key, tag
 
 
 def parse_tags(text: str) -> dict[str, str]:
@@ -263,15 +283,20 @@ def senders_table(senders: Sequence[Sender]) -> Table:
 
 def operations_table(operations: Sequence[SenderPoolOperation]) -> Table:
     table = new_table(
-        f"{len(operations)} operation(s)", "ID", "Status", "Total", "Queued", "Created", "Failed", "Created at"
-    )
+        f"{len(operations)} operation(s)", "ID", "Type", "Pool", "Status", "Total", "Queued", "Created", "Failed",
+        "Created at",
+    )  # fmt: skip
     for o in operations:
         s = o.stats
-        add_row(table, o.id, o.status, str(s.total), str(s.queued), str(s.created), str(s.failed), _when(o.created_at))
+        kind, pool = ("" if v is msgspec.UNSET else str(v) for v in (o.type, o.sender_pool_id))
+        add_row(
+            table, o.id, kind, pool, o.status, str(s.total), str(s.queued), str(s.created), str(s.failed),
+            _when(o.created_at),
+        )  # fmt: skip
     return table
 
 
-def details(value: SenderPool | Sender | SenderPoolOperation) -> Table:
+def details(value: SenderPool | Sender | SenderPoolOperation | SenderPoolSummary) -> Table:
     """One object as a field/value table."""
     table = Table(show_header=False, title=type(value).__name__, title_justify="left")
     table.add_column(style="bold", no_wrap=True)
@@ -297,8 +322,9 @@ def progress_bar(console: Console) -> Progress:
 class OperationsProgress:
     """A progress bar driven by the live stats of one or more operations."""
 
-    def __init__(self, progress: Progress, description: str, total: int) -> None:
+    def __init__(self, progress: Progress, description: str, total: int, done: str = "created") -> None:
         self._progress = progress
+        self._done = done  # what an applied item did (the stats call it created)
         self._stats: dict[str, SenderPoolOperation] = {}
         self._task: TaskID = progress.add_task(description, total=total, detail="")
 
@@ -306,4 +332,5 @@ class OperationsProgress:
         self._stats[operation.id] = operation
         created = sum(o.stats.created for o in self._stats.values())
         failed = sum(o.stats.failed for o in self._stats.values())
-        self._progress.update(self._task, completed=created + failed, detail=f"created {created}, failed {failed}")
+        detail = f"{self._done} {created}, failed {failed}"
+        self._progress.update(self._task, completed=created + failed, detail=detail)

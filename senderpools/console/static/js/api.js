@@ -2,7 +2,8 @@
 // header, JSON in and out, the contract's error envelope on failure.
 //
 // Credentials live in sessionStorage (this tab only, gone when it closes). They are never put in a
-// URL, never logged, and sent only to this origin.
+// URL, never logged, and sent only to this origin. Every request opts in to senderpools' extension
+// fields (a pool's deletionProtection, an operation's type and senderPoolId).
 
 const STORAGE_KEY = "senderpools.console.credentials";
 const MAX_RETRIES = 3;
@@ -26,6 +27,7 @@ const TITLES = {
   404: "Not found",
   405: "Not supported by this server",
   409: "Conflict",
+  412: "Changed meanwhile",
   413: "Too much data in one request",
   415: "Unsupported request",
   429: "Too many requests",
@@ -62,7 +64,11 @@ function query(params) {
 export async function call(method, path, { params, body, signal, auth } = {}) {
   const creds = auth || credentials();
   if (!creds) throw new ApiError(401, [], "Not signed in");
-  const headers = { Accept: "application/json", Authorization: authorization(creds.sid, creds.secret) };
+  const headers = {
+    Accept: "application/json",
+    Authorization: authorization(creds.sid, creds.secret),
+    "Senderpools-Extensions": "true",
+  };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   for (let attempt = 0; ; attempt++) {
     let response;
@@ -114,7 +120,6 @@ export async function signIn(sid, secret) {
 
 export function signOut() {
   sessionStorage.removeItem(STORAGE_KEY);
-  sessionStorage.removeItem(OPERATIONS_KEY);
 }
 
 /** One page of a list: {items, next}. `filters` are resent with every token, as the contract asks. */
@@ -135,24 +140,11 @@ export async function walk(path, key, filters = {}, cap = 10000, signal = undefi
   return { items: items.slice(0, cap), truncated: Boolean(token) || items.length > cap };
 }
 
-// -- operations started from this console, remembered per pool for this tab ----------------------
-const OPERATIONS_KEY = "senderpools.console.operations";
+/** A pool's member counts (by channel and status) and its running operations. */
+export const summary = (poolId, signal) => get(`/v1/SenderPools/${encodeURIComponent(poolId)}/Summary`, null, signal);
 
-export function rememberOperation(poolId, operationId, kind) {
-  const all = JSON.parse(sessionStorage.getItem(OPERATIONS_KEY) || "{}");
-  const list = (all[poolId] || []).filter((o) => o.id !== operationId);
-  list.push({ id: operationId, kind });
-  all[poolId] = list.slice(-50);
-  sessionStorage.setItem(OPERATIONS_KEY, JSON.stringify(all));
-}
-
-export function rememberedOperations(poolId) {
-  try {
-    return JSON.parse(sessionStorage.getItem(OPERATIONS_KEY) || "{}")[poolId] || [];
-  } catch {
-    return [];
-  }
-}
+/** What an operation did, in words, from its `type`. */
+export const OPERATION_TYPES = { CREATE: "Create pool", ADD_SENDERS: "Add senders", REMOVE_SENDERS: "Remove senders" };
 
 // -- optional endpoints, discovered from the server's own OpenAPI document --------------------------
 let features = null;

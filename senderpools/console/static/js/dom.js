@@ -56,6 +56,7 @@ const ICONS = {
   alert: "M10 3 2 17h16L10 3ZM10 8v4M10 14.5v.5",
   inbox: "M3 11l2-7h10l2 7v5H3zM3 11h4l1 2h4l1-2h4",
   stop: "M6 6h8v8H6z",
+  lock: "M6 9V6a4 4 0 0 1 8 0v3M5 9h10v8H5z",
 };
 
 export function icon(name, label) {
@@ -311,6 +312,13 @@ export function select(name, options, value = "") {
     { name },
     options.map(([v, label]) => h("option", { value: v, selected: v === value ? true : null }, label)),
   );
+}
+
+/** Oldest first (the API's default) or newest first: the `order` of every list. */
+export function orderSelect(value = "") {
+  const el = select("order", [["", "Oldest first"], ["newest", "Newest first"]], value || "");
+  el.setAttribute("aria-label", "Order");
+  return el;
 }
 
 /** Parse "key=value" pairs, one per line or separated by commas, into a tags object. */

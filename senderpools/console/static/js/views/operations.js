@@ -1,6 +1,6 @@
 // Operations: the account-wide list, one operation's live progress, and the widgets the pool page reuses.
 
-import { ApiError, call, get, page, serverFeatures } from "../api.js";
+import { ApiError, call, get, OPERATION_TYPES, page, serverFeatures } from "../api.js";
 import {
   button,
   emptyState,
@@ -9,6 +9,7 @@ import {
   h,
   loadingBlock,
   mono,
+  orderSelect,
   percent,
   pill,
   progressBar,
@@ -102,8 +103,12 @@ function isoSecondsAgo(seconds) {
 
 export async function operationsPage(ctx) {
   const status = select("status", [["", "Any status"], ["PROCESSING", "Processing"], ["COMPLETED", "Completed"], ["CANCELED", "Canceled"]], ctx.query.get("status") || "");
+  const type = select("type", [["", "Any type"], ...Object.entries(OPERATION_TYPES)], ctx.query.get("type") || "");
   const range = select("range", RANGES, ctx.query.get("range") ?? "604800");
+  const order = orderSelect(ctx.query.get("order") || "");
+  const poolId = ctx.query.get("pool") || "";
   status.setAttribute("aria-label", "Status");
+  type.setAttribute("aria-label", "Type");
   range.setAttribute("aria-label", "Created");
   const body = h("div");
   const more = h("div.list-footer");
@@ -113,23 +118,33 @@ export async function operationsPage(ctx) {
       "div.page",
       h(
         "header.page-header",
-        h("div", h("h1", "Operations"), h("p.subtitle", "Every Create and Add Senders runs in the background as an operation. Progress updates live while they run.")),
+        h("div", h("h1", "Operations"), h("p.subtitle", "Every Create, Add Senders and Remove Senders runs in the background as an operation. Progress updates live while they run.")),
       ),
-      h("div.toolbar", h("div.filters", status, range)),
+      h(
+        "div.toolbar",
+        h("div.filters", status, type, range, order),
+        poolId ? h("span.muted.toolbar-summary", "Of pool ", h("a.mono-link", { href: `#/pools/${enc(poolId)}` }, poolId), " · ", h("a", { href: "#/operations" }, "all pools")) : null,
+      ),
       body,
       more,
     ),
   );
   const reload = () => {
     const q = new URLSearchParams();
-    if (status.value) q.set("status", status.value);
+    for (const control of [status, type, order]) if (control.value) q.set(control.name, control.value);
+    if (poolId) q.set("pool", poolId);
     q.set("range", range.value);
     ctx.navigate(`/operations?${q}`);
   };
-  status.addEventListener("change", reload);
-  range.addEventListener("change", reload);
+  for (const control of [status, type, range, order]) control.addEventListener("change", reload);
 
-  const filters = { status: status.value, startDate: range.value ? isoSecondsAgo(Number(range.value)) : null };
+  const filters = {
+    status: status.value,
+    type: type.value,
+    senderPoolId: poolId,
+    order: order.value,
+    startDate: range.value ? isoSecondsAgo(Number(range.value)) : null,
+  };
   replace(body, loadingBlock("Loading operations…"));
   const first = await page("/v1/SenderPools/Operations", "operations", filters, null, 50, ctx.signal);
   if (!first.items.length) {
@@ -137,8 +152,8 @@ export async function operationsPage(ctx) {
       body,
       emptyState({
         iconName: "operations",
-        title: status.value || range.value ? "No operations match these filters" : "No operations yet",
-        text: "Operations appear when you create a pool with senders or add senders to a pool.",
+        title: status.value || type.value || poolId || range.value ? "No operations match these filters" : "No operations yet",
+        text: "Operations appear when you create a pool, or add senders to a pool or remove them.",
         actions: [
           range.value ? button("Show all time", { onclick: () => ctx.navigate("/operations?range=") }) : null,
           h("a.btn.btn-primary", { href: "#/pools" }, "Go to pools"),
@@ -152,7 +167,11 @@ export async function operationsPage(ctx) {
     body,
     h(
       "div.table-wrap",
-      h("table.table", h("thead", h("tr", h("th", "Operation"), h("th", "Status"), h("th.col-progress", "Progress"), h("th", "Created"))), tbody),
+      h(
+        "table.table.operations-table",
+        h("thead", h("tr", h("th", "Operation"), h("th", "Type"), h("th", "Pool"), h("th", "Status"), h("th.col-progress", "Progress"), h("th", "Created"))),
+        tbody,
+      ),
     ),
   );
   const entries = [];
@@ -165,6 +184,8 @@ export async function operationsPage(ctx) {
         "tr",
         { dataset: { operationId: op.id } },
         h("td", h("a.mono-link", { href: operationHref(op.id) }, op.id)),
+        h("td", OPERATION_TYPES[op.type] || "—"),
+        h("td", op.senderPoolId ? h("a.mono-link", { href: `#/pools/${enc(op.senderPoolId)}`, title: op.senderPoolId }, `…${op.senderPoolId.slice(-8)}`) : "—"),
         statusCell,
         h("td.col-progress", bar, counts),
         h("td", time(op.createdAt)),
@@ -198,28 +219,19 @@ export async function operationsPage(ctx) {
               renderMore();
             },
           })
-        : h("span.muted", "Oldest first. That is everything in this range."),
+        : h("span.muted", `${order.value === "newest" ? "Newest" : "Oldest"} first. That is everything in this range.`),
     );
   renderMore();
 }
 
 // -- one operation -------------------------------------------------------------------------------------------
-async function poolOfCreate(id, signal) {
-  try {
-    const body = await get("/v1/SenderPools", { operationId: id }, signal);
-    return body.senderPools[0] || null;
-  } catch {
-    return null;
-  }
-}
-
 export async function operationPage(ctx) {
   const [id] = ctx.params;
   replace(ctx.main, h("div.page", loadingBlock("Loading the operation…")));
   let op = await get(`/v1/SenderPools/Operations/${enc(id)}`, null, ctx.signal);
-  const [created, features] = await Promise.all([poolOfCreate(id, ctx.signal), serverFeatures()]);
-  const poolId = ctx.query.get("pool") || created?.id || null;
-  const kind = created ? "Create pool" : poolId ? "Add senders" : "Operation";
+  const features = await serverFeatures();
+  const poolId = op.senderPoolId || ctx.query.get("pool") || null;
+  const kind = OPERATION_TYPES[op.type] || "Operation";
 
   const statusSlot = h("span");
   const bar = progressBar(op.stats, op.status, true);
@@ -228,7 +240,7 @@ export async function operationPage(ctx) {
   const timing = h("p.muted");
   const cancelSlot = h("span");
   const itemsSection = h("section.section");
-  const pool = created || (poolId ? await get(`/v1/SenderPools/${enc(poolId)}`, null, ctx.signal).catch(() => null) : null);
+  const pool = poolId ? await get(`/v1/SenderPools/${enc(poolId)}`, null, ctx.signal).catch(() => null) : null;
   const poolLink = poolId
     ? pool
       ? h("a", { href: `#/pools/${enc(poolId)}` }, `Pool “${pool.name || "Untitled pool"}”`)

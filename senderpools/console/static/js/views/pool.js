@@ -1,7 +1,8 @@
-// One pool: its details, members (channel and status filters), adding and removing senders, its operations,
-// and "Try a recipient": which sender Resolve picks for an address, and why.
+// One pool: its details and summary, members (channel, status and order filters), adding senders, removing
+// them (one, or a selection in one Remove Senders operation), deletion protection, its operations, and
+// "Try a recipient": which sender Resolve picks for an address, and why.
 
-import { del, get, page, post, rememberedOperations, rememberOperation, walk } from "../api.js";
+import { del, get, OPERATION_TYPES, page, post, summary } from "../api.js";
 import { CHANNELS, chunks, parseEntries, registrations, resolveEntries } from "../csv.js";
 import {
   append,
@@ -18,8 +19,8 @@ import {
   loadingBlock,
   mono,
   openDialog,
+  orderSelect,
   pill,
-  pool as limit,
   replace,
   select,
   tagList,
@@ -27,43 +28,14 @@ import {
   toast,
 } from "../dom.js";
 import { operationCard, watchOperations } from "./operations.js";
-import { deletePool, memberCount, poolDialog, poolName } from "./pools.js";
+import { deletePool, poolDialog, poolName, protectedBadge, setProtection } from "./pools.js";
 
 const enc = encodeURIComponent;
 const PAGE_SIZE = 50;
 const ADD_CHUNK = 1000; // senders per Add Senders request (the API takes up to 10,000)
+const REMOVE_CHUNK = 10000; // senders per Remove Senders request
 const REGISTER_CHUNK = 1000;
-const OPERATIONS_SCANNED = 1000; // account operations since the pool's creation that are listed
-const OPERATIONS_PROBED = 100; // of those, the most recent ones checked against this pool
 const OPERATIONS_SHOWN = 10;
-
-// -- operations of this pool ------------------------------------------------------------------------------
-/**
- * The pool's operations, newest first. The API lists operations account-wide, so this reads the most
- * recent ones created since the pool was (plus those started from this tab) and keeps those the
- * pool-scoped operation URL answers for (it is a 404 for another pool's operation).
- */
-async function poolOperations(p, signal) {
-  const known = new Map(rememberedOperations(p.id).map((o) => [o.id, o.kind]));
-  let { items, truncated } = await walk("/v1/SenderPools/Operations", "operations", { startDate: p.createdAt }, OPERATIONS_SCANNED, signal);
-  if (truncated) {
-    // A busy account: the list is oldest first, so look at the last day only.
-    const dayAgo = new Date(Date.now() - 86400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    ({ items } = await walk("/v1/SenderPools/Operations", "operations", { startDate: dayAgo }, OPERATIONS_SCANNED, signal));
-  }
-  const candidates = items.reverse().filter((op, i) => i < OPERATIONS_PROBED || known.has(op.id));
-  const mine = [];
-  await limit(candidates, 6, async (op) => {
-    try {
-      await get(`/v1/SenderPools/${enc(p.id)}/Senders/Operations/${enc(op.id)}`, null, signal);
-      mine.push(op);
-    } catch (error) {
-      if (error.status !== 404) throw error;
-    }
-  });
-  mine.sort((a, b) => (a.id < b.id ? 1 : -1));
-  return mine.slice(0, OPERATIONS_SHOWN).map((op) => ({ op, kind: known.get(op.id) || (op.id === mine[mine.length - 1]?.id && op.createdAt === p.createdAt ? "Create pool" : "Add senders") }));
-}
 
 // -- try a recipient -------------------------------------------------------------------------------------------
 const STICKINESS = [
@@ -276,7 +248,6 @@ function addSendersDialog(ctx, p) {
       const operations = [];
       for (const chunk of chunks(unique, ADD_CHUNK)) {
         const ref = await post(`/v1/SenderPools/${enc(p.id)}/Senders`, chunk.map((senderId) => ({ senderId })), ctx.signal);
-        rememberOperation(p.id, ref.operationId, "Add senders");
         operations.push(ref.operationId);
       }
       toast(`Adding ${fmt.plural(unique.length, "sender")} to the pool…`);
@@ -289,23 +260,60 @@ function addSendersDialog(ctx, p) {
 }
 
 // -- the page --------------------------------------------------------------------------------------------------
+/** "SMS 3 · EMAIL 1 · 1 deactivated": the summary's non-zero figures. */
+function breakdown(found) {
+  const parts = Object.entries(found.byChannel)
+    .filter(([, n]) => n)
+    .map(([channel, n]) => `${channel} ${fmt.number(n)}`);
+  if (found.byStatus.DEACTIVATED) parts.push(`${fmt.number(found.byStatus.DEACTIVATED)} deactivated`);
+  if (found.processingOperations) parts.push(`${fmt.plural(found.processingOperations, "operation")} running`);
+  return parts.join(" · ");
+}
+
 export async function poolPage(ctx) {
   const [id] = ctx.params;
   replace(ctx.main, h("div.page", loadingBlock("Loading the pool…")));
-  const p = await get(`/v1/SenderPools/${enc(id)}`, null, ctx.signal);
+  let p = await get(`/v1/SenderPools/${enc(id)}`, null, ctx.signal);
 
   const channel = select("channel", [["", "All channels"], ...CHANNELS.map((c) => [c, c])], ctx.query.get("channel") || "");
   const status = select("status", [["", "Any status"], ["ACTIVATED", "Activated"], ["DEACTIVATED", "Deactivated"]], ctx.query.get("status") || "");
+  const order = orderSelect(ctx.query.get("order") || "");
   channel.setAttribute("aria-label", "Channel");
   status.setAttribute("aria-label", "Status");
   const countSlot = h("span.count");
+  const breakdownSlot = h("p.muted.member-breakdown");
+  const protectionSlot = h("span");
+  const actionsSlot = h("div.actions");
   const membersBody = h("div");
   const membersFooter = h("div.list-footer");
+  const selectionBar = h("div.selection-bar", { hidden: true });
   const opsSection = h("section.section.ops-section");
   const addSenders = async () => {
     const started = await addSendersDialog(ctx, p);
-    if (started) loadOperations(started);
+    if (started) loadOperations();
   };
+
+  function renderHeader() {
+    replace(protectionSlot, protectedBadge(p));
+    const protect = !p.deletionProtection;
+    replace(
+      actionsSlot,
+      button("Edit", { onclick: async () => (await poolDialog(ctx, p)) && ctx.refresh() }, "edit"),
+      button(protect ? "Protect from deletion" : "Allow deletion", {
+        "aria-pressed": String(!protect),
+        async onclick() {
+          p = await setProtection(ctx, p, protect);
+          renderHeader();
+        },
+      }, "lock"),
+      button("Delete", {
+        variant: "danger-outline",
+        disabled: p.deletionProtection,
+        title: p.deletionProtection ? "Deletion protection is on: allow deletion first." : null,
+        onclick: async () => (await deletePool(ctx, p)) && ctx.navigate("/pools"),
+      }, "trash"),
+    );
+  }
 
   replace(
     ctx.main,
@@ -316,46 +324,101 @@ export async function poolPage(ctx) {
         "header.page-header",
         h(
           "div",
-          h("h1", poolName(p)),
+          h("h1", poolName(p), protectionSlot),
           h("div.meta", mono(p.id), copyButton(p.id, "Copy pool ID")),
           h("div.meta", Object.keys(p.tags).length ? [tagList(p.tags), h("span.dot", "·")] : null, "created ", time(p.createdAt), h("span.dot", "·"), "updated ", time(p.updatedAt)),
         ),
-        h(
-          "div.actions",
-          button("Edit", { onclick: async () => (await poolDialog(ctx, p)) && ctx.refresh() }, "edit"),
-          button("Delete", { variant: "danger-outline", onclick: async () => (await deletePool(ctx, p)) && ctx.navigate("/pools") }, "trash"),
-        ),
+        actionsSlot,
       ),
       opsSection,
       tryRecipientPanel(ctx, p),
       h(
         "section.section",
         h("div.section-head", h("h2", "Members ", countSlot), button("Add senders", { variant: "primary", onclick: addSenders }, "plus")),
-        h("div.toolbar", h("div.filters", channel, status)),
+        breakdownSlot,
+        h("div.toolbar", h("div.filters", channel, status, order)),
+        selectionBar,
         membersBody,
         membersFooter,
       ),
     ),
   );
+  renderHeader();
 
   // members
-  const filters = { channel: channel.value, status: status.value };
+  const filters = { channel: channel.value, status: status.value, order: order.value };
   const filtered = Boolean(filters.channel || filters.status);
   const onFilter = () => {
     const q = new URLSearchParams();
-    if (channel.value) q.set("channel", channel.value);
-    if (status.value) q.set("status", status.value);
+    for (const control of [channel, status, order]) if (control.value) q.set(control.name, control.value);
     ctx.navigate(`/pools/${enc(p.id)}${q.size ? `?${q}` : ""}`);
   };
-  channel.addEventListener("change", onFilter);
-  status.addEventListener("change", onFilter);
+  for (const control of [channel, status, order]) control.addEventListener("change", onFilter);
 
   let next = null;
+  const selected = new Map(); // sender id -> sender, for bulk removal
   const tbody = h("tbody");
+  const selectAll = h("input", {
+    type: "checkbox",
+    "aria-label": "Select every loaded member",
+    onchange() {
+      for (const box of tbody.querySelectorAll("input[type=checkbox]")) {
+        box.checked = selectAll.checked;
+        box.dispatchEvent(new Event("change"));
+      }
+    },
+  });
+
+  function renderSelection() {
+    selectionBar.hidden = !selected.size;
+    replace(
+      selectionBar,
+      h("span", `${fmt.plural(selected.size, "member")} selected`),
+      button(`Remove ${fmt.plural(selected.size, "sender")}`, { variant: "danger-outline small", onclick: removeSelected }, "trash"),
+      button("Clear selection", { variant: "ghost small", onclick: clearSelection }),
+    );
+  }
+
+  function clearSelection() {
+    selected.clear();
+    for (const box of tbody.querySelectorAll("input[type=checkbox]")) box.checked = false;
+    selectAll.checked = false;
+    renderSelection();
+  }
+
+  async function removeSelected() {
+    const senders = [...selected.values()];
+    const ok = await confirmDialog({
+      title: `Remove ${fmt.plural(senders.length, "sender")}?`,
+      message: h("p", `${fmt.plural(senders.length, "sender")} leave this pool in the background (one Remove Senders operation). They stay in your inventory and in any other pool.`),
+      confirmLabel: "Remove",
+      danger: true,
+    });
+    if (!ok) return;
+    for (const chunk of chunks(senders, REMOVE_CHUNK)) {
+      await post(`/v1/SenderPools/${enc(p.id)}/Senders/Remove`, chunk.map((s) => ({ senderId: s.id })), ctx.signal);
+    }
+    toast(`Removing ${fmt.plural(senders.length, "sender")} from the pool…`);
+    clearSelection();
+    loadOperations();
+  }
+
   const memberRow = (s) =>
     h(
       "tr",
       { dataset: { senderId: s.id } },
+      h(
+        "td.col-select",
+        h("input", {
+          type: "checkbox",
+          "aria-label": `Select ${s.address}`,
+          onchange(event) {
+            if (event.target.checked) selected.set(s.id, s);
+            else selected.delete(s.id);
+            renderSelection();
+          },
+        }),
+      ),
       h("td", h("div.address", s.address), h("div.sub.mono-small", s.id)),
       h("td", s.displayName || h("span.muted", "—")),
       h("td", channelBadge(s.channel)),
@@ -376,6 +439,8 @@ export async function poolPage(ctx) {
             try {
               await del(`/v1/SenderPools/${enc(p.id)}/Senders/${enc(s.id)}`, ctx.signal);
               event.target.closest("tr").remove();
+              selected.delete(s.id);
+              renderSelection();
               toast(`${s.address} removed from the pool.`);
               refreshCount();
             } catch (error) {
@@ -389,6 +454,7 @@ export async function poolPage(ctx) {
   async function loadMembers() {
     replace(membersBody, loadingBlock("Loading members…"));
     replace(membersFooter);
+    clearSelection();
     const first = await page(`/v1/SenderPools/${enc(p.id)}/Senders`, "senders", filters, null, PAGE_SIZE, ctx.signal);
     next = first.next;
     if (!first.items.length) {
@@ -410,7 +476,11 @@ export async function poolPage(ctx) {
       membersBody,
       h(
         "div.table-wrap",
-        h("table.table.members-table", h("thead", h("tr", h("th", "Address"), h("th", "Display name"), h("th", "Channel"), h("th", "Status"), h("th.col-actions", h("span.sr-only", "Actions")))), tbody),
+        h(
+          "table.table.members-table",
+          h("thead", h("tr", h("th.col-select", selectAll), h("th", "Address"), h("th", "Display name"), h("th", "Channel"), h("th", "Status"), h("th.col-actions", h("span.sr-only", "Actions")))),
+          tbody,
+        ),
       ),
     );
     renderFooter();
@@ -426,6 +496,7 @@ export async function poolPage(ctx) {
               const more = await page(`/v1/SenderPools/${enc(p.id)}/Senders`, "senders", filters, next, PAGE_SIZE, ctx.signal);
               next = more.next;
               tbody.append(...more.items.map(memberRow));
+              selectAll.checked = false;
               renderFooter();
             },
           })
@@ -435,46 +506,40 @@ export async function poolPage(ctx) {
 
   async function refreshCount() {
     try {
-      const text = await memberCount(p.id, ctx.signal);
-      replace(countSlot, filtered ? `${text} in total` : text);
+      const found = await summary(p.id, ctx.signal);
+      const total = fmt.number(found.senderCount);
+      replace(countSlot, filtered ? `${total} in total` : total);
+      replace(breakdownSlot, breakdown(found));
     } catch {
       replace(countSlot);
+      replace(breakdownSlot);
     }
   }
 
-  // operations
-  async function loadOperations(startedIds = []) {
+  // operations: the pool's own, newest first (the list filters by pool; each shows its type)
+  async function loadOperations() {
     let list;
     try {
-      list = await poolOperations(p, ctx.signal);
+      list = await page("/v1/SenderPools/Operations", "operations", { senderPoolId: p.id, order: "newest" }, null, OPERATIONS_SHOWN, ctx.signal);
     } catch (error) {
       if (error.name === "AbortError") return;
       replace(opsSection, h("h2", "Operations"), errorBox(error));
       return;
     }
-    for (const opId of startedIds) {
-      if (!list.some((x) => x.op.id === opId)) {
-        const op = await get(`/v1/SenderPools/Operations/${enc(opId)}`, null, ctx.signal);
-        list.unshift({ op, kind: "Add senders" });
-      }
-    }
-    if (!list.length) {
+    if (!list.items.length) {
       replace(opsSection);
       return;
     }
-    const cards = list.map(({ op, kind }) => {
-      const card = operationCard(op, { label: kind, poolId: p.id });
+    const cards = list.items.map((op) => {
+      const card = operationCard(op, { label: OPERATION_TYPES[op.type] || "Operation", poolId: p.id });
       return { op, update: card.update, el: card.el };
     });
-    replace(opsSection, h("div.section-head", h("h2", "Operations"), h("a.muted", { href: "#/operations" }, "All operations →")), h("div.op-list", cards.map((c) => c.el)));
+    replace(opsSection, h("div.section-head", h("h2", "Operations"), h("a.muted", { href: `#/operations?pool=${enc(p.id)}` }, "All of this pool's operations →")), h("div.op-list", cards.map((c) => c.el)));
     watchOperations(ctx, cards, () => {
       loadMembers();
       refreshCount();
     });
-    if (startedIds.length) {
-      loadMembers();
-      refreshCount();
-    }
+    refreshCount();
   }
 
   refreshCount();

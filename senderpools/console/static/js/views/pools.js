@@ -1,6 +1,7 @@
-// Pools: the searchable, paginated list, and the create / edit / delete dialogs the pool page reuses.
+// Pools: the list (searched by name or tag through the API, oldest or newest first), and the create /
+// edit / delete dialogs the pool page reuses.
 
-import { del, get, page, patch, post, rememberOperation } from "../api.js";
+import { del, get, page, patch, post, summary } from "../api.js";
 import {
   append,
   button,
@@ -11,10 +12,12 @@ import {
   field,
   fmt,
   formatTags,
+  guarded,
   h,
   icon,
   loadingBlock,
   openDialog,
+  orderSelect,
   parseTags,
   replace,
   spinner,
@@ -24,18 +27,23 @@ import {
 } from "../dom.js";
 
 const enc = encodeURIComponent;
-export const MEMBER_COUNT_CAP = 1000; // counting walks the member list; past this we show "1,000+"
 const PAGE_SIZE = 25;
+const SEARCH_DELAY_MS = 300;
+const TAG_TERM = /^([a-zA-Z0-9._~-]+)[=:]([a-zA-Z0-9._~-]+)$/;
 
 export function poolName(p) {
   return p.name ? p.name : h("span.muted.untitled", "Untitled pool");
 }
 
-/** Members of a pool, counted by reading at most MEMBER_COUNT_CAP of them: "12" or "1,000+". */
-export async function memberCount(poolId, signal) {
-  const body = await get(`/v1/SenderPools/${enc(poolId)}/Senders`, { pageSize: MEMBER_COUNT_CAP }, signal);
-  const n = body.senders.length;
-  return body.pagination.next ? `${fmt.number(MEMBER_COUNT_CAP)}+` : fmt.number(n);
+export function protectedBadge(p) {
+  return p.deletionProtection ? h("span.badge.badge-protected", { title: "Deletion protection is on" }, icon("lock"), "Protected") : null;
+}
+
+/** The list filters for a search box term: `key=value` (or `key:value`) is a tag, anything else a name prefix. */
+export function searchFilters(term) {
+  const tag = term.match(TAG_TERM);
+  if (tag) return { tag: `${tag[1]}:${tag[2]}` };
+  return term ? { namePrefix: term } : {};
 }
 
 // -- dialogs --------------------------------------------------------------------------------------------
@@ -65,7 +73,6 @@ export function poolDialog(ctx, existing = null) {
               const ref = await post("/v1/SenderPools", request, ctx.signal);
               const found = await get("/v1/SenderPools", { operationId: ref.operationId }, ctx.signal);
               const created = found.senderPools[0];
-              rememberOperation(created.id, ref.operationId, "Create pool");
               toast(`Pool “${created.name || "Untitled"}” created.`);
               close(true);
               ctx.navigate(`/pools/${enc(created.id)}`);
@@ -87,6 +94,10 @@ export function poolDialog(ctx, existing = null) {
 
 /** Confirm, then delete a pool. Resolves true when deleted. */
 export async function deletePool(ctx, p) {
+  if (p.deletionProtection) {
+    toast(`“${p.name || "Untitled pool"}” has deletion protection on. Turn it off on the pool's page first.`, "error");
+    return false;
+  }
   const ok = await confirmDialog({
     title: "Delete this pool?",
     message: h(
@@ -108,10 +119,23 @@ export async function deletePool(ctx, p) {
   }
 }
 
+/** Turn deletion protection on or off (PATCH deletionProtection). Resolves with the pool as it is now. */
+export async function setProtection(ctx, p, on) {
+  await patch(`/v1/SenderPools/${enc(p.id)}`, { deletionProtection: on }, ctx.signal);
+  toast(on ? "Deletion protection is on: the pool cannot be deleted until it is turned off." : "Deletion protection is off.");
+  return get(`/v1/SenderPools/${enc(p.id)}`, null, ctx.signal);
+}
+
 // -- the list ---------------------------------------------------------------------------------------------
 export async function poolsPage(ctx) {
-  const search = h("input.search-input", { type: "search", placeholder: "Filter by name, ID or tag", "aria-label": "Search pools", value: ctx.query.get("q") || "" });
-  const summary = h("span.muted.toolbar-summary");
+  const search = h("input.search-input", {
+    type: "search",
+    placeholder: "Search: name starts with…, or a tag as key=value",
+    "aria-label": "Search pools",
+    value: ctx.query.get("q") || "",
+  });
+  const order = orderSelect(ctx.query.get("order") || "");
+  const summaryText = h("span.muted.toolbar-summary");
   const body = h("div");
   const footer = h("div.list-footer");
   const newPool = async () => {
@@ -126,43 +150,31 @@ export async function poolsPage(ctx) {
         h("div", h("h1", "Sender pools"), h("p.subtitle", "Group senders so each campaign or team sends from the right numbers and addresses.")),
         h("div.actions", button("New pool", { variant: "primary", onclick: newPool }, "plus")),
       ),
-      h("div.toolbar", h("label.search", icon("search"), search), summary),
+      h("div.toolbar", h("label.search", icon("search"), search), h("div.filters", order), summaryText),
       body,
       footer,
     ),
   );
-  replace(body, loadingBlock("Loading pools…"));
 
-  const loaded = [];
-  let next = null;
-  const rows = new Map(); // pool id -> row
-  const counts = new Map(); // pool id -> count text or Promise
-  const tbody = h("tbody");
-  const table = h(
-    "div.table-wrap",
-    h("table.table", h("thead", h("tr", h("th", "Name"), h("th", "Tags"), h("th.num", "Members"), h("th", "Created"), h("th.col-actions", h("span.sr-only", "Actions")))), tbody),
-  );
-  const noMatch = h("div");
-
+  const counts = new Map(); // pool id -> member count text
+  const countQueue = [];
+  let counting = 0;
   function countCell(p) {
     const cell = h("td.num", spinner("Counting members"));
     const show = (text) => replace(cell, text);
     if (counts.has(p.id)) show(counts.get(p.id));
-    else queueCount(p.id, show);
+    else {
+      countQueue.push([p.id, show]);
+      pumpCounts();
+    }
     return cell;
   }
-
-  const countQueue = [];
-  let counting = 0;
-  function queueCount(id, show) {
-    countQueue.push([id, show]);
-    pumpCounts();
-  }
   function pumpCounts() {
-    while (counting < 3 && countQueue.length && !ctx.signal.aborted) {
+    while (counting < 4 && countQueue.length && !ctx.signal.aborted) {
       const [poolId, show] = countQueue.shift();
       counting++;
-      memberCount(poolId, ctx.signal)
+      summary(poolId, ctx.signal)
+        .then((found) => fmt.number(found.senderCount)) // a failure here (the view left meanwhile) shows "—" too
         .then(
           (text) => {
             counts.set(poolId, text);
@@ -181,7 +193,12 @@ export async function poolsPage(ctx) {
     return h(
       "tr",
       { dataset: { poolId: p.id } },
-      h("td", h("a.row-link", { href: `#/pools/${enc(p.id)}` }, poolName(p)), h("div.sub.mono-small", p.id, copyButton(p.id, "Copy pool ID"))),
+      h(
+        "td",
+        h("a.row-link", { href: `#/pools/${enc(p.id)}` }, poolName(p)),
+        protectedBadge(p),
+        h("div.sub.mono-small", p.id, copyButton(p.id, "Copy pool ID")),
+      ),
       h("td", tagList(p.tags)),
       countCell(p),
       h("td", time(p.createdAt)),
@@ -193,95 +210,77 @@ export async function poolsPage(ctx) {
     );
   }
 
-  function matches(p, term) {
-    if (!term) return true;
-    const haystack = [p.name, p.id, ...Object.entries(p.tags).map(([k, v]) => `${k}=${v}`)].join("\n").toLowerCase();
-    return term
-      .toLowerCase()
-      .split(/\s+/)
-      .every((word) => haystack.includes(word));
+  const tbody = h("tbody");
+  const table = h(
+    "div.table-wrap",
+    h("table.table", h("thead", h("tr", h("th", "Name"), h("th", "Tags"), h("th.num", "Members"), h("th", "Created"), h("th.col-actions", h("span.sr-only", "Actions")))), tbody),
+  );
+  let filters = {};
+  let next = null;
+  let shown = 0;
+  let generation = 0; // a newer search makes the answers of older ones moot
+
+  function renderFooter() {
+    replace(footer, next ? button("Load more", { onclick: () => loadMore() }) : shown > PAGE_SIZE ? h("span.muted", "That is every pool.") : null);
+    const term = search.value.trim();
+    const what = filters.tag ? `with tag ${filters.tag.replace(":", "=")}` : filters.namePrefix ? `named “${term}…”` : "";
+    replace(summaryText, `${fmt.plural(shown, "pool")}${what ? ` ${what}` : ""}${next ? " shown, more available" : ""}`);
   }
 
-  function renderList() {
+  async function loadMore() {
+    const result = await page("/v1/SenderPools", "senderPools", filters, next, PAGE_SIZE, ctx.signal);
+    tbody.append(...result.items.map(rowFor));
+    shown += result.items.length;
+    next = result.next;
+    renderFooter();
+  }
+
+  /** The first page for the search box and order; the hash remembers them (without a re-render). */
+  async function load() {
+    const mine = ++generation;
     const term = search.value.trim();
-    let shown = 0;
-    for (const p of loaded) {
-      const visible = matches(p, term);
-      if (visible && !rows.has(p.id)) {
-        const row = rowFor(p);
-        rows.set(p.id, row);
-        tbody.append(row);
-      }
-      if (rows.has(p.id)) rows.get(p.id).hidden = !visible;
-      if (visible) shown++;
-    }
-    replace(
-      summary,
-      term
-        ? `${fmt.plural(shown, "match", "matches")} among ${fmt.plural(loaded.length, "loaded pool")}${next ? " (search covers loaded pages only)" : ""}`
-        : `${fmt.plural(loaded.length, "pool")}${next ? " loaded, more available" : ""}`,
-    );
-    replace(
-      noMatch,
-      term && !shown
-        ? emptyState({
-            iconName: "search",
-            title: `No loaded pool matches “${term}”`,
-            text: next ? "Only the pages loaded so far were searched. Load the rest to search every pool." : "Try another name, ID or tag.",
-            actions: [next ? button("Load all and search", { variant: "primary", onclick: loadAll }) : null, button("Clear search", { onclick: clearSearch })],
-          })
-        : null,
-    );
-    table.hidden = !shown;
-    replace(
-      footer,
-      next
-        ? [button("Load more", { onclick: () => loadMore() }), button("Load all", { variant: "ghost", onclick: loadAll })]
-        : loaded.length > PAGE_SIZE
-          ? h("span.muted", "All pools loaded.")
-          : null,
-    );
+    filters = { ...searchFilters(term), order: order.value };
+    const q = new URLSearchParams();
+    if (term) q.set("q", term);
+    if (order.value) q.set("order", order.value);
+    history.replaceState(null, "", `#/pools${q.size ? `?${q}` : ""}`);
+    const first = await page("/v1/SenderPools", "senderPools", filters, null, PAGE_SIZE, ctx.signal);
+    if (mine !== generation) return;
+    replace(tbody, first.items.map(rowFor));
+    shown = first.items.length;
+    next = first.next;
+    if (!shown) {
+      replace(
+        body,
+        term
+          ? emptyState({
+              iconName: "search",
+              title: `No pool matches “${term}”`,
+              text: "The search finds names that start with the words (any case), or a tag written key=value.",
+              actions: [button("Clear search", { onclick: clearSearch })],
+            })
+          : emptyState({
+              iconName: "pools",
+              title: "No sender pools yet",
+              text: "A pool groups senders (phone numbers, e-mail addresses, push identities) that messages can go out from. Create one, then add senders from your inventory.",
+              actions: [button("Create your first pool", { variant: "primary", onclick: newPool }, "plus"), h("a.btn", { href: "#/senders" }, "Register senders first")],
+            }),
+      );
+    } else replace(body, table);
+    renderFooter();
   }
 
   function clearSearch() {
     search.value = "";
-    renderList();
+    load();
   }
 
-  async function loadMore(size = PAGE_SIZE) {
-    const result = await page("/v1/SenderPools", "senderPools", {}, next, size, ctx.signal);
-    loaded.push(...result.items);
-    next = result.next;
-    renderList();
-  }
-
-  async function loadAll() {
-    replace(footer, loadingBlock("Loading every pool…"));
-    try {
-      while (next) await loadMore(1000);
-    } catch (error) {
-      replace(footer, errorBox(error));
-    }
-  }
-
-  const first = await page("/v1/SenderPools", "senderPools", {}, null, PAGE_SIZE, ctx.signal);
-  loaded.push(...first.items);
-  next = first.next;
-  if (!loaded.length) {
-    replace(
-      body,
-      emptyState({
-        iconName: "pools",
-        title: "No sender pools yet",
-        text: "A pool groups senders (phone numbers, e-mail addresses, push identities) that messages can go out from. Create one, then add senders from your inventory.",
-        actions: [button("Create your first pool", { variant: "primary", onclick: newPool }, "plus"), h("a.btn", { href: "#/senders" }, "Register senders first")],
-      }),
-    );
-    search.disabled = true;
-    return;
-  }
-  replace(body, table, noMatch);
-  search.addEventListener("input", renderList);
-  renderList();
+  let timer = null;
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => load().catch((error) => error.name !== "AbortError" && replace(body, errorBox(error))), SEARCH_DELAY_MS);
+  });
+  order.addEventListener("change", guarded(load));
+  replace(body, loadingBlock("Loading pools…"));
+  await load();
 }
-

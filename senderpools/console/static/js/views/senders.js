@@ -15,6 +15,7 @@ import {
   icon,
   loadingBlock,
   openDialog,
+  orderSelect,
   parseTags,
   pill,
   replace,
@@ -169,13 +170,14 @@ async function runImport(csvText, skipExisting, result, ctx) {
 export async function sendersPage(ctx) {
   const channel = select("channel", [["", "All channels"], ...CHANNELS.map((c) => [c, c])], ctx.query.get("channel") || "");
   const status = select("status", [["", "Any status"], ["ACTIVATED", "Activated"], ["DEACTIVATED", "Deactivated"]], ctx.query.get("status") || "");
+  const order = orderSelect(ctx.query.get("order") || "");
   channel.setAttribute("aria-label", "Channel");
   status.setAttribute("aria-label", "Status");
   const search = h("input.search-input", { type: "search", placeholder: "Filter loaded senders · Enter finds an exact address", "aria-label": "Search senders" });
   const summary = h("span.muted.toolbar-summary");
   const body = h("div");
   const footer = h("div.list-footer");
-  const filters = { channel: channel.value, status: status.value };
+  const filters = { channel: channel.value, status: status.value, order: order.value };
   const filtered = Boolean(filters.channel || filters.status);
 
   const register = async () => (await registerDialog(ctx)) && ctx.refresh();
@@ -189,19 +191,17 @@ export async function sendersPage(ctx) {
         h("div", h("h1", "Senders"), h("p.subtitle", "Your inventory of phone numbers, e-mail addresses and push identities. Pools draw their members from here.")),
         h("div.actions", button("Import CSV", { onclick: importCsv }, "upload"), button("Register sender", { variant: "primary", onclick: register }, "plus")),
       ),
-      h("div.toolbar", h("div.filters", channel, status), h("form.search", { onsubmit: lookup }, icon("search"), search), summary),
+      h("div.toolbar", h("div.filters", channel, status, order), h("form.search", { onsubmit: lookup }, icon("search"), search), summary),
       body,
       footer,
     ),
   );
   const onFilter = () => {
     const q = new URLSearchParams();
-    if (channel.value) q.set("channel", channel.value);
-    if (status.value) q.set("status", status.value);
+    for (const control of [channel, status, order]) if (control.value) q.set(control.name, control.value);
     ctx.navigate(`/senders${q.size ? `?${q}` : ""}`);
   };
-  channel.addEventListener("change", onFilter);
-  status.addEventListener("change", onFilter);
+  for (const control of [channel, status, order]) control.addEventListener("change", onFilter);
 
   const loaded = [];
   let next = null;
