@@ -289,13 +289,13 @@ export function openDialog(title, build, { wide = false } = {}) {
 }
 
 /** Confirm a destructive action. Resolves true when confirmed. */
-export function confirmDialog({ title, message, confirmLabel = "Confirm", danger = false }) {
+export function confirmDialog({ title, message, confirmLabel = "Confirm", cancelLabel = "Cancel", danger = false }) {
   return openDialog(title, (body, close) => {
     append(body, [
       h("div.dialog-message", message),
       h(
         "div.dialog-actions",
-        button("Cancel", { onclick: () => close(false) }),
+        button(cancelLabel, { onclick: () => close(false) }),
         button(confirmLabel, { variant: danger ? "danger" : "primary", onclick: () => close(true) }),
       ),
     ]);

@@ -289,6 +289,7 @@ export async function operationPage(ctx) {
         h("p.muted", "Items already applied stay applied. This cannot be undone."),
       ),
       confirmLabel: "Cancel operation",
+      cancelLabel: "Keep it running",
       danger: true,
     });
     if (!ok) return;
