@@ -1,10 +1,9 @@
 // CSV and pasted lists of senders: parsing, and turning addresses into sender IDs through the public API.
 
-import { ApiError, get, ID, post, walk } from "./api.js";
+import { addressRules, ApiError, get, ID, post, walk } from "./api.js";
 import { pool } from "./dom.js";
 
 export const CHANNELS = ["SMS", "RCS", "EMAIL", "WHATSAPP", "PUSH"];
-const E164 = /^\+[0-9]{2,15}$/;
 
 /** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. Returns rows of trimmed cells, blank rows dropped. */
 export function parseCsv(text) {
@@ -58,9 +57,12 @@ function headerOf(row) {
   return mapped.includes("senderId") || mapped.includes("address") ? mapped : null;
 }
 
-/** The channel an address without one most likely belongs to (PHONE = any of SMS, RCS, WHATSAPP). */
-export function guessChannel(address) {
-  if (E164.test(address)) return "PHONE";
+/**
+ * The channel an address without one most likely belongs to (PHONE = any of SMS, RCS, WHATSAPP): a phone
+ * number by the server's SMS rule (`rules` from api.addressRules()), else e-mail if it has an @, else push.
+ */
+export function guessChannel(address, rules) {
+  if (rules.SMS && !rules.SMS(address)) return "PHONE";
   if (address.includes("@")) return "EMAIL";
   return "PUSH";
 }
@@ -120,13 +122,13 @@ export function parseEntries(text) {
  * address that does not suit it), `duplicates` rows repeating an earlier row's channel and address
  * (skipped, each with the line it repeats).
  */
-export function registrations(entries, rules = {}) {
+export function registrations(entries, rules) {
   const senders = [];
   const problems = [];
   const duplicates = [];
   const firstLine = new Map();
   for (const e of entries) {
-    const channel = e.channel || (e.address ? guessChannel(e.address) : null);
+    const channel = e.channel || (e.address ? guessChannel(e.address, rules) : null);
     if (!e.address || !CHANNELS.includes(channel)) {
       problems.push({ entry: e, line: e.line, text: e.address || e.senderId, reason: "needs an address and a channel (SMS, RCS, EMAIL, WHATSAPP or PUSH)" });
       continue;
@@ -239,6 +241,7 @@ const SEARCH_LIMIT = 100; // more addresses than this: read the inventory once i
  * `duplicates` the entries naming a sender an earlier line named.
  */
 export async function resolveEntries(entries, signal) {
+  const rules = await addressRules();
   const ids = [];
   const seen = new Map(); // sender id -> the line that named it first
   const duplicates = [];
@@ -255,7 +258,7 @@ export async function resolveEntries(entries, signal) {
       if (ID.sender.test(e.senderId)) add(e.senderId, e);
       else invalid.push({ ...e, reason: "is not a sender ID (comms_sender_…)" });
     } else {
-      const channel = e.channel || guessChannel(e.address);
+      const channel = e.channel || guessChannel(e.address, rules);
       if (channel !== "PHONE" && !CHANNELS.includes(channel)) invalid.push({ ...e, reason: `has an unknown channel ${e.channel}` });
       else byAddress.push({ ...e, searchChannel: channel });
     }

@@ -304,7 +304,7 @@ export async function sendersPage(ctx) {
     event.preventDefault();
     const address = search.value.trim();
     if (!address || /\s/.test(address)) return;
-    const searchChannel = filters.channel || guessChannel(address);
+    const searchChannel = filters.channel || guessChannel(address, await addressRules());
     try {
       const found = await post("/v1/Senders/Search", { address, channel: searchChannel, ...(filters.status ? { status: filters.status } : {}), pageSize: 100 }, ctx.signal);
       for (const s of found.senders) if (!loaded.some((x) => x.id === s.id)) loaded.push(s);
