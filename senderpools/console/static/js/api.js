@@ -164,7 +164,6 @@ function openapi() {
 export async function serverFeatures() {
   const paths = Object.keys((await openapi()).paths || {});
   return {
-    items: paths.some((p) => /^\/v1\/SenderPools\/Operations\/\{[^}]+\}\/Items$/.test(p)),
     cancel: paths.some((p) => /^\/v1\/SenderPools\/Operations\/\{[^}]+\}\/Cancel$/.test(p)),
   };
 }
