@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import re
@@ -412,7 +414,11 @@ def test_api_validation_errors_are_shown_with_their_field(tab: Tab) -> None:
     alert = tab.page.get_by_role("dialog").get_by_role("alert")
     expect(alert).to_contain_text("The pool was not saved")
     expect(alert).to_contain_text("$.tags")
-    expect(alert.get_by_role("link", name="Error 20001")).to_have_attribute("href", "/docs/errors/20001")
+    expect(alert).to_contain_text("must be letters, digits and . _ ~ -")  # in words, not a regex
+    expect(alert).not_to_contain_text("^[")
+    link = alert.get_by_role("link", name="Error 20001")
+    expect(link).to_have_attribute("href", "/docs/errors/20001")
+    assert link.evaluate("a => a.textContent") == "Error 20001"  # no underlined leading space
 
 
 def test_pool_names_and_tags_from_the_api_render_as_text(tab: Tab) -> None:
@@ -450,27 +456,68 @@ def test_pasted_addresses_resolve_to_senders_and_unknown_ones_are_reported(tab: 
 
 
 # -- operations -----------------------------------------------------------------------------------------------
-def test_operation_page_cancels_and_lists_failed_items(tab: Tab) -> None:
+def test_cancel_asks_first_then_shows_canceled_and_pages_and_exports_failed_items(tab: Tab) -> None:
+    ghost = "comms_sender_01aaaaaaaaaaaaaaaaaaaaaaaa"  # no such sender: its item shows no address
+    addresses = [f"+1212555{i:04d}" for i in range(60)]
     with tab.api() as client:
-        senders = _register(client, [f"+1212555{i:04d}" for i in range(4)])
+        senders = _register(client, addresses)
         pool_id, _ = _create_pool(client, name="Cancel me")
-        added = client.post(f"/v1/SenderPools/{pool_id}/Senders", json=[{"senderId": s} for s in senders])
+        added = client.post(f"/v1/SenderPools/{pool_id}/Senders", json=[{"senderId": s} for s in [*senders, ghost]])
         operation_id = added.json()["operationId"]
     tab.sign_in()
     tab.go(f"/operations/{operation_id}?pool={pool_id}")
     page = tab.page
     expect(page.get_by_role("heading", name="Add senders")).to_contain_text("PROCESSING")
-    expect(page.locator("[data-stat=queued]")).to_have_text("4")
+    expect(page.locator("[data-stat=queued]")).to_have_text("61")
+
+    page.get_by_role("button", name="Cancel operation").click()  # asks first, as Delete does
+    dialog = page.get_by_role("dialog", name="Cancel this operation?")
+    expect(dialog).to_contain_text("61 items not yet applied")
+    dialog.get_by_role("button", name="Keep it running").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("heading", name="Add senders")).to_contain_text("PROCESSING")
+    assert not [r for r in tab.requests if r.url.endswith("/Cancel")]
+
     page.get_by_role("button", name="Cancel operation").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel operation").click()
     expect(page.get_by_role("heading", name="Add senders")).to_contain_text("CANCELED")
-    expect(page.locator("[data-stat=failed]")).to_have_text("4")
-    expect(page.locator(".items-table tbody tr")).to_have_count(4)
-    expect(page.locator(".items-table")).to_contain_text("CANCELED")
+    expect(page.locator("[data-stat=failed]")).to_have_text("61")
+    expect(page.locator(".big-percent")).to_contain_text("Canceled")  # not "100% done"
+    expect(page.locator(".big-percent")).not_to_contain_text("100%")
+
+    # failed items: a page at a time, each with its sender's address
+    rows = page.locator(".items-table tbody tr")
+    expect(rows).to_have_count(50)
+    expect(page.locator(".pager")).to_contain_text("1\u201350 of 61")
+    expect(page.locator("tr", has_text=senders[0])).to_contain_text(addresses[0])
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator(".pager")).to_contain_text("51\u201361 of 61")
+    expect(rows).to_have_count(11)
+    expect(page.locator("tr", has_text=ghost)).to_contain_text("not in the inventory")
+    expect(page.get_by_role("button", name="Next")).to_be_disabled()
+    page.get_by_role("button", name="Previous").click()
+    expect(rows).to_have_count(50)
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    assert download.value.suggested_filename == f"{operation_id}-failed-items.csv"
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert len(exported) == 61
+    by_id = {row["senderId"]: row for row in exported}
+    assert [by_id[s]["address"] for s in senders] == addresses
+    assert by_id[senders[0]]["outcome"] == "CANCELED" and by_id[senders[0]]["channel"] == "SMS"
+    assert by_id[ghost]["address"] == ""
+
+    tab.go(f"/pools/{pool_id}")
+    card = page.locator(".op-card", has_text="Add senders")
+    expect(card.locator(".op-percent")).to_have_text("Canceled")
+    time_box, badge_box = card.locator("time").bounding_box(), card.locator(".pill").bounding_box()
+    assert time_box and badge_box and time_box["x"] + time_box["width"] < badge_box["x"]  # the time never touches it
 
     tab.go("/operations")
     row = page.locator("tr", has_text=operation_id)
     expect(row).to_contain_text("CANCELED")
-    expect(row).to_contain_text("0 of 4 applied · 4 failed")
+    expect(row).to_contain_text("0 of 61 applied · 61 failed")
 
 
 def test_unknown_senders_show_as_failed_items_once_applied(tab: Tab) -> None:
@@ -526,19 +573,107 @@ def test_senders_register_import_csv_filter_and_deactivate(tab: Tab, tmp_path: P
         assert found["senders"][0]["status"] == "ACTIVATED"
 
 
-def test_duplicate_import_without_skipping_reports_the_csv_line(tab: Tab) -> None:
+def test_csv_import_registers_the_good_rows_and_reports_the_others_by_csv_line(tab: Tab, tmp_path: Path) -> None:
+    # 1,204 rows in two chunks: line 600 is not a phone number (found before anything is sent), line 50
+    # repeats line 10, and line 1202 is already registered: the server refuses it as $[200] of the second
+    # chunk, which must be reported as line 1202.
+    addresses = [f"+1646{i:07d}" for i in range(1204)]
+    rows = [f"{a},SMS" for a in addresses]
+    rows[598] = "+1-not-a-number,SMS"  # line 600
+    rows[48] = rows[8]  # line 50 repeats line 10
     with tab.api() as client:
-        _register(client, ["+13105550100"])
+        _register(client, [addresses[1200]])  # line 1202
+    csv_file = tmp_path / "big.csv"
+    csv_file.write_text("address,channel\n" + "\n".join(rows) + "\n")
     tab.sign_in()
     tab.go("/senders")
     page = tab.page
     page.get_by_role("button", name="Import CSV").click()
-    page.get_by_label("Or paste CSV").fill("address,channel\n+13105550199,SMS\n+13105550100,SMS\n")
-    page.get_by_role("checkbox").uncheck()
-    page.get_by_role("dialog").get_by_role("button", name="Import").click()
-    alert = page.get_by_role("dialog").get_by_role("alert")
-    expect(alert).to_contain_text("Nothing was imported")
-    expect(alert).to_contain_text("Line 3:")
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[type=file]").set_input_files(csv_file)
+    dialog.get_by_role("checkbox").uncheck()  # an existing row is a failure, not a skip
+    dialog.get_by_role("button", name="Import").click()
+    outcome = dialog.locator(".import-outcome")
+    expect(outcome).to_have_text("1,201 senders registered, 1 repeated row skipped, 2 rows failed.")
+    failures = dialog.locator(".import-failures")
+    expect(failures).to_contain_text("Line 600: +1-not-a-number must be an E.164 phone number")
+    expect(failures).to_contain_text(f"Line 1202: {addresses[1200]}")
+    expect(failures).not_to_contain_text("$[")
+    expect(dialog).to_contain_text("Line 50: " + addresses[8] + " repeats line 10 (skipped)")
+    expect(dialog).not_to_contain_text("not added")
+    with page.expect_download() as download:
+        dialog.get_by_role("link", name="Download the 2 failed rows (CSV)").click()
+    failed = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert [(r["line"], r["address"], r["channel"]) for r in failed] == [
+        ("600", "+1-not-a-number", "SMS"),
+        ("1202", addresses[1200], "SMS"),
+    ]
+    assert "E.164" in failed[0]["reason"] and "already" in failed[1]["reason"].lower()
+
+    dialog.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    # newest first: the last rows of the file are on the first page, the first ones are not
+    first_page = page.locator("tbody tr")
+    expect(first_page.first).to_contain_text(addresses[-1])
+    expect(page.locator("tbody")).not_to_contain_text(addresses[0])
+    with tab.api() as client:
+        first = client.get("/v1/Senders", params={"pageSize": 1000}).json()
+        rest = client.get("/v1/Senders", params={"pageSize": 1000, "pageToken": first["pagination"]["next"]}).json()
+        assert len(first["senders"]) + len(rest["senders"]) == 1202  # 1,201 imported + the one registered before
+
+
+def test_add_senders_registers_the_good_rows_and_adds_them_despite_a_failed_line(tab: Tab, tmp_path: Path) -> None:
+    addresses = [f"+1917{i:07d}" for i in range(1201)]
+    rows = [f"{a},SMS" for a in addresses]
+    rows[1200] = "+1 917 bad,SMS"  # line 1202, as in the report
+    with tab.api() as client:
+        pool_id, _ = _create_pool(client, name="Partial")
+    csv_file = tmp_path / "pool.csv"
+    csv_file.write_text("address,channel\n" + "\n".join(rows) + "\n")
+    tab.sign_in()
+    tab.go(f"/pools/{pool_id}")
+    page = tab.page
+    page.get_by_role("button", name="Add senders").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[type=file]").set_input_files(csv_file)
+    dialog.get_by_role("button", name="Review").click()
+    # the bad address is caught at Review, by its CSV line, with the server's own rule
+    expect(dialog.get_by_text("1,200 new, to be registered first")).to_be_visible()
+    expect(dialog.get_by_text("1 not valid (skipped)")).to_be_visible()
+    expect(dialog).to_contain_text("Line 1202: +1 917 bad must be an E.164 phone number")
+    # meanwhile someone registers line 1101's address: the server refuses it in the second chunk
+    with tab.api() as client:
+        _register(client, [addresses[1099]])
+    dialog.get_by_role("button", name="Add 1,200 senders").click()
+    expect(dialog.locator(".import-outcome")).to_have_text(
+        "1,199 senders registered, 1,199 senders being added to the pool, 2 rows failed."
+    )
+    expect(dialog.locator(".import-failures")).to_contain_text(f"Line 1101: {addresses[1099]}")
+    expect(dialog.locator(".import-failures")).to_contain_text("Line 1202:")
+    expect(dialog).not_to_contain_text("not added")
+    expect(dialog.get_by_role("link", name="Download the 2 failed rows (CSV)")).to_be_visible()
+    dialog.get_by_role("button", name="Done").click()
+    cards = page.locator(".op-card", has_text="Add senders")  # one per 1,000 senders
+    expect(cards).to_have_count(2)
+    expect(cards.nth(0)).to_contain_text("0 of 199 applied")  # newest first
+    expect(cards.nth(1)).to_contain_text("0 of 1,000 applied")
+    tab.console.apply_queued_operations()
+    expect(cards.nth(0)).to_contain_text("199 of 199 applied")
+    expect(cards.nth(1)).to_contain_text("1,000 of 1,000 applied")
+    expect(page.locator(".section-head .count")).to_have_text("1,199")
+    expect(page.locator(".members-table tbody tr").first).to_contain_text(addresses[1199])  # newest first: line 1201
+
+
+def test_a_deleted_pools_page_says_so_and_leads_back(tab: Tab) -> None:
+    with tab.api() as client:
+        pool_id, _ = _create_pool(client, name="Gone")
+        assert client.delete(f"/v1/SenderPools/{pool_id}").status_code in (200, 202, 204)
+    tab.sign_in()
+    tab.go(f"/pools/{pool_id}")
+    expect(tab.page.get_by_role("heading", name="This pool no longer exists")).to_be_visible()
+    expect(tab.page.get_by_role("button", name="Retry")).to_have_count(0)
+    tab.page.get_by_role("link", name="Back to pools").click()
+    expect(tab.page.get_by_role("heading", name="Sender pools", exact=True)).to_be_visible()
 
 
 def test_the_servers_root_leads_a_browser_to_the_console(console: Console) -> None:

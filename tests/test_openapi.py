@@ -228,6 +228,54 @@ def test_every_embedded_schema_is_a_valid_json_schema_2020_12(spec: dict[str, An
     assert checked > len(spec["components"]["schemas"])
 
 
+ADDRESSES = [
+    "+14155550100",
+    "+1",
+    "+1234567890123456",
+    "14155550100",
+    "+1 415 555 0100",
+    "+14155550100\n",
+    "a@example.com",
+    "a@b",
+    "a b@example.com",
+    "a@@example.com",
+    "x" * 250 + "@example.com",
+    "a@example.com\n",
+    "app-ios-001",
+    "",
+    "p" * 256,
+    "p" * 257,
+    "\u00e9t\u00e9@example.com",
+]
+
+
+def test_published_address_rules_judge_every_address_as_the_server_does(spec: dict[str, Any]) -> None:
+    from senderpools.wire.fields import Channel
+
+    rules = spec["components"]["schemas"]["Channel"]["x-addressRules"]
+    assert set(rules) == {c.value for c in Channel}
+    for channel in Channel:
+        rule = rules[channel.value]
+        for address in ADDRESSES:
+            # the console reads the pattern as an ECMAScript RegExp without flags: `$` is the very end there,
+            # so \Z is the Python reading of it
+            pattern = rule["pattern"].removesuffix("$") + r"\Z" if "pattern" in rule else None
+            fits = rule["minLength"] <= len(address) <= rule["maxLength"]
+            fits = fits and (pattern is None or re.match(pattern, address) is not None)
+            assert (None if fits else rule["problem"]) == channel.address_problem(address), (channel, address)
+
+
+def test_patterns_the_server_reports_carry_their_meaning_in_words(spec: dict[str, Any]) -> None:
+    words = {
+        value["pattern"]: value["x-expected"]
+        for _, value in walk(spec)
+        if isinstance(value, dict) and isinstance(value.get("pattern"), str) and "x-expected" in value
+    }
+    assert words["^[a-zA-Z0-9._~-]+$"] == "letters, digits and . _ ~ -"  # tag keys and values
+    assert words["^(SMS|RCS|EMAIL|WHATSAPP|PUSH|PHONE)$"] == "one of SMS, RCS, EMAIL, WHATSAPP, PUSH or PHONE"
+    assert {"a sender ID", "a sender pool ID"} <= set(words.values())
+
+
 def test_every_ref_resolves(spec: dict[str, Any]) -> None:
     refs = [(where, value["$ref"]) for where, value in walk(spec) if isinstance(value, dict) and "$ref" in value]
     assert refs

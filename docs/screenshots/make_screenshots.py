@@ -159,9 +159,11 @@ def main() -> None:
                     page.get_by_label("Sender IDs or addresses").fill(
                         "address,channel,displayName\n+14155550001,WHATSAPP,Sales\n+14155550100,SMS,New line\n"
                         "+14155550101,SMS,New line 2\nsupport@example.com,EMAIL,Support\n"
+                        "+1 415 555 0199,SMS,Typo\n+14155550100,SMS,New line again\n"
                     )
                     page.get_by_role("button", name="Review").click()
                     expect(page.get_by_text("found in the inventory")).to_be_visible()
+                    expect(page.get_by_text("not valid (skipped)")).to_be_visible()
                     shoot(page, "add-senders")
                     context.close()
                 browser.close()

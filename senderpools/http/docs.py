@@ -131,7 +131,9 @@ def constraints(schema: dict[str, Any]) -> str:
         rules.append(_range(schema.get("minimum"), schema.get("maximum"), ""))
     if "maxProperties" in schema:
         rules.append(f"at most {schema['maxProperties']} entries")
-    if "pattern" in schema:
+    if "x-expected" in schema:  # the pattern in words, with the pattern itself for the precise
+        rules.append(f"{html.escape(schema['x-expected'])} (<code>{html.escape(schema['pattern'])}</code>)")
+    elif "pattern" in schema:
         rules.append(f"pattern <code>{html.escape(schema['pattern'])}</code>")
     names = schema.get("propertyNames")
     if isinstance(names, dict) and names:

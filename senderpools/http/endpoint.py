@@ -191,6 +191,8 @@ class _Patterns(dict[PathParam, Callable[[str], Any]]):
 
     def __missing__(self, param: PathParam) -> Callable[[str], Any]:
         info = inspect.type_info(param.type)
+        if isinstance(info, inspect.Metadata):  # words for the pattern (x-expected) wrap it
+            info = info.type
         assert isinstance(info, inspect.StrType) and info.pattern is not None, param
         found = self[param] = re.compile(info.pattern).search
         return found

@@ -20,7 +20,7 @@ from senderpools.http.conditional import ETAG
 from senderpools.http.idempotency import KEY_HEADERS, REPLAYED_HEADER
 from senderpools.wire.encoding import EXTENSIONS_HEADER, has_extensions
 from senderpools.wire.endpoints import Endpoint
-from senderpools.wire.fields import OperationId
+from senderpools.wire.fields import Channel, OperationId
 from senderpools.wire.queries import DateRange, PageParams
 from senderpools.wire.replies import ErrorEnvelope
 
@@ -141,6 +141,8 @@ def _components(endpoints: Sequence[Endpoint[Any, Any, Any]]) -> tuple[dict[int,
         if example is not None:
             components[kind.__name__]["examples"] = [example]
         components.get(getattr(kind, "__name__", ""), {}).update(getattr(kind, "JSON_SCHEMA", {}))
+    if "Channel" in components:  # what an address on each channel must be, for clients that check first
+        components["Channel"]["x-addressRules"] = {c.value: c.address_rule.schema() for c in Channel}
     for schema in components.values():
         if "enum" in schema and "type" not in schema:
             schema["type"] = "string"

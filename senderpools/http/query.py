@@ -138,7 +138,8 @@ def _reader(node: inspect.Type, default: Any, expected: str | None = None) -> Re
 def _expected(node: inspect.StrType) -> str:
     """What a value of this type is, in words: an ID names its resource."""
     for param in PathParam.known.values():
-        if inspect.type_info(param.type) == node:
+        info = inspect.type_info(param.type)
+        if (info.type if isinstance(info, inspect.Metadata) else info) == node:
             return f"a {param.resource} ID"
     size = f"{node.min_length or 0} to {node.max_length} characters" if node.max_length is not None else "text"
     return size if node.pattern is None or node.pattern == NO_NUL else f"{size} matching {node.pattern}"

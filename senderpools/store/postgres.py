@@ -39,7 +39,6 @@ from senderpools.records import (
 from senderpools.store.base import Store, log, retry_later_on
 from senderpools.store.rows import (
     OPERATION_COLUMNS,
-    POOL_COLUMNS,
     POOL_INSERT,
     POOL_INSERT_COLUMNS,
     POOL_TAG_INSERT_COLUMNS,
@@ -70,10 +69,10 @@ from senderpools.store.rows import (
     pool_refusal,
     pool_row,
     pool_tag_rows,
+    pool_update,
     pools_listed,
     rerendered,
     seeded_counts,
-    selection_column,
     selection_from_column,
     sender_from_row,
     sender_list,
@@ -342,19 +341,8 @@ class PostgresStore(Store):
             refused, _ = await self._changeable_pool(db, account, pool_id, if_match)
             if refused is not None:
                 return refused
-            row = await db.fetchrow(
-                "UPDATE pools SET name = coalesce($1, name), tags = coalesce($2, tags),"
-                " deletion_protection = coalesce($3, deletion_protection),"
-                " selection = CASE WHEN $4 THEN $5 ELSE selection END, updated_at = $6"
-                f" WHERE id = $7 RETURNING {POOL_COLUMNS}",
-                changes.name,
-                None if tags is None else encode_tags(tags),
-                changes.deletion_protection,
-                changes.selection is not None,  # replaced whole, the default being NULL
-                selection_column(changes.selection),
-                now_ms,
-                pool_id,
-            )
+            sql, args = pool_update(True, pool_id, changes, now_ms)
+            row = await db.fetchrow(sql, *args)
             await db.execute(
                 "UPDATE pools SET doc = $1, xdoc = $2, name_key = $3 WHERE id = $4",
                 *pool_derived(pool_from_row(row)),
@@ -378,14 +366,15 @@ class PostgresStore(Store):
                 return refused
             if protected:
                 return Refused.PROTECTED
-            await db.execute("UPDATE pools SET deleted_at = $1 WHERE id = $2", now_ms, pool_id)
-            for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
-                await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", pool_id)
-            # Waits for a batch in flight on these operations, then sees where it stopped.
+            # Waits for a batch in flight on these operations, then sees where it stopped. Locked before the
+            # summary row: a batch locks its operation, then the summary (the same order, so no deadlock).
             running = await db.fetch(
                 "SELECT id, next_seq FROM operations WHERE pool_id = $1 AND status = 'PROCESSING' FOR UPDATE",
                 pool_id,
             )
+            await db.execute("UPDATE pools SET deleted_at = $1 WHERE id = $2", now_ms, pool_id)
+            for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
+                await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", pool_id)
             for op_id, next_seq in running:
                 await self._cancel(db, op_id, next_seq, now_ms)
             return None

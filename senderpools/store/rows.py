@@ -19,6 +19,7 @@ from senderpools.clock import to_datetime
 from senderpools.records import (
     IfMatch,
     OperationFilter,
+    PoolChanges,
     PoolFilter,
     Refused,
     SenderFilter,
@@ -359,6 +360,21 @@ class Args(list[Any]):
             if value is not None:
                 sql += f" AND {column} = {self.add(str(value))}"
         return sql
+
+
+def pool_update(numbered: bool, pool_id: str, changes: PoolChanges, now_ms: int) -> tuple[str, Args]:
+    """The UPDATE of a pool's changed fields (None: left as is; ``selection`` is replaced whole, NULL being
+    the default) and its ``updated_at``, returning ``POOL_COLUMNS``."""
+    args = Args(numbered=numbered)
+    tags = None if changes.tags is None else encode_tags(changes.tags)
+    sql = (  # placeholders handed out in the order they appear (SQLite's ? are positional)
+        f"UPDATE pools SET name = coalesce({args.add(changes.name)}, name), tags = coalesce({args.add(tags)}, tags),"
+        f" deletion_protection = coalesce({args.add(changes.deletion_protection)}, deletion_protection),"
+        f" selection = CASE WHEN {args.add(changes.selection is not None)}"
+        f" THEN {args.add(selection_column(changes.selection))} ELSE selection END,"
+        f" updated_at = {args.add(now_ms)} WHERE id = {args.add(pool_id)} RETURNING {POOL_COLUMNS}"
+    )
+    return sql, args
 
 
 # -- lists ------------------------------------------------------------------------------------------

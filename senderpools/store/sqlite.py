@@ -44,7 +44,6 @@ from senderpools.records import (
 from senderpools.store.base import Store, log, retry_later_on, unavailable
 from senderpools.store.rows import (
     OPERATION_COLUMNS,
-    POOL_COLUMNS,
     POOL_INSERT,
     POOL_TAG_INSERT,
     SENDER_COLUMNS,
@@ -73,10 +72,10 @@ from senderpools.store.rows import (
     pool_refusal,
     pool_row,
     pool_tag_rows,
+    pool_update,
     pools_listed,
     rerendered,
     seeded_counts,
-    selection_column,
     selection_from_column,
     sender_from_row,
     sender_list,
@@ -343,21 +342,8 @@ class SQLiteStore(Store):
             refused, _ = self._changeable_pool(db, account, pool_id, if_match)
             if refused is not None:
                 return refused
-            row = db.execute(
-                "UPDATE pools SET name = coalesce(?, name), tags = coalesce(?, tags),"
-                " deletion_protection = coalesce(?, deletion_protection),"
-                " selection = CASE WHEN ? THEN ? ELSE selection END,"
-                f" updated_at = ? WHERE id = ? RETURNING {POOL_COLUMNS}",
-                (
-                    changes.name,
-                    None if tags is None else encode_tags(tags),
-                    changes.deletion_protection,
-                    changes.selection is not None,  # replaced whole, the default being NULL
-                    selection_column(changes.selection),
-                    now_ms,
-                    pool_id,
-                ),
-            ).fetchone()
+            sql, args = pool_update(False, pool_id, changes, now_ms)
+            row = db.execute(sql, args).fetchone()
             db.execute(
                 "UPDATE pools SET doc = ?, xdoc = ?, name_key = ? WHERE id = ?",
                 (*pool_derived(pool_from_row(row)), pool_id),

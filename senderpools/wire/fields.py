@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import enum
 import re
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from msgspec import Meta
 
 from senderpools import ids
 from senderpools.errors import Conflict, NotFound
 
+
+def expected(words: str) -> dict[str, Any]:
+    """A pattern's meaning in words, for a type's ``Meta(**expected(...))``: the query reader says
+    "must be <words>" (``extra``), and the OpenAPI schema carries it as ``x-expected`` beside the
+    pattern, so a client (the console) can say it in words too instead of showing the regex."""
+    return {"extra": {"expected": words}, "extra_json_schema": {"x-expected": words}}
+
+
 # -- IDs -------------------------------------------------------------------------------------------
-PoolId = Annotated[str, Meta(pattern=ids.POOL_ID_PATTERN)]
-SenderId = Annotated[str, Meta(pattern=ids.SENDER_ID_PATTERN)]
-OperationId = Annotated[str, Meta(pattern=ids.OPERATION_ID_PATTERN)]
+PoolId = Annotated[str, Meta(pattern=ids.POOL_ID_PATTERN, extra_json_schema={"x-expected": "a sender pool ID"})]
+SenderId = Annotated[str, Meta(pattern=ids.SENDER_ID_PATTERN, extra_json_schema={"x-expected": "a sender ID"})]
+OperationId = Annotated[
+    str, Meta(pattern=ids.OPERATION_ID_PATTERN, extra_json_schema={"x-expected": "an operation ID"})
+]
 
 # -- text ------------------------------------------------------------------------------------------
 TAG_PATTERN: Final = "^[a-zA-Z0-9._~-]+$"
-TagKey = Annotated[str, Meta(min_length=1, max_length=128, pattern=TAG_PATTERN)]
-TagValue = Annotated[str, Meta(min_length=1, max_length=256, pattern=TAG_PATTERN)]
+TAG_WORDS: Final = "letters, digits and . _ ~ -"
+TagKey = Annotated[str, Meta(min_length=1, max_length=128, pattern=TAG_PATTERN, **expected(TAG_WORDS))]
+TagValue = Annotated[str, Meta(min_length=1, max_length=256, pattern=TAG_PATTERN, **expected(TAG_WORDS))]
 TagMap = Annotated[dict[TagKey, TagValue], Meta(max_length=10, description="At most 10 tags.")]
 Tags = dict[str, str]
 
@@ -39,8 +51,32 @@ MAX_SENDERS_PER_REQUEST: Final = 10_000
 
 
 # -- enums -----------------------------------------------------------------------------------------
-_E164 = re.compile(r"\+[0-9]{2,15}").fullmatch
-_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+").fullmatch  # no controls
+@dataclass(frozen=True)
+class AddressRule:
+    """What an address on one channel must be. ``pattern`` (None: anything) must match the whole address
+    and is written so that Python and ECMAScript read it alike: the OpenAPI document publishes these
+    rules (``x-addressRules`` on Channel) and the console checks a CSV with them before sending it."""
+
+    max_length: int
+    problem: str
+    pattern: str | None = None
+
+    def fits(self, address: str) -> bool:
+        if not 0 < len(address) <= self.max_length:
+            return False
+        return self.pattern is None or re.fullmatch(self.pattern, address) is not None
+
+    def schema(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"minLength": 1, "maxLength": self.max_length, "problem": self.problem}
+        if self.pattern is not None:
+            found["pattern"] = f"^(?:{self.pattern})$"
+        return found
+
+
+_PHONE_RULE = AddressRule(256, "must be an E.164 phone number: '+' and 2 to 15 digits", r"\+[0-9]{2,15}")
+_NOT_IN_EMAIL = r"[^@\s\x00-\x1f\x7f]+"  # no controls
+_EMAIL_RULE = AddressRule(254, "must be an e-mail address", rf"{_NOT_IN_EMAIL}@{_NOT_IN_EMAIL}\.{_NOT_IN_EMAIL}")
+_PUSH_RULE = AddressRule(256, "must be 1 to 256 characters")
 
 
 class Channel(enum.StrEnum):
@@ -52,15 +88,15 @@ class Channel(enum.StrEnum):
     WHATSAPP = "WHATSAPP"
     PUSH = "PUSH"
 
+    @property
+    def address_rule(self) -> AddressRule:
+        """E.164 for SMS, RCS and WHATSAPP, an e-mail address for EMAIL, 1 to 256 characters for PUSH."""
+        return _EMAIL_RULE if self is Channel.EMAIL else _PUSH_RULE if self is Channel.PUSH else _PHONE_RULE
+
     def address_problem(self, address: str) -> str | None:
-        """Why ``address`` is not an address on this channel, or None if it is: E.164 for SMS, RCS and
-        WHATSAPP, an e-mail address for EMAIL, 1 to 256 characters for PUSH."""
-        if self is Channel.EMAIL:
-            ok = len(address) <= 254 and _EMAIL(address) is not None
-            return None if ok else "must be an e-mail address"
-        if self is Channel.PUSH:
-            return None if 0 < len(address) <= 256 else "must be 1 to 256 characters"
-        return None if _E164(address) is not None else "must be an E.164 phone number: '+' and 2 to 15 digits"
+        """Why ``address`` is not an address on this channel, or None if it is."""
+        rule = self.address_rule
+        return None if rule.fits(address) else rule.problem
 
 
 PHONE: Final = "PHONE"
@@ -70,6 +106,7 @@ RecipientChannel = Annotated[
     str,
     Meta(
         pattern=f"^({'|'.join(RECIPIENT_CHANNELS)})$",
+        extra_json_schema={"x-expected": f"one of {', '.join(RECIPIENT_CHANNELS[:-1])} or {PHONE}"},
         description=f"A sender channel, or `{PHONE}` for {', '.join(PHONE_CHANNELS[:-1])} and {PHONE_CHANNELS[-1]}.",
     ),
 ]

@@ -20,6 +20,7 @@ from msgspec import Meta
 from senderpools import ids
 from senderpools.wire.fields import (
     NO_NUL,
+    TAG_WORDS,
     Address,
     Channel,
     ItemOutcome,
@@ -30,13 +31,12 @@ from senderpools.wire.fields import (
     PageSize,
     PoolId,
     SenderStatus,
+    expected,
 )
 
 NamePrefix = Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL)]
 TAG_FILTER_PATTERN: Final = "^[a-zA-Z0-9._~-]{1,128}:[a-zA-Z0-9._~-]{1,256}$"
-TagFilter = Annotated[
-    str, Meta(pattern=TAG_FILTER_PATTERN, extra={"expected": "key:value, each of letters, digits and . _ ~ -"})
-]
+TagFilter = Annotated[str, Meta(pattern=TAG_FILTER_PATTERN, **expected(f"key:value, each of {TAG_WORDS}"))]
 
 
 class PoolFilters(msgspec.Struct, rename="camel", kw_only=True):

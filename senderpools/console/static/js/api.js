@@ -99,7 +99,8 @@ export async function call(method, path, { params, body, signal, auth } = {}) {
       payload = null;
     }
     if (response.ok) return payload;
-    const errors = Array.isArray(payload?.errors) ? payload.errors : [];
+    const words = await patternWords();
+    const errors = (Array.isArray(payload?.errors) ? payload.errors : []).map((e) => ({ ...e, message: inWords(e.message ?? "", words) }));
     const error = new ApiError(response.status, errors, TITLES[response.status] || `HTTP ${response.status}`);
     if (response.status === 401 && !auth) window.dispatchEvent(new CustomEvent("console:unauthorized", { detail: error }));
     throw error;
@@ -146,23 +147,66 @@ export const summary = (poolId, signal) => get(`/v1/SenderPools/${encodeURICompo
 /** What an operation did, in words, from its `type`. */
 export const OPERATION_TYPES = { CREATE: "Create pool", ADD_SENDERS: "Add senders", REMOVE_SENDERS: "Remove senders" };
 
-// -- optional endpoints, discovered from the server's own OpenAPI document --------------------------
-let features = null;
+// -- what the server says of itself, in its OpenAPI document ------------------------------------------
+// Optional endpoints, each channel's address rules and the words for each pattern all come from
+// /openapi.json, so the console never keeps its own copy of a rule the server enforces.
+let documentPromise = null;
+
+function openapi() {
+  if (!documentPromise) {
+    documentPromise = fetch("/openapi.json", { credentials: "omit" })
+      .then((r) => (r.ok ? r.json() : {}))
+      .catch(() => ({}));
+  }
+  return documentPromise;
+}
 
 export async function serverFeatures() {
-  if (!features) {
-    features = fetch("/openapi.json", { credentials: "omit" })
-      .then((r) => (r.ok ? r.json() : { paths: {} }))
-      .then((doc) => {
-        const paths = Object.keys(doc.paths || {});
-        return {
-          items: paths.some((p) => /^\/v1\/SenderPools\/Operations\/\{[^}]+\}\/Items$/.test(p)),
-          cancel: paths.some((p) => /^\/v1\/SenderPools\/Operations\/\{[^}]+\}\/Cancel$/.test(p)),
-        };
-      })
-      .catch(() => ({ items: false, cancel: false }));
+  const paths = Object.keys((await openapi()).paths || {});
+  return {
+    cancel: paths.some((p) => /^\/v1\/SenderPools\/Operations\/\{[^}]+\}\/Cancel$/.test(p)),
+  };
+}
+
+/**
+ * Each channel's address check, from the `x-addressRules` the server publishes on its Channel schema:
+ * {SMS: (address) => problem or null, ...}. A channel the server publishes no rule for is not checked here
+ * (the server still is).
+ */
+export async function addressRules() {
+  const published = (await openapi()).components?.schemas?.Channel?.["x-addressRules"] || {};
+  const rules = {};
+  for (const [channel, rule] of Object.entries(published)) {
+    const pattern = rule.pattern ? new RegExp(rule.pattern) : null;
+    rules[channel] = (address) => {
+      const fits = address.length >= (rule.minLength ?? 1) && address.length <= (rule.maxLength ?? Infinity);
+      return fits && (!pattern || pattern.test(address)) ? null : rule.problem;
+    };
   }
-  return features;
+  return rules;
+}
+
+/** pattern -> what it means in words, from every schema that carries both (`x-expected`). */
+async function patternWords() {
+  const words = new Map();
+  const visit = (node) => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === "object") {
+      if (typeof node.pattern === "string" && typeof node["x-expected"] === "string") words.set(node.pattern, node["x-expected"]);
+      Object.values(node).forEach(visit);
+    }
+  };
+  visit(await openapi());
+  return words;
+}
+
+/** An API message with any regular expression in it said in words ("must be letters, digits and . _ ~ -"). */
+function inWords(message, words) {
+  const said = (pattern, known, unknown) => (words.has(pattern) ? known(words.get(pattern)) : unknown);
+  return String(message)
+    .replace(/must match the pattern (\S+)/g, (_, p) => said(p, (w) => `must be ${w}`, "is not in the expected form"))
+    .replace(/`str` matching regex '([^']*)'/g, (_, p) => said(p, (w) => w, "text in the expected form"))
+    .replace(/ matching (\^\S*\$)/g, (_, p) => said(p, (w) => `: ${w}`, " in the expected form"));
 }
 
 export const ID = {

@@ -1,10 +1,9 @@
 // CSV and pasted lists of senders: parsing, and turning addresses into sender IDs through the public API.
 
-import { ID, post, walk } from "./api.js";
+import { addressRules, ApiError, get, ID, post, walk } from "./api.js";
 import { pool } from "./dom.js";
 
 export const CHANNELS = ["SMS", "RCS", "EMAIL", "WHATSAPP", "PUSH"];
-const E164 = /^\+[0-9]{2,15}$/;
 
 /** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. Returns rows of trimmed cells, blank rows dropped. */
 export function parseCsv(text) {
@@ -58,9 +57,12 @@ function headerOf(row) {
   return mapped.includes("senderId") || mapped.includes("address") ? mapped : null;
 }
 
-/** The channel an address without one most likely belongs to (PHONE = any of SMS, RCS, WHATSAPP). */
-export function guessChannel(address) {
-  if (E164.test(address)) return "PHONE";
+/**
+ * The channel an address without one most likely belongs to (PHONE = any of SMS, RCS, WHATSAPP): a phone
+ * number by the server's SMS rule (`rules` from api.addressRules()), else e-mail if it has an @, else push.
+ */
+export function guessChannel(address, rules) {
+  if (rules.SMS && !rules.SMS(address)) return "PHONE";
   if (address.includes("@")) return "EMAIL";
   return "PUSH";
 }
@@ -114,54 +116,149 @@ export function parseEntries(text) {
 }
 
 /**
- * Sender registrations from CSV entries (address + channel rows; e-mail and push channels may be guessed).
- * Rows missing either become problems; a channel + address repeated in the file is registered once.
+ * Sender registrations from CSV entries (address + channel rows; e-mail and push channels may be guessed),
+ * each address checked with the server's rule for its channel (`rules`, from api.addressRules()).
+ * Returns {senders, problems, duplicates}: `problems` are rows that cannot be registered (no channel, an
+ * address that does not suit it), `duplicates` rows repeating an earlier row's channel and address
+ * (skipped, each with the line it repeats).
  */
-export function registrations(entries) {
+export function registrations(entries, rules) {
   const senders = [];
   const problems = [];
-  const seen = new Set();
+  const duplicates = [];
+  const firstLine = new Map();
   for (const e of entries) {
-    const channel = e.channel || (e.address ? guessChannel(e.address) : null);
+    const channel = e.channel || (e.address ? guessChannel(e.address, rules) : null);
     if (!e.address || !CHANNELS.includes(channel)) {
       problems.push({ entry: e, line: e.line, text: e.address || e.senderId, reason: "needs an address and a channel (SMS, RCS, EMAIL, WHATSAPP or PUSH)" });
       continue;
     }
+    const problem = rules[channel]?.(e.address);
+    if (problem) {
+      problems.push({ entry: e, line: e.line, text: e.address, reason: `${problem} for channel ${channel}` });
+      continue;
+    }
     const key = `${channel} ${e.address}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (firstLine.has(key)) {
+      duplicates.push({ entry: e, line: e.line, text: e.address, reason: `repeats line ${firstLine.get(key)} (skipped)` });
+      continue;
+    }
+    firstLine.set(key, e.line);
     const sender = { address: e.address, channel };
     if (e.displayName) sender.displayName = e.displayName;
     if (e.status) sender.status = e.status;
     if (e.tags && Object.keys(e.tags).length) sender.tags = e.tags;
-    senders.push({ line: e.line, sender });
+    senders.push({ line: e.line, entry: e, sender });
   }
-  return { senders, problems };
+  return { senders, problems, duplicates };
+}
+
+const REGISTER_CHUNK = 1000; // senders per POST /v1/Senders (the API takes up to 10,000)
+
+/**
+ * Register `rows` ({line, entry, sender}) in chunks. Each chunk is all-or-nothing on the server, so a
+ * refused chunk is retried without the rows the error names (by `$[i]`, mapped back to their CSV line):
+ * the good rows are always registered. With `skipExisting`, a row refused as already registered is
+ * counted as existing instead of failed. Any other refusal stops the import; the rows not sent then
+ * count as failed, with the reason. Returns {created: [{line, entry, sender}], existing, failed:
+ * [{line, entry, text, reason}], stopped: the error that stopped it, or null}.
+ */
+export async function registerSenders(rows, { skipExisting = false, signal, progress = () => {} } = {}) {
+  const created = [];
+  const existing = [];
+  const failed = [];
+  const groups = chunks(rows, REGISTER_CHUNK);
+  for (let c = 0; c < groups.length; c++) {
+    let batch = groups[c];
+    while (batch.length) {
+      try {
+        const answer = await post("/v1/Senders", batch.map((x) => x.sender), signal);
+        answer.senders.forEach((sender, i) => created.push({ ...batch[i], sender }));
+        break;
+      } catch (error) {
+        if (error.name === "AbortError") throw error;
+        const named = rowErrors(error, batch.length);
+        if ((error.status === 400 || error.status === 409) && named.size) {
+          for (const [i, reason] of named) {
+            const row = batch[i];
+            if (error.status === 409 && skipExisting) existing.push(row);
+            else failed.push({ line: row.line, entry: row.entry, text: row.sender.address, reason });
+          }
+          batch = batch.filter((_, i) => !named.has(i));
+          continue;
+        }
+        const rest = [...batch, ...groups.slice(c + 1).flat()];
+        failed.push(...rest.map((row) => ({ line: row.line, entry: row.entry, text: row.sender.address, reason: `not imported: ${error.message || error.title}` })));
+        return { created, existing, failed, stopped: error };
+      }
+    }
+    progress(created.length + existing.length + failed.length, rows.length);
+  }
+  return { created, existing, failed, stopped: null };
+}
+
+/** The rows an API error names by position (`$[3].address`), each with its reason; empty if any error names none. */
+function rowErrors(error, size) {
+  const named = new Map();
+  for (const e of error.errors || []) {
+    const m = /^\$\[(\d+)\](?:\.(\w+))?/.exec(e.context || "");
+    if (!m || Number(m[1]) >= size) return new Map();
+    const reason = `${m[2] ? `${m[2]} ` : ""}${e.message}`.replace(/\.$/, "");
+    const i = Number(m[1]);
+    named.set(i, named.has(i) ? `${named.get(i)}; ${reason}` : reason);
+  }
+  return named;
+}
+
+const FAILED_COLUMNS = ["line", "address", "channel", "displayName", "status", "tags", "reason"];
+
+function csvCell(value) {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A CSV of failed rows (their CSV line, what the row held, and why it failed), to fix and import again. */
+export function failedRowsCsv(failed) {
+  const lines = [FAILED_COLUMNS.join(",")];
+  for (const f of [...failed].sort((a, b) => a.line - b.line)) {
+    const e = f.entry || f;
+    const tags = Object.entries(e.tags || {}).map(([k, v]) => `${k}=${v}`).join(";");
+    lines.push([f.line, e.address ?? e.senderId ?? f.text, e.channel, e.displayName, e.status, tags, f.reason].map(csvCell).join(","));
+  }
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/** Any rows as CSV text, with a header row of `columns`. */
+export function toCsv(columns, rows) {
+  return `${[columns.join(","), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(","))].join("\r\n")}\r\n`;
 }
 
 const SEARCH_LIMIT = 100; // more addresses than this: read the inventory once instead of one search each
 
 /**
- * Resolve entries to sender IDs. Returns {ids, missing, invalid}: `ids` unique in entry order, `missing`
- * the address entries with no sender in the inventory, `invalid` the entries that are neither.
+ * Resolve entries to sender IDs. Returns {ids, missing, invalid, duplicates}: `ids` unique in entry order,
+ * `missing` the address entries with no sender in the inventory, `invalid` the entries that are neither,
+ * `duplicates` the entries naming a sender an earlier line named.
  */
 export async function resolveEntries(entries, signal) {
+  const rules = await addressRules();
   const ids = [];
-  const seen = new Set();
-  const add = (id) => {
+  const seen = new Map(); // sender id -> the line that named it first
+  const duplicates = [];
+  const add = (id, e) => {
     if (!seen.has(id)) {
-      seen.add(id);
+      seen.set(id, e.line);
       ids.push(id);
-    }
+    } else if (seen.get(id) !== e.line) duplicates.push({ ...e, reason: `names the same sender as line ${seen.get(id)} (skipped)` });
   };
   const invalid = [];
   const byAddress = [];
   for (const e of entries) {
     if (e.senderId) {
-      if (ID.sender.test(e.senderId)) add(e.senderId);
+      if (ID.sender.test(e.senderId)) add(e.senderId, e);
       else invalid.push({ ...e, reason: "is not a sender ID (comms_sender_…)" });
     } else {
-      const channel = e.channel || guessChannel(e.address);
+      const channel = e.channel || guessChannel(e.address, rules);
       if (channel !== "PHONE" && !CHANNELS.includes(channel)) invalid.push({ ...e, reason: `has an unknown channel ${e.channel}` });
       else byAddress.push({ ...e, searchChannel: channel });
     }
@@ -195,13 +292,35 @@ export async function resolveEntries(entries, signal) {
     const found = matches.get(i);
     if (found === null) invalid.push({ ...e, reason: `is not a valid ${e.searchChannel === "PHONE" ? "phone number" : e.searchChannel} address` });
     else if (!found.length) missing.push(e);
-    else found.forEach(add);
+    else found.forEach((id) => add(id, e));
   });
-  return { ids, missing, invalid };
+  return { ids, missing, invalid, duplicates };
 }
 
 export function chunks(items, size) {
   const out = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * The senders with these IDs, as a Map id -> sender (IDs not in the inventory are left out). A few are
+ * fetched one by one; more than SEARCH_LIMIT read the inventory once instead.
+ */
+export async function sendersById(ids, signal) {
+  const wanted = new Set(ids);
+  const found = new Map();
+  if (wanted.size > SEARCH_LIMIT) {
+    const { items } = await walk("/v1/Senders", "senders", {}, 1_000_000, signal);
+    for (const s of items) if (wanted.has(s.id)) found.set(s.id, s);
+    return found;
+  }
+  await pool([...wanted], 6, async (id) => {
+    try {
+      found.set(id, await get(`/v1/Senders/${encodeURIComponent(id)}`, null, signal));
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  });
+  return found;
 }

@@ -45,6 +45,7 @@ const ICONS = {
   operations: "M3 10h3l2-5 4 10 2-5h3",
   plus: "M10 4v12M4 10h12",
   upload: "M10 14V4M6 8l4-4 4 4M4 16h12",
+  download: "M10 4v10M6 10l4 4 4-4M4 16h12",
   trash: "M5 6h10M8 6V4h4v2M6 6l1 10h6l1-10",
   edit: "M4 16l1-4 8-8 3 3-8 8-4 1Z",
   copy: "M7 7h9v9H7zM4 13V4h9",
@@ -199,7 +200,7 @@ export function errorBox(error, title = null) {
                 "li",
                 e.message,
                 e.context && e.context !== "null" ? h("span.context", " ", mono(e.context)) : null,
-                e.infoUrl ? h("a.more", { href: docsLink(e.infoUrl, e.code), target: "_blank", rel: "noopener" }, ` Error ${e.code}`) : null,
+                e.infoUrl ? [" ", h("a.more", { href: docsLink(e.infoUrl, e.code), target: "_blank", rel: "noopener" }, `Error ${e.code}`)] : null,
               ),
             ),
           )
@@ -238,7 +239,9 @@ export function progressBar(stats, status, large = false) {
   return bar;
 }
 
-export function percent(stats) {
+/** How far an operation got: a percentage, or "Canceled" (a canceled operation is not "100% done"). */
+export function percent(stats, status = null) {
+  if (status === "CANCELED") return "Canceled";
   if (!stats.total) return "100%";
   return `${Math.floor((100 * (stats.created + stats.failed)) / stats.total)}%`;
 }
@@ -286,13 +289,13 @@ export function openDialog(title, build, { wide = false } = {}) {
 }
 
 /** Confirm a destructive action. Resolves true when confirmed. */
-export function confirmDialog({ title, message, confirmLabel = "Confirm", danger = false }) {
+export function confirmDialog({ title, message, confirmLabel = "Confirm", cancelLabel = "Cancel", danger = false }) {
   return openDialog(title, (body, close) => {
     append(body, [
       h("div.dialog-message", message),
       h(
         "div.dialog-actions",
-        button("Cancel", { onclick: () => close(false) }),
+        button(cancelLabel, { onclick: () => close(false) }),
         button(confirmLabel, { variant: danger ? "danger" : "primary", onclick: () => close(true) }),
       ),
     ]);
@@ -314,9 +317,12 @@ export function select(name, options, value = "") {
   );
 }
 
-/** Oldest first (the API's default) or newest first: the `order` of every list. */
-export function orderSelect(value = "") {
-  const el = select("order", [["", "Oldest first"], ["newest", "Newest first"]], value || "");
+/**
+ * Oldest or newest first: the `order` of every list. `fallback` is the order shown when the URL names
+ * none: newest first where new rows matter (after an import they are on the first page).
+ */
+export function orderSelect(value = "", fallback = "oldest") {
+  const el = select("order", [["newest", "Newest first"], ["oldest", "Oldest first"]], value || fallback);
   el.setAttribute("aria-label", "Order");
   return el;
 }
@@ -338,6 +344,12 @@ export function formatTags(tags) {
   return Object.entries(tags || {})
     .map(([k, v]) => `${k}=${v}`)
     .join("\n");
+}
+
+/** A link that saves `text` as the file `filename` (no request: the text is already in the page). */
+export function downloadLink(label, filename, text, type = "text/csv") {
+  const href = URL.createObjectURL(new Blob([text], { type }));
+  return h("a.btn.btn-small", { href, download: filename }, icon("download"), label);
 }
 
 /** Run `task(item)` over items with at most `limit` at a time. */

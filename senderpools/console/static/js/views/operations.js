@@ -1,8 +1,11 @@
 // Operations: the account-wide list, one operation's live progress, and the widgets the pool page reuses.
 
-import { ApiError, call, get, OPERATION_TYPES, page, serverFeatures } from "../api.js";
+import { ApiError, call, get, OPERATION_TYPES, page, serverFeatures, walk } from "../api.js";
+import { sendersById, toCsv } from "../csv.js";
 import {
   button,
+  confirmDialog,
+  downloadLink,
   emptyState,
   errorBox,
   fmt,
@@ -48,8 +51,8 @@ export function operationCard(op, { label = null, poolId = null } = {}) {
     { dataset: { operationId: op.id } },
     h(
       "div.op-card-head",
-      h("div.op-heading", h("a.op-title", { href: operationHref(op.id, poolId), title: op.id }, label || "Operation"), h("span.muted", time(op.createdAt))),
-      status,
+      h("div.op-heading", h("a.op-title", { href: operationHref(op.id, poolId), title: op.id }, label || "Operation"), h("span.muted.op-time", time(op.createdAt))),
+      h("span.op-status", status),
     ),
     bar,
     h("div.op-card-foot", counts, pct),
@@ -58,7 +61,7 @@ export function operationCard(op, { label = null, poolId = null } = {}) {
     replace(status, pill(next.status));
     bar.update(next.stats, next.status);
     replace(counts, statsLine(next.stats));
-    replace(pct, percent(next.stats));
+    replace(pct, percent(next.stats, next.status));
     el.dataset.status = next.status;
   }
   update(op);
@@ -105,7 +108,7 @@ export async function operationsPage(ctx) {
   const status = select("status", [["", "Any status"], ["PROCESSING", "Processing"], ["COMPLETED", "Completed"], ["CANCELED", "Canceled"]], ctx.query.get("status") || "");
   const type = select("type", [["", "Any type"], ...Object.entries(OPERATION_TYPES)], ctx.query.get("type") || "");
   const range = select("range", RANGES, ctx.query.get("range") ?? "604800");
-  const order = orderSelect(ctx.query.get("order") || "");
+  const order = orderSelect(ctx.query.get("order") || "", "newest");
   const poolId = ctx.query.get("pool") || "";
   status.setAttribute("aria-label", "Status");
   type.setAttribute("aria-label", "Type");
@@ -265,7 +268,7 @@ export async function operationPage(ctx) {
   function update() {
     replace(statusSlot, pill(op.status));
     bar.update(op.stats, op.status);
-    replace(pct, percent(op.stats), h("span", op.status === "PROCESSING" ? "processing" : "done"));
+    replace(pct, percent(op.stats, op.status), h("span", op.status === "PROCESSING" ? "processing" : op.status === "CANCELED" ? `${fmt.number(op.stats.created)} of ${fmt.number(op.stats.total)} applied` : "done"));
     const stat = (cls, label, value) => h(`div.legend-item.${cls}`, h("span.swatch"), h("span.legend-label", label), h("strong", { dataset: { stat: label.toLowerCase() } }, fmt.number(value)));
     replace(legend, stat("l-created", "Created", op.stats.created), stat("l-failed", "Failed", op.stats.failed), stat("l-queued", "Queued", op.stats.queued), stat("l-total", "Total", op.stats.total));
     replace(timing, "Started ", time(op.createdAt), " · last change ", time(op.updatedAt), op.status === "PROCESSING" ? " · updating every second" : "");
@@ -278,6 +281,18 @@ export async function operationPage(ctx) {
   }
 
   async function cancel() {
+    const ok = await confirmDialog({
+      title: "Cancel this operation?",
+      message: h(
+        "div",
+        h("p", `${fmt.plural(op.stats.queued, "item")} not yet applied will not be applied; they count as failed (CANCELED).`),
+        h("p.muted", "Items already applied stay applied. This cannot be undone."),
+      ),
+      confirmLabel: "Cancel operation",
+      cancelLabel: "Keep it running",
+      danger: true,
+    });
+    if (!ok) return;
     try {
       op = await call("POST", `/v1/SenderPools/Operations/${enc(id)}/Cancel`, { signal: ctx.signal });
       toast("The operation was canceled; items not yet applied count as failed.");
@@ -289,7 +304,7 @@ export async function operationPage(ctx) {
     }
   }
 
-  async function loadItems() {
+  function loadItems() {
     if (op.status === "PROCESSING") {
       replace(itemsSection, h("h2", "Per-item results"), h("p.muted", "Failures are listed here once the operation has finished."));
       return;
@@ -298,48 +313,7 @@ export async function operationPage(ctx) {
       replace(itemsSection, h("h2", "Per-item results"), h("div.alert.alert-success", `All ${fmt.plural(op.stats.total, "item")} succeeded.`));
       return;
     }
-    replace(itemsSection, h("h2", "Failed items"), loadingBlock("Loading the failed items…"));
-    try {
-      const failed = [];
-      for (const outcome of ["SENDER_NOT_FOUND", "CANCELED"]) {
-        const result = await page(`/v1/SenderPools/Operations/${enc(id)}/Items`, "items", { outcome }, null, 1000, ctx.signal);
-        failed.push(...result.items);
-      }
-      renderItems(failed);
-    } catch (error) {
-      if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
-        replace(itemsSection); // this server has no per-item endpoint: show the counts only
-        return;
-      }
-      replace(itemsSection, h("h2", "Failed items"), errorBox(error));
-    }
-  }
-
-  function renderItems(items) {
-    const shown = items.slice(0, 1000);
-    replace(
-      itemsSection,
-      h("h2", "Failed items ", h("span.count", fmt.number(op.stats.failed))),
-      h(
-        "div.table-wrap",
-        h(
-          "table.table.items-table",
-          h("thead", h("tr", h("th", "Sender"), h("th", "Outcome"), h("th", "Error"))),
-          h(
-            "tbody",
-            shown.map((item) =>
-              h(
-                "tr",
-                h("td", item.senderId ? mono(item.senderId) : h("span.muted", "the pool")),
-                h("td", pill(item.outcome)),
-                h("td", item.code ? h("span.muted", `${item.code} `) : null, item.message || ""),
-              ),
-            ),
-          ),
-        ),
-      ),
-      op.stats.failed > shown.length ? h("p.muted", `Showing the first ${fmt.number(shown.length)}.`) : null,
-    );
+    failedItems(ctx, op, itemsSection);
   }
 
   update();
@@ -357,3 +331,120 @@ export async function operationPage(ctx) {
   }
 }
 
+
+// -- failed items ------------------------------------------------------------------------------------------
+const FAILED_OUTCOMES = ["SENDER_NOT_FOUND", "CANCELED"];
+const ITEMS_PAGE = 50;
+const ITEM_COLUMNS = ["senderId", "address", "channel", "outcome", "code", "message"];
+
+/**
+ * An operation's failed items, a page at a time (both failed outcomes, one after the other), each with
+ * its sender's address looked up; "Export CSV" writes every failed item with its address.
+ */
+function failedItems(ctx, op, section) {
+  const itemsPath = `/v1/SenderPools/Operations/${enc(op.id)}/Items`;
+  const body = h("div");
+  const pager = h("div.list-footer.pager");
+  const exportSlot = h("span");
+  const history = []; // the positions of the pages before this one, for "Previous"
+  let here = { outcome: 0, token: null };
+  let shownBefore = 0;
+
+  async function show(position) {
+    replace(body, loadingBlock("Loading the failed items…"));
+    let { outcome, token } = position;
+    let result = { items: [], next: null };
+    // an outcome with no items (or none left) hands over to the next one
+    for (;;) {
+      result = await page(itemsPath, "items", { outcome: FAILED_OUTCOMES[outcome] }, token, ITEMS_PAGE, ctx.signal);
+      if (result.items.length || outcome === FAILED_OUTCOMES.length - 1) break;
+      outcome += 1;
+      token = null;
+    }
+    here = { outcome, token };
+    const following = result.next ? { outcome, token: result.next } : outcome < FAILED_OUTCOMES.length - 1 ? { outcome: outcome + 1, token: null } : null;
+    const senders = await sendersById(result.items.map((i) => i.senderId).filter(Boolean), ctx.signal);
+    replace(
+      body,
+      h(
+        "div.table-wrap",
+        h(
+          "table.table.items-table",
+          h("thead", h("tr", h("th", "Sender"), h("th", "Address"), h("th", "Outcome"), h("th", "Error"))),
+          h(
+            "tbody",
+            result.items.map((item) => {
+              const sender = item.senderId ? senders.get(item.senderId) : null;
+              return h(
+                "tr",
+                h("td", item.senderId ? mono(item.senderId) : h("span.muted", "the pool")),
+                h("td", sender ? [h("span.address", sender.address), " ", h("span.muted", sender.channel)] : h("span.muted", item.senderId ? "not in the inventory" : "—")),
+                h("td", pill(item.outcome)),
+                h("td", item.code ? h("span.muted", `${item.code} `) : null, item.message || ""),
+              );
+            }),
+          ),
+        ),
+      ),
+    );
+    const first = shownBefore + 1;
+    const last = shownBefore + result.items.length;
+    replace(
+      pager,
+      h("span.muted", `${fmt.number(first)}–${fmt.number(last)} of ${fmt.number(op.stats.failed)}`),
+      button("Previous", {
+        variant: "small",
+        disabled: !history.length,
+        async onclick() {
+          const back = history.pop();
+          shownBefore -= back.count;
+          await show(back.position);
+        },
+      }),
+      button("Next", {
+        variant: "small",
+        disabled: !following || last >= op.stats.failed,
+        async onclick() {
+          history.push({ position: here, count: result.items.length });
+          shownBefore += result.items.length;
+          await show(following);
+        },
+      }),
+    );
+  }
+
+  async function exportCsv(event) {
+    const trigger = event.currentTarget;
+    trigger.disabled = true;
+    replace(exportSlot, h("span.muted", "Preparing…"));
+    try {
+      const items = [];
+      for (const outcome of FAILED_OUTCOMES) items.push(...(await walk(itemsPath, "items", { outcome }, 1_000_000, ctx.signal)).items);
+      const senders = await sendersById(items.map((i) => i.senderId).filter(Boolean), ctx.signal);
+      const rows = items.map((item) => {
+        const sender = senders.get(item.senderId) || {};
+        return { ...item, address: sender.address, channel: sender.channel };
+      });
+      const link = downloadLink(`Download ${fmt.plural(rows.length, "failed item")} (CSV)`, `${op.id}-failed-items.csv`, toCsv(ITEM_COLUMNS, rows));
+      replace(exportSlot, link);
+      link.click();
+    } catch (error) {
+      replace(exportSlot);
+      if (error.name !== "AbortError") toast(error.message, "error");
+    } finally {
+      trigger.disabled = false;
+    }
+  }
+
+  replace(
+    section,
+    h("div.section-head", h("h2", "Failed items ", h("span.count", fmt.number(op.stats.failed))), h("div.actions", exportSlot, button("Export CSV", { variant: "small", onclick: exportCsv }, "download"))),
+    body,
+    pager,
+  );
+  show(here).catch((error) => {
+    if (error.name === "AbortError") return;
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) replace(section); // no per-item endpoint: counts only
+    else replace(body, errorBox(error));
+  });
+}

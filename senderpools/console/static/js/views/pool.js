@@ -2,8 +2,8 @@
 // them (one, or a selection in one Remove Senders operation), deletion protection, its operations, and
 // "Try a recipient": which sender Resolve picks for an address, and why.
 
-import { del, get, OPERATION_TYPES, page, post, summary } from "../api.js";
-import { CHANNELS, chunks, parseEntries, registrations, resolveEntries } from "../csv.js";
+import { addressRules, del, get, OPERATION_TYPES, page, post, summary } from "../api.js";
+import { CHANNELS, chunks, parseEntries, registerSenders, registrations, resolveEntries } from "../csv.js";
 import {
   append,
   button,
@@ -27,6 +27,7 @@ import {
   time,
   toast,
 } from "../dom.js";
+import { failureReport, rowList } from "./imports.js";
 import { operationCard, watchOperations } from "./operations.js";
 import { deletePool, poolDialog, poolName, protectedBadge, setProtection } from "./pools.js";
 
@@ -34,7 +35,6 @@ const enc = encodeURIComponent;
 const PAGE_SIZE = 50;
 const ADD_CHUNK = 1000; // senders per Add Senders request (the API takes up to 10,000)
 const REMOVE_CHUNK = 10000; // senders per Remove Senders request
-const REGISTER_CHUNK = 1000;
 const OPERATIONS_SHOWN = 10;
 
 // -- try a recipient -------------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ function showResolution(output, answer) {
 }
 
 // -- add senders ---------------------------------------------------------------------------------------------
-function addSendersDialog(ctx, p) {
+function addSendersDialog(ctx, p, onStarted) {
   const text = h("textarea", {
     name: "entries",
     rows: "6",
@@ -140,7 +140,8 @@ function addSendersDialog(ctx, p) {
   const file = h("input", { type: "file", name: "csv", accept: ".csv,text/csv,text/plain" });
   const register = h("input", { type: "checkbox", name: "register", checked: true });
   const review = h("div.review");
-  let plan = null; // {ids, toRegister, missing, invalid}
+  let plan = null; // {ids, toRegister, missing, invalid, duplicates}
+  const operations = []; // Add Senders operations started
 
   return openDialog(
     `Add senders to ${p.name || "this pool"}`,
@@ -201,21 +202,23 @@ function addSendersDialog(ctx, p) {
     replace(review, loadingBlock(`Looking up ${fmt.plural(entries.length, "entry", "entries")}…`));
     try {
       const resolved = await resolveEntries(entries, ctx.signal);
-      const { senders: toRegister, problems } = register.checked ? registrations(resolved.missing) : { senders: [], problems: [] };
-      const unregisterable = new Map(problems.map((x) => [x.entry, x.reason]));
-      const missing = register.checked
-        ? resolved.missing.filter((e) => unregisterable.has(e)).map((e) => ({ ...e, reason: unregisterable.get(e) }))
-        : resolved.missing;
-      plan = { ids: resolved.ids, toRegister, missing, invalid: resolved.invalid };
+      let toRegister = [];
+      let unregisterable = [];
+      let duplicates = resolved.duplicates;
+      if (register.checked) {
+        // checked here with the server's own address rules, so a bad row is known before anything is sent
+        const checked = registrations(resolved.missing, await addressRules());
+        toRegister = checked.senders;
+        unregisterable = checked.problems;
+        duplicates = [...duplicates, ...checked.duplicates];
+      }
+      const missing = register.checked ? [] : resolved.missing.map((e) => ({ ...e, reason: "is not in the inventory" }));
+      plan = { ids: resolved.ids, toRegister, missing, invalid: [...resolved.invalid, ...unregisterable], duplicates };
     } catch (error) {
       replace(review, errorBox(error, "The senders could not be looked up"));
       return;
     }
     const total = plan.ids.length + plan.toRegister.length;
-    const problemList = (title, list) =>
-      list.length
-        ? h("details.review-problems", { open: list.length <= 5 }, h("summary", title), h("ul", list.slice(0, 100).map((e) => h("li", mono(e.address || e.senderId), e.reason ? ` ${e.reason}` : "", h("span.muted", ` (line ${e.line})`)))))
-        : null;
     replace(
       review,
       h(
@@ -223,10 +226,12 @@ function addSendersDialog(ctx, p) {
         h("div.review-stat", h("strong", fmt.number(plan.ids.length)), " found in the inventory"),
         plan.toRegister.length ? h("div.review-stat", h("strong", fmt.number(plan.toRegister.length)), " new, to be registered first") : null,
         plan.missing.length ? h("div.review-stat.warn", h("strong", fmt.number(plan.missing.length)), " not in the inventory (skipped)") : null,
-        plan.invalid.length ? h("div.review-stat.warn", h("strong", fmt.number(plan.invalid.length)), " not understood (skipped)") : null,
+        plan.invalid.length ? h("div.review-stat.warn", h("strong", fmt.number(plan.invalid.length)), " not valid (skipped)") : null,
+        plan.duplicates.length ? h("div.review-stat.warn", h("strong", fmt.number(plan.duplicates.length)), " repeated (skipped)") : null,
       ),
-      problemList(`${fmt.plural(plan.missing.length, "address", "addresses")} not in the inventory`, plan.missing),
-      problemList(`${fmt.plural(plan.invalid.length, "entry", "entries")} not understood`, plan.invalid),
+      rowList(`${fmt.plural(plan.missing.length, "address", "addresses")} not in the inventory`, plan.missing),
+      plan.invalid.length ? failureReport(plan.invalid.map((e) => ({ ...e, text: e.text || e.address || e.senderId })), `${fmt.plural(plan.invalid.length, "row")} not valid`) : null,
+      rowList(`${fmt.plural(plan.duplicates.length, "row")} repeated in the input`, plan.duplicates),
     );
     if (total) {
       replace(addButton, icon("plus"), `Add ${fmt.plural(total, "sender")}`);
@@ -235,27 +240,63 @@ function addSendersDialog(ctx, p) {
     review.closest("form").classList.toggle("reviewed", Boolean(total));
   }
 
+  /** Register the new rows (the good ones, whatever else fails), then add every sender found or registered. */
   async function apply(close) {
-    const buttons = [...review.closest("form").querySelectorAll("button")];
+    const form = review.closest("form");
+    const buttons = [...form.querySelectorAll("button")];
     buttons.forEach((b) => (b.disabled = true));
-    const ids = [...plan.ids];
-    try {
-      for (const chunk of chunks(plan.toRegister, REGISTER_CHUNK)) {
-        const created = await post("/v1/Senders", chunk.map((x) => x.sender), ctx.signal);
-        ids.push(...created.senders.map((s) => s.id));
-      }
-      const unique = [...new Set(ids)];
-      const operations = [];
-      for (const chunk of chunks(unique, ADD_CHUNK)) {
+    const status = h("p.muted");
+    replace(review, loadingBlock(plan.toRegister.length ? `Registering ${fmt.plural(plan.toRegister.length, "sender")}…` : "Adding…"), status);
+    const done = await registerSenders(plan.toRegister, {
+      signal: ctx.signal,
+      progress: (n, total) => replace(status, `${fmt.number(n)} of ${fmt.number(total)} registered`),
+    });
+    const failed = [...plan.invalid, ...done.failed];
+    const unique = [...new Set([...plan.ids, ...done.created.map((c) => c.sender.id)])];
+    let added = 0;
+    let addError = null;
+    for (const chunk of chunks(unique, ADD_CHUNK)) {
+      try {
         const ref = await post(`/v1/SenderPools/${enc(p.id)}/Senders`, chunk.map((senderId) => ({ senderId })), ctx.signal);
         operations.push(ref.operationId);
+        added += chunk.length;
+      } catch (error) {
+        addError = error;
+        break;
       }
-      toast(`Adding ${fmt.plural(unique.length, "sender")} to the pool…`);
-      close(operations);
-    } catch (error) {
-      replace(review, errorBox(error, "The senders were not added"));
-      buttons.forEach((b) => (b.disabled = false));
     }
+    if (operations.length) onStarted(operations);
+    const parts = [];
+    if (done.created.length) parts.push(`${fmt.plural(done.created.length, "sender")} registered`);
+    parts.push(`${fmt.plural(added, "sender")} being added to the pool`);
+    if (failed.length) parts.push(`${fmt.plural(failed.length, "row")} failed`);
+    if (plan.duplicates.length) parts.push(`${fmt.plural(plan.duplicates.length, "repeated row")} skipped`);
+    const outcome = `${parts.join(", ")}.`;
+    if (!failed.length && !addError) {
+      toast(outcome);
+      close(operations);
+      return;
+    }
+    const notAdded = unique.length - added;
+    replace(
+      review,
+      h(
+        `div.alert.${added ? "alert-warning" : "alert-error"}`,
+        { role: "alert" },
+        icon("alert"),
+        h(
+          "div",
+          h("strong.import-outcome", outcome),
+          addError ? h("p", `${fmt.plural(notAdded, "sender")} ${notAdded === 1 ? "was" : "were"} not added to the pool: ${addError.message || addError.title}`) : null,
+        ),
+      ),
+      failureReport(failed, `${fmt.plural(failed.length, "row")} not registered`),
+      rowList(`${fmt.plural(plan.duplicates.length, "row")} repeated in the input (skipped)`, plan.duplicates),
+    );
+    for (const b of buttons) b.hidden = true;
+    const finish = button("Done", { variant: "primary", onclick: () => close(operations) });
+    form.querySelector(".dialog-actions").append(finish);
+    plan = null;
   }
 }
 
@@ -273,11 +314,30 @@ function breakdown(found) {
 export async function poolPage(ctx) {
   const [id] = ctx.params;
   replace(ctx.main, h("div.page", loadingBlock("Loading the pool…")));
-  let p = await get(`/v1/SenderPools/${enc(id)}`, null, ctx.signal);
+  let p;
+  try {
+    p = await get(`/v1/SenderPools/${enc(id)}`, null, ctx.signal);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    replace(
+      ctx.main,
+      h(
+        "div.page",
+        h("nav.breadcrumb", h("a", { href: "#/pools" }, "Pools"), h("span", "/"), h("span.mono-small", id)),
+        emptyState({
+          iconName: "pools",
+          title: "This pool no longer exists",
+          text: "It was deleted, or the link names a pool of another account. Its senders stay in your inventory.",
+          actions: [h("a.btn.btn-primary", { href: "#/pools" }, "Back to pools"), h("a.btn", { href: `#/operations?pool=${enc(id)}&range=` }, "Its operations")],
+        }),
+      ),
+    );
+    return;
+  }
 
   const channel = select("channel", [["", "All channels"], ...CHANNELS.map((c) => [c, c])], ctx.query.get("channel") || "");
   const status = select("status", [["", "Any status"], ["ACTIVATED", "Activated"], ["DEACTIVATED", "Deactivated"]], ctx.query.get("status") || "");
-  const order = orderSelect(ctx.query.get("order") || "");
+  const order = orderSelect(ctx.query.get("order") || "", "newest");
   channel.setAttribute("aria-label", "Channel");
   status.setAttribute("aria-label", "Status");
   const countSlot = h("span.count");
@@ -288,10 +348,7 @@ export async function poolPage(ctx) {
   const membersFooter = h("div.list-footer");
   const selectionBar = h("div.selection-bar", { hidden: true });
   const opsSection = h("section.section.ops-section");
-  const addSenders = async () => {
-    const started = await addSendersDialog(ctx, p);
-    if (started) loadOperations();
-  };
+  const addSenders = () => addSendersDialog(ctx, p, () => loadOperations());
 
   function renderHeader() {
     replace(protectionSlot, protectedBadge(p));

@@ -1,7 +1,7 @@
 // Senders: the account's inventory with filters, registering one, importing a CSV, activate / deactivate.
 
-import { page, patch, post } from "../api.js";
-import { CHANNELS, chunks, guessChannel, parseEntries, registrations } from "../csv.js";
+import { addressRules, page, patch, post } from "../api.js";
+import { CHANNELS, guessChannel, parseEntries, registerSenders, registrations } from "../csv.js";
 import {
   append,
   button,
@@ -24,10 +24,10 @@ import {
   time,
   toast,
 } from "../dom.js";
+import { failureReport, rowList } from "./imports.js";
 
 const enc = encodeURIComponent;
 const PAGE_SIZE = 50;
-const IMPORT_CHUNK = 1000;
 
 // -- dialogs ------------------------------------------------------------------------------------------------
 function registerDialog(ctx) {
@@ -88,6 +88,7 @@ function importDialog(ctx) {
     "Import senders from CSV",
     (body, close) => {
       const go = h("button.btn.btn-primary", { type: "submit" }, icon("upload"), "Import");
+      let imported = null;
       append(body, [
         h(
           "form",
@@ -95,10 +96,15 @@ function importDialog(ctx) {
             novalidate: true,
             async onsubmit(event) {
               event.preventDefault();
+              if (imported) return close(imported); // "Done" after a report
               go.disabled = true;
               try {
                 const done = await runImport(text.value, skip.checked, result, ctx);
-                if (done) close(done);
+                if (done && !done.failed) close(done);
+                else if (done) {
+                  imported = done; // the report stays on screen; the list refreshes on close
+                  replace(go, "Done");
+                }
               } finally {
                 go.disabled = false;
               }
@@ -113,7 +119,7 @@ function importDialog(ctx) {
           field("Or paste CSV", text),
           h("label.checkbox", skip, h("span", "Skip rows whose channel and address are already registered")),
           result,
-          h("div.dialog-actions", button("Cancel", { onclick: () => close(null) }), go),
+          h("div.dialog-actions", button("Cancel", { onclick: () => close(imported) }), go),
         ),
       ]);
     },
@@ -121,56 +127,51 @@ function importDialog(ctx) {
   );
 }
 
-/** Register the CSV's senders in chunks (each all-or-nothing). Returns the count registered, or null. */
+/**
+ * Register the CSV's good rows (chunked) and report the others by CSV line, with a failed-rows download.
+ * Resolves with what happened ({registered, existing, failed}), or null when nothing was sent.
+ */
 async function runImport(csvText, skipExisting, result, ctx) {
   const entries = parseEntries(csvText).filter((e) => e.address);
-  const { senders, problems } = registrations(entries);
-  if (!senders.length) {
+  const { senders, problems, duplicates } = registrations(entries, await addressRules());
+  if (!senders.length && !problems.length) {
     replace(result, errorBox(new Error("No rows with an address and channel were found. The first row must name the columns, e.g. address,channel."), "Nothing to import"));
     return null;
   }
-  if (problems.length) {
-    replace(result, errorBox({ errors: problems.map((p) => ({ message: `Line ${p.line}: ${p.text} ${p.reason}.`, context: "null" })) }, "Fix these rows first"));
-    return null;
-  }
-  replace(result, loadingBlock(`Registering ${fmt.plural(senders.length, "sender")}…`));
-  let registered = 0;
-  let skipped = 0;
-  for (const chunk of chunks(senders, IMPORT_CHUNK)) {
-    let batch = chunk;
-    for (;;) {
-      try {
-        const created = await post("/v1/Senders", batch.map((x) => x.sender), ctx.signal);
-        registered += created.senders.length;
-        break;
-      } catch (error) {
-        const rows = (error.errors || []).map((e) => /^\$\[(\d+)\]/.exec(e.context || "")).filter(Boolean).map((m) => Number(m[1]));
-        const lineOf = (e) => {
-          const m = /^\$\[(\d+)\]/.exec(e.context || "");
-          return m ? `Line ${batch[Number(m[1])].line}: ` : "";
-        };
-        if (error.status === 409 && skipExisting && rows.length) {
-          const drop = new Set(rows);
-          skipped += drop.size;
-          batch = batch.filter((_, i) => !drop.has(i));
-          if (batch.length) continue;
-          break;
-        }
-        const described = { ...error, title: error.title, errors: (error.errors || []).map((e) => ({ ...e, message: lineOf(e) + e.message })) };
-        replace(result, errorBox(described.errors.length ? described : error, registered ? `Stopped after ${fmt.plural(registered, "sender")} were registered` : "Nothing was imported"));
-        return null;
-      }
-    }
-  }
-  toast(`${fmt.plural(registered, "sender")} registered${skipped ? `, ${fmt.number(skipped)} already existed` : ""}.`);
-  return registered + skipped;
+  const status = h("p.muted");
+  replace(result, loadingBlock(`Registering ${fmt.plural(senders.length, "sender")}…`), status);
+  const done = await registerSenders(senders, {
+    skipExisting,
+    signal: ctx.signal,
+    progress: (n, total) => replace(status, `${fmt.number(n)} of ${fmt.number(total)} rows sent`),
+  });
+  const failed = [...problems, ...done.failed];
+  const registered = done.created.length;
+  const parts = [`${fmt.plural(registered, "sender")} registered`];
+  if (done.existing.length) parts.push(`${fmt.number(done.existing.length)} already existed`);
+  if (duplicates.length) parts.push(`${fmt.plural(duplicates.length, "repeated row")} skipped`);
+  if (failed.length) parts.push(`${fmt.plural(failed.length, "row")} failed`);
+  const outcome = `${parts.join(", ")}.`;
+  replace(
+    result,
+    h(
+      `div.alert.${failed.length ? (registered ? "alert-warning" : "alert-error") : "alert-success"}`,
+      { role: failed.length ? "alert" : "status" },
+      icon(failed.length ? "alert" : "check"),
+      h("div", h("strong.import-outcome", outcome), done.stopped ? h("p", `The import stopped: ${done.stopped.message || done.stopped.title}`) : null),
+    ),
+    failureReport(failed, `${fmt.plural(failed.length, "row")} not registered`),
+    rowList(`${fmt.plural(duplicates.length, "row")} repeated in the file (skipped)`, duplicates),
+  );
+  if (!failed.length) toast(outcome);
+  return { registered, existing: done.existing.length, failed: failed.length };
 }
 
 // -- the page ---------------------------------------------------------------------------------------------------
 export async function sendersPage(ctx) {
   const channel = select("channel", [["", "All channels"], ...CHANNELS.map((c) => [c, c])], ctx.query.get("channel") || "");
   const status = select("status", [["", "Any status"], ["ACTIVATED", "Activated"], ["DEACTIVATED", "Deactivated"]], ctx.query.get("status") || "");
-  const order = orderSelect(ctx.query.get("order") || "");
+  const order = orderSelect(ctx.query.get("order") || "", "newest");
   channel.setAttribute("aria-label", "Channel");
   status.setAttribute("aria-label", "Status");
   const search = h("input.search-input", { type: "search", placeholder: "Filter loaded senders · Enter finds an exact address", "aria-label": "Search senders" });
@@ -303,7 +304,7 @@ export async function sendersPage(ctx) {
     event.preventDefault();
     const address = search.value.trim();
     if (!address || /\s/.test(address)) return;
-    const searchChannel = filters.channel || guessChannel(address);
+    const searchChannel = filters.channel || guessChannel(address, await addressRules());
     try {
       const found = await post("/v1/Senders/Search", { address, channel: searchChannel, ...(filters.status ? { status: filters.status } : {}), pageSize: 100 }, ctx.signal);
       for (const s of found.senders) if (!loaded.some((x) => x.id === s.id)) loaded.push(s);
