@@ -210,6 +210,7 @@ class EventType(enum.StrEnum):
     SENDER_DELETED = "io.senderpools.sender.deleted"
     API_KEY_CREATED = "io.senderpools.apikey.created"
     API_KEY_REVOKED = "io.senderpools.apikey.revoked"
+    SINK_TEST = "io.senderpools.eventsink.test"  # sent by POST /v1/EventSinks/{id}/Test only, never logged
 
 
 class DeliveryStatus(enum.StrEnum):
