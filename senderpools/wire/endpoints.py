@@ -635,7 +635,7 @@ list_event_deliveries: Endpoint[queries.DeliveryFilters, None, replies.EventDeli
     query=queries.DeliveryFilters,
     pages=Pages("event-deliveries", dated=False),
 )
-redeliver_event: Endpoint[None, None, None] = Endpoint(
+redeliver_event: Endpoint[None, None, replies.ResourceReference] = Endpoint(
     "POST",
     f"{_SINK}/Deliveries/{{eventId}}/Redeliver",
     "EventSinks_redeliver",
@@ -645,7 +645,9 @@ redeliver_event: Endpoint[None, None, None] = Endpoint(
     "delivered already: the receiver gets it again with the same `webhook-id`). No request body. 404 if the "
     "event was never meant for this sink.",
     202,
-    "Accepted: the delivery is due now.",
+    "Accepted: the delivery is due now. The reference points at the sink's deliveries.",
+    replies.ResourceReference,
+    headers=_RESOURCE_HEADERS,
 )
 
 ENDPOINTS: tuple[Endpoint[Any, Any, Any], ...] = (

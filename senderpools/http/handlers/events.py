@@ -69,5 +69,7 @@ async def list_event_deliveries(call: Call[queries.DeliveryFilters, None]) -> Re
 
 
 @routes.handles(endpoints.redeliver_event)
-async def redeliver_event(call: Call[None, None]) -> None:
-    await call.services.events.redeliver(call.account, call.path("eventSinkId"), call.path("eventId"))
+async def redeliver_event(call: Call[None, None]) -> replies.ResourceReference:
+    sink_id, event_id = call.path("eventSinkId"), call.path("eventId")
+    await call.services.events.redeliver(call.account, sink_id, event_id)
+    return call.resource_accepted(event_id, f"/v1/EventSinks/{sink_id}/Deliveries")
