@@ -378,3 +378,32 @@ def test_the_test_endpoint_sends_a_signed_event_now(server: Server, account: Acc
     sink = new_sink(account, "http://127.0.0.1:9/nothing-listens")
     failed = account.post(f"/v1/EventSinks/{sink['id']}/Test").json()
     assert failed["delivered"] is False and failed["statusCode"] is None and failed["error"]
+
+
+# -- SDK ----------------------------------------------------------------------------------------------------
+def test_the_sdk_lists_events_manages_sinks_and_verifies_deliveries(server: Server, account: Account) -> None:
+    from senderpools.client import Client, EventType, WebhookVerificationError, verify_webhook
+
+    client = Client(account.sid, account.secret, base_url="http://testserver", http_client=server.client)
+    with receiving() as receiver:
+        sink = client.event_sinks.create(receiver.url, types=[EventType.SENDER_REGISTERED], description="sdk")
+        assert sink.secret.startswith("whsec_") and sink.types == [EventType.SENDER_REGISTERED]
+        [sender] = account.register_senders(1)
+        [got] = receiver.wait_for(1)
+    event = verify_webhook(got.headers, got.body, sink.secret)
+    assert event["subject"] == sender["id"] and event["type"] == "io.senderpools.sender.registered"
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook({**got.headers, "webhook-id": "event_forged"}, got.body, sink.secret)
+    with pytest.raises(WebhookVerificationError):  # a replay long after: refused by its timestamp
+        verify_webhook({**got.headers, "webhook-timestamp": str(int(time.time()) - 3600)}, got.body, sink.secret)
+
+    listed = list(client.events.list(type="io.senderpools.sender.registered"))
+    assert [e.resource_id for e in listed] == [sender["id"]] and listed[0].actor == account.sid
+    assert [e.id for e in client.events.list(resource_id=sender["id"], order="newest")] == [listed[0].id]
+    assert [s.id for s in client.event_sinks.list()] == [sink.id]
+    history = wait_until(lambda: [d for d in client.event_sinks.deliveries(sink.id) if d.status == "DELIVERED"])
+    assert history[0].event_id == event["id"] == listed[0].id
+    assert client.event_sinks.update(sink.id, description=None).description is None
+    assert client.event_sinks.redeliver(sink.id, event["id"]).resource_id == event["id"]
+    client.event_sinks.delete(sink.id)
+    assert list(client.event_sinks.list()) == []
