@@ -445,3 +445,18 @@ def test_ids_never_wrap_in_tables(login: Login, tmp_path: Path, columns: str) ->
     assert listed.exit_code == members.exit_code == shown.exit_code == 0
     assert pool["id"] in listed.stdout and pool["id"] in shown.stdout  # whole, on one line
     assert all(s["id"] in members.stdout for s in senders)
+
+
+# -- events ------------------------------------------------------------------------------------------------
+def test_events_list_shows_the_log_filtered(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 2)
+    listed = sp_json(login, "events", "list", "--type", "io.senderpools.sender.registered")
+    assert [e["resourceId"] for e in listed] == [s["id"] for s in senders]
+    assert all(e["actor"] == login.sid and e["accountSid"] == login.sid for e in listed)
+    one = sp_json(login, "events", "list", "--resource", senders[1]["id"], "--newest", "--limit", "1")
+    assert [e["id"] for e in one] == [listed[1]["id"]]
+    table = sp(login, "events", "list", "--type", "io.senderpools.sender.registered")
+    assert table.exit_code == 0, table.output
+    assert "2 event(s)" in table.stdout and senders[0]["id"] in table.stdout
+    bad = sp(login, "events", "list", "--type", "nope")
+    assert bad.exit_code == 2
