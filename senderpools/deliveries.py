@@ -30,8 +30,8 @@ log = logging.getLogger("senderpools.deliveries")
 
 @dataclass(frozen=True, slots=True)
 class RetrySchedule:
-    """Exponential backoff: ``base`` seconds, doubling, at most ``longest``, +-20% jitter; a delivery whose
-    nominal waits add up to more than ``window`` seconds is dead-lettered."""
+    """Exponential backoff: ``base`` seconds, doubling, at most ``longest``, +-20% jitter; a delivery that
+    still fails once its nominal waits add up to ``window`` seconds is dead-lettered."""
 
     base: float = 5.0
     longest: float = 3600.0
@@ -43,7 +43,7 @@ class RetrySchedule:
 
     def next_ms(self, attempts: int, now_ms: int) -> int | None:
         """When to try again after ``attempts`` failed attempts; None: dead-letter it."""
-        if sum(self.wait(n) for n in range(1, attempts + 1)) > self.window:
+        if sum(self.wait(n) for n in range(1, attempts)) >= self.window:  # retried for the whole window
             return None
         return now_ms + int(self.wait(attempts) * random.uniform(0.8, 1.2) * 1000)  # noqa: S311 (jitter)
 

@@ -35,7 +35,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         webhook_allow_private=True,  # the receivers listen on loopback
         webhook_retry_base=0.05,  # retries after 50 ms, 100 ms, 200 ms...
-        webhook_retry_window=0.3,  # ...then dead-lettered (the third failure)
+        webhook_retry_window=0.15,  # ...then dead-lettered (the third failure: 50 + 100 ms waited)
         webhook_timeout=2.0,
         test_controls=True,  # pacing holds an operation while the test deletes its pool
     )
@@ -407,3 +407,27 @@ def test_the_sdk_lists_events_manages_sinks_and_verifies_deliveries(server: Serv
     assert client.event_sinks.redeliver(sink.id, event["id"]).resource_id == event["id"]
     client.event_sinks.delete(sink.id)
     assert list(client.event_sinks.list()) == []
+
+
+# -- the schedule and the documentation --------------------------------------------------------------------
+def test_the_default_schedule_retries_for_at_least_24_hours_with_jitter() -> None:
+    from senderpools.deliveries import RetrySchedule
+
+    schedule = RetrySchedule()  # the defaults of the settings
+    assert (Settings().webhook_retry_base, Settings().webhook_retry_window) == (schedule.base, schedule.window)
+    attempts, waited = 1, 0.0
+    while (due := schedule.next_ms(attempts, 0)) is not None:
+        assert 0.8 * schedule.wait(attempts) * 1000 <= due <= 1.2 * schedule.wait(attempts) * 1000
+        waited += schedule.wait(attempts)
+        attempts += 1
+    assert attempts == 34 and 86_400 <= waited < 86_400 + 3600  # retried for 24 h, then dead-lettered
+    assert [schedule.wait(n) for n in (1, 2, 3, 11, 12)] == [5, 10, 20, 3600, 3600]
+
+
+def test_docs_name_every_event_type_and_setting() -> None:
+    from senderpools.wire.fields import EventType
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "events.md").read_text()
+    assert [t.value for t in EventType if f"`{t.value}`" not in text] == []
+    settings = [f for f in Settings.__struct_fields__ if f.startswith(("event_", "webhook_"))]
+    assert [f for f in settings if f"`{Settings.env_name(f)}`" not in text] == []
