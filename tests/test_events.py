@@ -431,3 +431,20 @@ def test_docs_name_every_event_type() -> None:
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "events.md").read_text()
     assert [t.value for t in EventType if f"`{t.value}`" not in text] == []
+
+
+def test_events_about_one_resource_reach_a_sink_in_order(server: Server, account: Account) -> None:
+    with receiving(answer=lambda n: 500 if n == 0 else 200) as receiver:  # the first attempt fails
+        sink = new_sink(
+            account, receiver.url, types=["io.senderpools.sender.registered", "io.senderpools.sender.updated"]
+        )
+        [sender] = account.register_senders(1)
+        for name in ("one", "two", "three"):
+            assert account.patch(f"/v1/Senders/{sender['id']}", json={"displayName": name}).status_code == 200
+        got = receiver.wait_for(5)
+    verifier = standardwebhooks.Webhook(sink["secret"])
+    arrived = [verifier.verify(r.body.decode(), r.headers)["id"] for r in got]
+    # The registration failed once and was retried before any update went out: each event after the
+    # one before it was delivered.
+    assert arrived[0] == arrived[1]
+    assert arrived[1:] == sorted(arrived[1:]) and len(set(arrived)) == 4

@@ -47,6 +47,7 @@ from senderpools.store import events
 from senderpools.store.base import Store, log, retry_later_on
 from senderpools.store.rows import (
     EVENT_INSERT,
+    IN_ORDER,
     EVENT_INSERT_COLUMNS,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
@@ -1071,9 +1072,9 @@ class PostgresStore(Store):
         # SKIP LOCKED: nodes claiming at once take different rows; the lease (a later due time) keeps
         # a claimed row from being claimed again while its attempt is in flight.
         rows = await self._fetch(
-            "WITH due AS (SELECT sink_id, event_id FROM event_deliveries"
+            "WITH due AS (SELECT sink_id, event_id FROM event_deliveries d"
             " WHERE status = 'PENDING' AND next_attempt_at <= $1 AND NOT (sink_id = ANY($4::text[]))"
-            " ORDER BY next_attempt_at, event_id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            f"{IN_ORDER} ORDER BY next_attempt_at, event_id LIMIT $2 FOR UPDATE SKIP LOCKED)"
             " UPDATE event_deliveries d SET next_attempt_at = $1 + $3 FROM due"
             " WHERE d.sink_id = due.sink_id AND d.event_id = due.event_id"
             " RETURNING d.sink_id, d.event_id, d.attempts",

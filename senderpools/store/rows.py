@@ -410,18 +410,27 @@ def event_rows(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
 
 def fanout(numbered: bool) -> str:
     """One outbox row per sink of the event's account that takes its type (args: event ID, due time,
-    account, type). ``types`` is ',' + the types + ',', or ',,' for every type."""
-    a, due, account, kind = ("$1", "$2", "$3", "$4") if numbered else ("?", "?", "?", "?")
+    account, type, resource ID). ``types`` is ',' + the types + ',', or ',,' for every type."""
+    mark = "$" if numbered else "?"  # numbered either way: the arguments are not in the statement's order
+    a, due, account, kind, resource = (f"{mark}{n}" for n in range(1, 6))
     find = f"strpos(types, ',' || {kind} || ',')" if numbered else f"instr(types, ',' || {kind} || ',')"
     return (
-        "INSERT INTO event_deliveries (sink_id, event_id, status, attempts, next_attempt_at)"
-        f" SELECT id, {a}, 'PENDING', 0, {due} FROM event_sinks"
+        "INSERT INTO event_deliveries (sink_id, event_id, resource_id, status, attempts, next_attempt_at)"
+        f" SELECT id, {a}, {resource}, 'PENDING', 0, {due} FROM event_sinks"
         f" WHERE account_sid = {account} AND (types = ',,' OR {find} > 0)"
     )
 
 
 def fanout_rows(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
-    return [(e.id, e.time_ms, e.account, str(e.type)) for e in events]
+    return [(e.id, e.time_ms, e.account, str(e.type), e.resource_id) for e in events]
+
+
+IN_ORDER = (
+    " AND NOT EXISTS (SELECT 1 FROM event_deliveries o WHERE o.sink_id = d.sink_id AND o.status = 'PENDING'"
+    " AND o.resource_id = d.resource_id AND o.event_id < d.event_id)"
+)
+"""A delivery may go out only when no older one about the same resource is pending for its sink (in
+flight, or waiting for a retry): per sink and resource, receivers get events in order."""
 
 
 def event_list(args: Args, account: str, window: Window, where: EventFilter) -> str:

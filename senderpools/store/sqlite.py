@@ -52,6 +52,7 @@ from senderpools.store import events
 from senderpools.store.base import Store, log, retry_later_on, unavailable
 from senderpools.store.rows import (
     EVENT_INSERT,
+    IN_ORDER,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
@@ -1004,7 +1005,8 @@ class SQLiteStore(Store):
         due = (
             "SELECT d.sink_id, d.event_id, d.attempts, s.url, s.secret, e.doc FROM event_deliveries d"
             " JOIN event_sinks s ON s.id = d.sink_id JOIN events e ON e.id = d.event_id"
-            f" WHERE d.status = 'PENDING' AND d.next_attempt_at <= ?{busy} ORDER BY d.next_attempt_at, d.event_id LIMIT ?"
+            f" WHERE d.status = 'PENDING' AND d.next_attempt_at <= ?{busy}{IN_ORDER}"
+            " ORDER BY d.next_attempt_at, d.event_id LIMIT ?"
         )
         if self._db.execute(due, [*args, 1]).fetchone() is None:  # idle: no write lock taken
             return []

@@ -32,11 +32,12 @@ CREATE TABLE event_sinks (
 CREATE INDEX event_sinks_by_account ON event_sinks (account_sid, id);
 
 -- The outbox: one row per (event, matching sink), written with the event. A delivery loop claims the due
--- PENDING rows, POSTs them, and records the attempt; DELIVERED and FAILED (dead-lettered) rows stay as
+-- PENDING rows (the oldest pending one per sink and resource only), POSTs them, and records the attempt; DELIVERED and FAILED (dead-lettered) rows stay as
 -- the sink's history until the event's retention ends.
 CREATE TABLE event_deliveries (
     sink_id          TEXT COLLATE "C" NOT NULL REFERENCES event_sinks (id) ON DELETE CASCADE,
     event_id         TEXT COLLATE "C" NOT NULL,
+    resource_id      TEXT COLLATE "C",  -- the event's: deliveries about one resource go out one at a time, in order
     status           TEXT COLLATE "C" NOT NULL,
     attempts         BIGINT NOT NULL DEFAULT 0,
     next_attempt_at  BIGINT,
@@ -48,3 +49,4 @@ CREATE TABLE event_deliveries (
 );
 CREATE INDEX event_deliveries_due ON event_deliveries (next_attempt_at) WHERE status = 'PENDING';
 CREATE INDEX event_deliveries_by_event ON event_deliveries (event_id);
+CREATE INDEX event_deliveries_in_order ON event_deliveries (sink_id, resource_id, event_id) WHERE status = 'PENDING';
