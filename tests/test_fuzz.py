@@ -7,6 +7,7 @@ import copy
 import itertools
 import json
 import os
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,7 +268,10 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     # Failed-auth throttling off: the broken-credential run must see every 401 it provokes.
     # Webhook sinks on any address (generated URLs name anything), with short delivery attempts.
     env = clean_env(
-        SENDERPOOLS_AUTH_FAILURE_LIMIT="0", SENDERPOOLS_WEBHOOK_ALLOW_PRIVATE="true", SENDERPOOLS_WEBHOOK_TIMEOUT="1"
+        SENDERPOOLS_AUTH_FAILURE_LIMIT="0",
+        SENDERPOOLS_WEBHOOK_ALLOW_PRIVATE="true",
+        SENDERPOOLS_WEBHOOK_TIMEOUT="1",
+        SENDERPOOLS_WEBHOOK_RETRY_BASE="3600",  # failed deliveries wait: the database stays still between requests
     )
     port = free_port()
     server = ServerProcess(tmp / "logs", port, ["--port", str(port), "--database-url", url, "--test-controls"], env)
@@ -291,6 +295,9 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         assert fuzz.client.post("/v1/Senders", json={"address": fuzz.unique_phone(), "channel": "SMS"}).is_success
         deliveries = fuzz.client.get(f"/v1/EventSinks/{fuzz.sink_id}/Deliveries").json()["deliveries"]
         fuzz.event_id = deliveries[0]["eventId"]
+        while not deliveries[0]["attempts"]:  # its first attempt fails at once; the next is an hour away
+            time.sleep(0.05)
+            deliveries = fuzz.client.get(f"/v1/EventSinks/{fuzz.sink_id}/Deliveries").json()["deliveries"]
         assert fuzz.client.put("/_test/Pacing", json={"hold": True}).status_code == 200
         yield fuzz
         print(f"\nfuzzed {fuzz.calls} requests on {backend} ({EXAMPLES} examples per operation and credential kind)")
