@@ -47,8 +47,8 @@ from senderpools.store import events
 from senderpools.store.base import Store, log, retry_later_on
 from senderpools.store.rows import (
     EVENT_INSERT,
-    IN_ORDER,
     EVENT_INSERT_COLUMNS,
+    IN_ORDER,
     OPERATION_COLUMNS,
     POOL_COLUMNS,
     POOL_INSERT,
