@@ -434,13 +434,14 @@ class PostgresStore(Store):
             if protected:
                 return Refused.PROTECTED
             await db.execute("UPDATE pools SET deleted_at = $1 WHERE id = $2", now_ms, pool_id)
-            for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
-                await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", pool_id)
-            # Waits for a batch in flight on these operations, then sees where it stopped.
+            # Waits for a batch in flight on these operations, then sees where it stopped. Before the summary
+            # is touched: a batch locks its operation, then the summary, so this takes them in that order too.
             running = await db.fetch(
                 "SELECT id, next_seq FROM operations WHERE pool_id = $1 AND status = 'PROCESSING' FOR UPDATE",
                 pool_id,
             )
+            for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
+                await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", pool_id)
             happened = [NewEvent.of(EventType.POOL_DELETED, account, actor, pool_id, now_ms)]
             for op_id, next_seq in running:
                 await self._cancel(db, op_id, next_seq, now_ms)
