@@ -31,15 +31,19 @@ def blocked_address(address: str) -> bool:
 async def refusal(url: str, allow_private: bool) -> str | None:
     """Why events may not be sent to ``url`` (None: they may): a scheme other than http(s), no host, or a
     host whose addresses include a private, loopback or link-local one (unless ``allow_private``)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)  # a bad port raises
+        httpx.URL(url)  # what the sender will parse
+    except (ValueError, httpx.InvalidURL):
+        return "must be a valid http or https URL"
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return "must be an http or https URL with a host"
     if allow_private:
         return None
     try:
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError):
+    except (OSError, ValueError, UnicodeError):
         return f"the host {parts.hostname} cannot be resolved"
     if any(blocked_address(str(info[4][0])) for info in found):
         return (
@@ -80,7 +84,7 @@ class Sender:
             response = await self._client.post(url, content=body, headers=webhooks.headers(secret, msg_id, body))
         except httpx.TimeoutException:
             return Outcome(False, None, took(), f"timed out after {self._timeout:g} s")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # refused, reset, unparseable...
             return Outcome(False, None, took(), f"{type(exc).__name__}: {exc}"[:EXCERPT])
         if 200 <= response.status_code < 300:
             return Outcome(True, response.status_code, took(), None)
