@@ -225,8 +225,8 @@ def _known_state(case: schemathesis.Case) -> None:
 
 
 def _make_valid(case: schemathesis.Case, target: FuzzTarget) -> None:
-    """Body rules the schema cannot say: an address suits its channel (and is new to the account), and
-    Search's page token is one the server issued (none)."""
+    """Body rules the schema cannot say: an address suits its channel (and is new to the account),
+    Search's page token is one the server issued (none), and a sink's URL parses."""
     body, route = case.body, case.operation.path
     if route == "/v1/Senders" and case.operation.method.upper() == "POST":
         for item in body if isinstance(body, list) else [body]:
@@ -242,6 +242,8 @@ def _make_valid(case: schemathesis.Case, target: FuzzTarget) -> None:
                 if item.get("senderId") in seen:
                     item["senderId"] = ids.new_id(ids.SENDER_PREFIX, ids.now_ms())
                 seen.add(item.get("senderId"))
+    if route.startswith("/v1/EventSinks") and isinstance(body, dict) and isinstance(body.get("url"), str):
+        body["url"] = "http://127.0.0.1:9/fuzz"  # a URL the server can parse (the pattern admits any host text)
     if route == "/v1/Senders/Resolve" and isinstance(body, dict) and isinstance(body.get("recipientAddresses"), list):
         for item in body["recipientAddresses"]:
             if isinstance(item, dict) and isinstance(item.get("channel"), str):
