@@ -32,3 +32,9 @@ def parse_rfc3339(value: str) -> int | None:
     if parsed.tzinfo is None:
         return None
     return int(parsed.timestamp() * 1000)
+
+
+def to_rfc3339_ms(epoch_ms: int) -> str:
+    """RFC 3339 UTC to the millisecond (event times: several events may share a second)."""
+    moment = datetime.fromtimestamp(epoch_ms // 1000, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{epoch_ms % 1000:03d}Z"

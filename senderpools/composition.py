@@ -14,20 +14,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from senderpools.config import Settings
+from senderpools.deliveries import DeliveryLoop, RetrySchedule
 from senderpools.http import console, docs, health
 from senderpools.http.app import App
 from senderpools.http.auth import FailureLimiter
 from senderpools.http.edge import Edge, RequestHook
 from senderpools.http.endpoint import Bound
-from senderpools.http.handlers import pools, senders
+from senderpools.http.handlers import events, pools, senders
 from senderpools.http.pagination import PageTokens
 from senderpools.service import Services
 from senderpools.service.credentials import CredentialVerifier
+from senderpools.service.events import EventService
 from senderpools.service.idempotency import IdempotencyKeys
 from senderpools.service.pools import SenderPoolService
 from senderpools.service.ratelimit import make_limiter
 from senderpools.service.readiness import Readiness
 from senderpools.service.senders import SenderService
+from senderpools.service.webhooks import Sender
 from senderpools.store import Store, open_store
 from senderpools.testing import TestControls
 from senderpools.testing import handlers as test_handlers
@@ -46,7 +49,14 @@ class Parts:
     store: Store
     services: Services
     worker: OperationWorker
+    deliveries: DeliveryLoop
     controls: TestControls | None
+
+    async def run_background(self) -> None:
+        """The operation worker and the webhook delivery loop, until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.worker.run(), name="operation-worker")
+            group.create_task(self.deliveries.run(), name="webhook-deliveries")
 
 
 def build(settings: Settings) -> Parts:
@@ -61,6 +71,17 @@ def build(settings: Settings) -> Parts:
         idempotency_ttl=settings.idempotency_ttl,
         pacer=None if controls is None else OperationPacer(controls.service),
         sticky_ttl=settings.sticky_ttl,
+        event_retention=settings.event_retention_days * 86_400,
+    )
+    sender = Sender(settings.webhook_timeout, settings.webhook_allow_private)  # one connection pool per process
+    schedule = RetrySchedule(settings.webhook_retry_base, settings.webhook_retry_max, settings.webhook_retry_window)
+    deliveries = DeliveryLoop(
+        store,
+        sender,
+        schedule,
+        settings.webhook_timeout,
+        settings.webhook_concurrency,
+        settings.webhook_poll_interval,
     )
     services = Services(
         pools=SenderPoolService(store, worker.wake if settings.run_worker else lambda: None),
@@ -69,13 +90,14 @@ def build(settings: Settings) -> Parts:
         limiter=make_limiter(settings.rate_limit_scope, store, settings.rate_limit, settings.rate_burst),
         idempotency=IdempotencyKeys(store, settings.idempotency_ttl, settings.idempotency_lease),
         readiness=Readiness(store),
+        events=EventService(store, sender),
     )
-    return Parts(settings, store, services, worker, controls)
+    return Parts(settings, store, services, worker, deliveries, controls)
 
 
 def api_routes(controls: TestControls | None) -> list[Bound[Any, Any, Any]]:
     """Every bound endpoint, in declaration order (the order of the OpenAPI document)."""
-    bound = {b.endpoint: b for b in (*pools.routes.bound, *senders.routes.bound)}
+    bound = {b.endpoint: b for b in (*pools.routes.bound, *senders.routes.bound, *events.routes.bound)}
     missing = [e.operation_id for e in ENDPOINTS if e not in bound]
     if missing:
         raise RuntimeError(f"declared endpoints without a handler: {', '.join(missing)}")
@@ -111,7 +133,7 @@ def create_app(settings: Settings | None = None) -> ServerApp:
                 FailureLimiter(settings.auth_failure_limit, settings.auth_failure_burst),
                 hooks,
             )
-            task = asyncio.create_task(parts.worker.run(), name="operation-worker") if settings.run_worker else None
+            task = asyncio.create_task(parts.run_background(), name="background") if settings.run_worker else None
             try:
                 yield edge
             finally:
@@ -131,10 +153,10 @@ def app_from_env() -> ServerApp:
 
 
 async def run_worker(settings: Settings) -> None:
-    """Apply queued operations until cancelled, without serving HTTP."""
+    """Apply queued operations and deliver webhooks until cancelled, without serving HTTP."""
     parts = build(settings)
     try:
         await parts.store.migrate()
-        await parts.worker.run()
+        await parts.run_background()
     finally:
         await parts.store.close()

@@ -35,6 +35,15 @@ class Settings(msgspec.Struct, kw_only=True):
     idempotency_wait: float = 5.0  # seconds a request waits for another in progress with its key, then 409
     sticky_ttl: float = 0.0  # seconds a sticky sender is kept from its first choice; 0: until it is released
     resolve_cache_senders: int = 500_000  # candidates Resolve keeps in memory per process, across scopes
+    # Events and webhooks (docs/events.md)
+    event_retention_days: float = 30.0  # days an event is kept (then purged by the worker, with its deliveries)
+    webhook_allow_private: bool = False  # allow sinks on private, loopback and link-local addresses
+    webhook_timeout: float = 10.0  # seconds a delivery attempt may take (connect to last byte)
+    webhook_retry_base: float = 5.0  # seconds before the first retry; each retry waits twice as long (+-20% jitter)
+    webhook_retry_max: float = 3600.0  # the longest wait between two attempts
+    webhook_retry_window: float = 86_400.0  # seconds of retries (nominal waits added up), then dead-lettered
+    webhook_concurrency: int = 4  # attempts in flight per sink (per process): a slow sink never holds up others
+    webhook_poll_interval: float = 0.05  # seconds between looks for due deliveries when there were none
     test_controls: bool = False  # serve /_test/ (faults, pacing, reset, seed) for integration testing
     worker_batch_size: int = 1000
     worker_poll_interval: float = 0.25  # seconds between looks for work queued by other processes

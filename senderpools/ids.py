@@ -16,11 +16,15 @@ import time
 POOL_PREFIX = "comms_senderpool_"
 SENDER_PREFIX = "comms_sender_"
 OPERATION_PREFIX = "comms_operation_"
+EVENT_PREFIX = "event_"  # senderpools' own resources (not the Comms API's): no "comms_" prefix
+EVENT_SINK_PREFIX = "eventsink_"
 
 _SUFFIX = r"[0-7][0-9a-hjkmnp-tv-z]{25,34}"
 POOL_ID_PATTERN = f"^{POOL_PREFIX}{_SUFFIX}$"
 SENDER_ID_PATTERN = f"^{SENDER_PREFIX}{_SUFFIX}$"
 OPERATION_ID_PATTERN = f"^{OPERATION_PREFIX}{_SUFFIX}$"
+EVENT_ID_PATTERN = f"^{EVENT_PREFIX}{_SUFFIX}$"
+EVENT_SINK_ID_PATTERN = f"^{EVENT_SINK_PREFIX}{_SUFFIX}$"
 ACCOUNT_SID_PATTERN = "^AC[0-9a-f]{32}$"
 API_KEY_SID_PATTERN = "^SK[0-9a-f]{32}$"
 

@@ -6,12 +6,24 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
-from senderpools.wire.encoding import view_tag
-from senderpools.wire.fields import Channel, Health, OperationStatus, OperationType, SenderStatus, Tags
-from senderpools.wire.resources import Sender, SenderSelection
+from senderpools import ids
+from senderpools.clock import to_rfc3339_ms
+from senderpools.wire.encoding import encode, view_tag
+from senderpools.wire.fields import (
+    Channel,
+    DeliveryStatus,
+    EventType,
+    Health,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+    Tags,
+)
+from senderpools.wire.resources import Event, Sender, SenderPoolOperation, SenderSelection
 
 
 class Credential(msgspec.Struct, kw_only=True, frozen=True):
@@ -168,3 +180,115 @@ class Pacing:
 
     hold: bool = False  # apply none of the account's items until released
     items_per_second: int | None = None  # apply at most this many items per second
+
+
+# -- events ------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append in the transaction of the change it records."""
+
+    id: str
+    type: EventType
+    time_ms: int
+    account: str
+    actor: str
+    resource_id: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls, kind: EventType, account: str, actor: str | None, resource_id: str | None, now_ms: int, **data: Any
+    ) -> NewEvent:
+        """``actor`` None: the account itself (an operator's command, or work queued before actors were kept)."""
+        return cls(ids.new_id(ids.EVENT_PREFIX, now_ms), kind, now_ms, account, actor or account, resource_id, data)
+
+    def doc(self) -> bytes:
+        """Its wire JSON."""
+        return encode(
+            Event(
+                id=self.id,
+                type=self.type,
+                time=to_rfc3339_ms(self.time_ms),
+                account_sid=self.account,
+                actor=self.actor,
+                resource_id=self.resource_id,
+                data=self.data,
+            )
+        )
+
+
+def operation_event(operation: SenderPoolOperation, account: str, actor: str | None, now_ms: int) -> NewEvent:
+    """The Comms API's event for an operation in its current status (processing, completed, or canceled)."""
+    kind = {
+        OperationStatus.PROCESSING: EventType.OPERATION_PROCESSING,
+        OperationStatus.COMPLETED: EventType.OPERATION_COMPLETED,
+        OperationStatus.CANCELED: EventType.OPERATION_CANCELED,
+    }[operation.status]
+    stats = operation.stats
+    return NewEvent.of(
+        kind,
+        account,
+        actor,
+        operation.id,
+        now_ms,
+        operationId=operation.id,
+        senderPoolId=operation.sender_pool_id,
+        type=str(operation.type),
+        status=str(operation.status),
+        stats={"total": stats.total, "queued": stats.queued, "created": stats.created, "failed": stats.failed},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    type: EventType | None = None
+    resource_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SinkRecord:
+    """A webhook sink as stored (``secret``: its signing key, never shown again after creation)."""
+
+    id: str
+    account: str
+    url: str
+    types: tuple[EventType, ...]  # empty: every type
+    description: str | None
+    secret: str
+    created_ms: int
+    updated_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SinkChanges:
+    url: str | None = None
+    types: tuple[EventType, ...] | None = None
+    set_description: bool = False
+    description: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.set_description or self.url is not None or self.types is not None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A delivery the delivery loop claimed: the event's JSON and where to send it, signed with what."""
+
+    sink_id: str
+    event_id: str
+    attempts: int  # before this one
+    url: str
+    secret: str
+    event: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """How one delivery attempt went, and what follows it."""
+
+    status: DeliveryStatus  # DELIVERED, PENDING (retry at next_ms) or FAILED (dead-lettered)
+    at_ms: int
+    next_ms: int | None
+    status_code: int | None
+    latency_ms: int | None
+    error: str | None

@@ -36,6 +36,7 @@ class OperationWorker:
         idempotency_ttl: float = 86_400.0,
         pacer: Pacer | None = None,
         sticky_ttl: float = 0.0,
+        event_retention: float = 30 * 86_400.0,
     ) -> None:
         self._store = store
         self._batch_size = batch_size
@@ -46,6 +47,7 @@ class OperationWorker:
         self._next_key_purge = 0.0
         self._sticky_ttl_ms = int(sticky_ttl * 1000)  # 0: sticky senders never expire
         self._pacer = pacer
+        self._event_retention_ms = int(event_retention * 1000)
 
     def wake(self) -> None:
         """Called after new work is committed in this process, so it starts without waiting for a poll."""
@@ -54,7 +56,7 @@ class OperationWorker:
     async def run_once(self) -> int:
         """One round: a batch from each operation with work (round-robin, so a big operation does not
         starve small ones; with a pacer, only what test controls' pacing allows), then a batch of
-        deleted-pool cleanup and, about once a minute, of expired idempotency keys (and sticky senders). Returns the number
+        deleted-pool cleanup and, about once a minute, of expired idempotency keys (sticky senders, events). Returns the number
         of rows handled."""
         handled = await self._apply_batches()
         handled += await self._store.purge_deleted_pools(self._batch_size)
@@ -64,6 +66,8 @@ class OperationWorker:
             if self._sticky_ttl_ms:  # and expired sticky senders
                 expired = ids.now_ms() - self._sticky_ttl_ms
                 purged = max(purged, await self._store.purge_sticky_senders(expired, self._batch_size))
+            expired_events = ids.now_ms() - self._event_retention_ms  # and events past their retention
+            purged = max(purged, await self._store.purge_events(expired_events, self._batch_size))
             self._next_key_purge = time.monotonic() + (0 if purged == self._batch_size else 60)
         return handled
 

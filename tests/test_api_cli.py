@@ -445,3 +445,64 @@ def test_ids_never_wrap_in_tables(login: Login, tmp_path: Path, columns: str) ->
     assert listed.exit_code == members.exit_code == shown.exit_code == 0
     assert pool["id"] in listed.stdout and pool["id"] in shown.stdout  # whole, on one line
     assert all(s["id"] in members.stdout for s in senders)
+
+
+# -- events ------------------------------------------------------------------------------------------------
+def test_events_list_shows_the_log_filtered(login: Login, tmp_path: Path) -> None:
+    senders = register(login, tmp_path, 2)
+    listed = sp_json(login, "events", "list", "--type", "io.senderpools.sender.registered")
+    assert [e["resourceId"] for e in listed] == [s["id"] for s in senders]
+    assert all(e["actor"] == login.sid and e["accountSid"] == login.sid for e in listed)
+    one = sp_json(login, "events", "list", "--resource", senders[1]["id"], "--newest", "--limit", "1")
+    assert [e["id"] for e in one] == [listed[1]["id"]]
+    table = sp(login, "events", "list", "--type", "io.senderpools.sender.registered")
+    assert table.exit_code == 0, table.output
+    assert "2 event(s)" in table.stdout and senders[0]["id"] in table.stdout
+    bad = sp(login, "events", "list", "--type", "nope")
+    assert bad.exit_code == 2
+
+
+def test_events_listen_prints_new_events_and_forwards_them_signed(login: Login) -> None:
+    import base64
+    import threading
+    import time
+
+    import standardwebhooks
+
+    from tests.webhook_receiver import receiving
+
+    secret = "whsec_" + base64.b64encode(b"listen-test-secret-24byte").decode()
+    outcome: dict[str, Result] = {}
+    with receiving() as receiver:
+        args = (
+            "events",
+            "listen",
+            "--forward-to",
+            receiver.url,
+            "--secret",
+            secret,
+            "--limit",
+            "2",
+            "--interval",
+            "0.1",
+        )
+        listener = threading.Thread(target=lambda: outcome.setdefault("result", sp(login, *args)))
+        listener.start()
+        registered: list[str] = []
+        with login.sdk() as client:
+            deadline = time.monotonic() + 30
+            while listener.is_alive() and time.monotonic() < deadline:  # events made before it listens are skipped
+                registered.append(client.senders.create(phone(9000 + len(registered)), "SMS").id)
+                listener.join(0.3)
+        got = receiver.wait_for(2)
+    result = outcome["result"]
+    assert result.exit_code == 0, result.output
+    verifier = standardwebhooks.Webhook(secret)
+    forwarded = [verifier.verify(r.body.decode(), r.headers) for r in got]
+    assert [e["type"] for e in forwarded] == ["io.senderpools.sender.registered"] * 2
+    subjects = [e["subject"] for e in forwarded]
+    start = registered.index(subjects[0])
+    assert subjects == registered[start : start + 2]  # new events, in order
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2 and all("-> 200" in line for line in lines)
+    assert [e["subject"] for e in forwarded] == [line.split()[2] for line in lines]

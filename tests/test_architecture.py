@@ -21,6 +21,14 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "senderpools.records": (*FOUNDATION, "senderpools.wire"),
     "senderpools.store": (*FOUNDATION, "senderpools.wire", "senderpools.records"),
     "senderpools.worker": (*FOUNDATION, "senderpools.store"),
+    # The webhook delivery loop: claims from the store, sends with the service's webhook sender.
+    "senderpools.deliveries": (
+        *FOUNDATION,
+        "senderpools.wire",
+        "senderpools.records",
+        "senderpools.store",
+        "senderpools.service",
+    ),
     "senderpools.service": (*FOUNDATION, "senderpools.wire", "senderpools.records", "senderpools.store"),
     "senderpools.http": (
         *FOUNDATION,

@@ -19,7 +19,13 @@ NEVER_POOL = "comms_senderpool_01hzzzzzzzzzzzzzzzzzzzzzzz"
 NEVER_SENDER = "comms_sender_01hzzzzzzzzzzzzzzzzzzzzzzz"
 NEVER_OPERATION = "comms_operation_01hzzzzzzzzzzzzzzzzzzzzzzz"
 
-NEVER = {"senderPoolId": NEVER_POOL, "senderId": NEVER_SENDER, "operationId": NEVER_OPERATION}
+NEVER = {
+    "senderPoolId": NEVER_POOL,
+    "senderId": NEVER_SENDER,
+    "operationId": NEVER_OPERATION,
+    "eventSinkId": "eventsink_01hzzzzzzzzzzzzzzzzzzzzzzz",
+    "eventId": "event_01hzzzzzzzzzzzzzzzzzzzzzzz",
+}
 # Every declared endpoint (the same list the server mounts and documents), with IDs that never existed.
 EVERY_ENDPOINT = [(e.method, e.path.format(**NEVER)) for e in ENDPOINTS]
 

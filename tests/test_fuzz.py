@@ -7,6 +7,7 @@ import copy
 import itertools
 import json
 import os
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,7 +91,7 @@ class FuzzTarget:
         self.token = token
         self.backend = backend
         self.broken = 0
-        self.pool_id = self.sender_id = self.operation_id = ""
+        self.pool_id = self.sender_id = self.operation_id = self.sink_id = self.event_id = ""
         self.db = ""  # the database URL
         self.calls = 0  # requests sent, printed at the end (`-s`) for docs/reliability.md
         self.statuses: dict[str, Counter[int]] = defaultdict(Counter)  # "METHOD path" -> statuses, valid credentials
@@ -134,6 +135,12 @@ class FuzzTarget:
         pools = seeded.json()["senderPools"]
         return (pools[0]["id"] if pools else ""), [s["id"] for s in seeded.json()["senders"]]
 
+    def sink(self) -> str:
+        """A fresh webhook sink (nothing listens there: its deliveries fail and are retried, harmlessly)."""
+        created = self.client.post("/v1/EventSinks", json={"url": "http://127.0.0.1:9/fuzz"})
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
     def held_operation(self) -> str:
         """A fresh Create that stays PROCESSING (the account's operations are held)."""
         _, (sender,) = self.seed(1, in_pool=False)
@@ -153,7 +160,13 @@ class FuzzTarget:
         route, method = case.operation.path, case.operation.method.upper()
         params = dict(case.path_parameters or {})
         if params and ParameterLocation.PATH not in negative:
-            live = {"senderPoolId": self.pool_id, "senderId": self.sender_id, "operationId": self.operation_id}
+            live = {
+                "senderPoolId": self.pool_id,
+                "senderId": self.sender_id,
+                "operationId": self.operation_id,
+                "eventSinkId": self.sink_id,
+                "eventId": self.event_id,
+            }
             params.update((name, live[name]) for name in params if name in live)
             if (method, route) == ("DELETE", "/v1/SenderPools/{senderPoolId}"):
                 params["senderPoolId"], _ = self.seed(1, in_pool=True)
@@ -161,6 +174,8 @@ class FuzzTarget:
                 params["senderPoolId"], (params["senderId"],) = self.seed(1, in_pool=True)
             elif (method, route) == ("DELETE", "/v1/Senders/{senderId}"):
                 _, (params["senderId"],) = self.seed(1, in_pool=False)
+            elif (method, route) == ("DELETE", "/v1/EventSinks/{eventSinkId}"):
+                params["eventSinkId"] = self.sink()
             elif route.endswith("/Cancel"):
                 params["operationId"] = self.held_operation()
             case.path_parameters = params
@@ -210,8 +225,8 @@ def _known_state(case: schemathesis.Case) -> None:
 
 
 def _make_valid(case: schemathesis.Case, target: FuzzTarget) -> None:
-    """Body rules the schema cannot say: an address suits its channel (and is new to the account), and
-    Search's page token is one the server issued (none)."""
+    """Body rules the schema cannot say: an address suits its channel (and is new to the account),
+    Search's page token is one the server issued (none), and a sink's URL parses."""
     body, route = case.body, case.operation.path
     if route == "/v1/Senders" and case.operation.method.upper() == "POST":
         for item in body if isinstance(body, list) else [body]:
@@ -227,6 +242,8 @@ def _make_valid(case: schemathesis.Case, target: FuzzTarget) -> None:
                 if item.get("senderId") in seen:
                     item["senderId"] = ids.new_id(ids.SENDER_PREFIX, ids.now_ms())
                 seen.add(item.get("senderId"))
+    if route.startswith("/v1/EventSinks") and isinstance(body, dict) and isinstance(body.get("url"), str):
+        body["url"] = "http://127.0.0.1:9/fuzz"  # a URL the server can parse (the pattern admits any host text)
     if route == "/v1/Senders/Resolve" and isinstance(body, dict) and isinstance(body.get("recipientAddresses"), list):
         for item in body["recipientAddresses"]:
             if isinstance(item, dict) and isinstance(item.get("channel"), str):
@@ -251,7 +268,13 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         else request.getfixturevalue("postgres").new_database()
     )
     # Failed-auth throttling off: the broken-credential run must see every 401 it provokes.
-    env = clean_env(SENDERPOOLS_AUTH_FAILURE_LIMIT="0")
+    # Webhook sinks on any address (generated URLs name anything), with short delivery attempts.
+    env = clean_env(
+        SENDERPOOLS_AUTH_FAILURE_LIMIT="0",
+        SENDERPOOLS_WEBHOOK_ALLOW_PRIVATE="true",
+        SENDERPOOLS_WEBHOOK_TIMEOUT="1",
+        SENDERPOOLS_WEBHOOK_RETRY_BASE="3600",  # failed deliveries wait: the database stays still between requests
+    )
     port = free_port()
     server = ServerProcess(tmp / "logs", port, ["--port", str(port), "--database-url", url, "--test-controls"], env)
     try:
@@ -270,6 +293,13 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             "senderPools"
         ][0]["id"]
         fuzz.sender_id = senders[0]
+        fuzz.sink_id = fuzz.sink()  # then an event it is sent (a sender registered), for Deliveries and Redeliver
+        assert fuzz.client.post("/v1/Senders", json={"address": fuzz.unique_phone(), "channel": "SMS"}).is_success
+        deliveries = fuzz.client.get(f"/v1/EventSinks/{fuzz.sink_id}/Deliveries").json()["deliveries"]
+        fuzz.event_id = deliveries[0]["eventId"]
+        while not deliveries[0]["attempts"]:  # its first attempt fails at once; the next is an hour away
+            time.sleep(0.05)
+            deliveries = fuzz.client.get(f"/v1/EventSinks/{fuzz.sink_id}/Deliveries").json()["deliveries"]
         assert fuzz.client.put("/_test/Pacing", json={"hold": True}).status_code == 200
         yield fuzz
         print(f"\nfuzzed {fuzz.calls} requests on {backend} ({EXAMPLES} examples per operation and credential kind)")

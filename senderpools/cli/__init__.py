@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from senderpools.cli import admin, server
-from senderpools.cli.remote import declare, operations, pools, senders
+from senderpools.cli.remote import declare, events, operations, pools, senders
 
 app = typer.Typer(
     help="senderpools: a self-hostable server for Twilio's Comms API Sender Pools.",
@@ -25,6 +25,7 @@ app.add_typer(admin.keys_app, name="keys")
 app.add_typer(pools.app, name="pools")
 app.add_typer(senders.app, name="senders")
 app.add_typer(operations.app, name="operations")
+app.add_typer(events.app, name="events")
 app.add_typer(declare.app)
 app.add_typer(declare.schema_app, name="schema")
 

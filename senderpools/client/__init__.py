@@ -48,6 +48,8 @@ from senderpools.client.types import (
 )
 from senderpools.wire.fields import (
     Channel,
+    DeliveryStatus,
+    EventType,
     Health,
     ItemOutcome,
     ListOrder,
@@ -57,8 +59,11 @@ from senderpools.wire.fields import (
     SenderType,
     Stickiness,
 )
-from senderpools.wire.replies import Loss, Reason, RecipientExplanation, StickyMapping
+from senderpools.wire.replies import CreatedEventSink, Loss, Reason, RecipientExplanation, SinkTestResult, StickyMapping
 from senderpools.wire.resources import (
+    Event,
+    EventDelivery,
+    EventSink,
     OperationItem,
     OperationStats,
     Sender,
@@ -67,6 +72,11 @@ from senderpools.wire.resources import (
     SenderPoolSummary,
     SenderSelection,
 )
+from senderpools.wire.webhooks import WebhookVerificationError, verify
+
+verify_webhook = verify
+"""``verify_webhook(headers, body, secret)``: a webhook delivery's CloudEvent (a dict) once its Standard
+Webhooks signature and timestamp check out; else ``WebhookVerificationError``."""
 
 __all__ = [
     "NO_RETRY",
@@ -79,8 +89,14 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "ConflictError",
+    "CreatedEventSink",
     "CreatedPool",
+    "DeliveryStatus",
     "ErrorDetail",
+    "Event",
+    "EventDelivery",
+    "EventSink",
+    "EventType",
     "Health",
     "InvalidRequestError",
     "ItemOutcome",
@@ -119,10 +135,13 @@ __all__ = [
     "SenderType",
     "ServerError",
     "ServiceUnavailableError",
+    "SinkTestResult",
     "Stickiness",
     "StickyMapping",
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnexpectedResponseError",
     "UnsupportedMediaTypeError",
+    "WebhookVerificationError",
+    "verify_webhook",
 ]

@@ -9,6 +9,7 @@ import httpx
 
 from senderpools.client._api import SenderPoolsApi, SendersApi
 from senderpools.client._http import Core, Flow, RetryPolicy, arun, resolve_config, run
+from senderpools.client.events import AsyncEvents, AsyncEventSinks, Events, EventsApi, EventSinks
 from senderpools.client.resources import AsyncSenderPools, AsyncSenders, SenderPools, Senders
 
 T = TypeVar("T")
@@ -48,6 +49,8 @@ class Client:
         self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
         self.sender_pools = SenderPools(SenderPoolsApi(self._core), self._run)
         self.senders = Senders(SendersApi(self._core), self._run)
+        self.events = Events(EventsApi(self._core), self._run)  # senderpools extension
+        self.event_sinks = EventSinks(EventsApi(self._core), self._run)  # senderpools extension
 
     @property
     def base_url(self) -> str:
@@ -92,6 +95,8 @@ class AsyncClient:
         self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
         self.sender_pools = AsyncSenderPools(SenderPoolsApi(self._core), self._run)
         self.senders = AsyncSenders(SendersApi(self._core), self._run)
+        self.events = AsyncEvents(EventsApi(self._core), self._run)
+        self.event_sinks = AsyncEventSinks(EventsApi(self._core), self._run)
 
     @property
     def base_url(self) -> str:

@@ -51,11 +51,12 @@ class _Api:
     async def __call__(self, request: Request, app: App) -> Response:
         edge = app.edge
         try:
-            account = await authenticate(request, edge.services.credentials, edge.auth_failures)
+            credential = await authenticate(request, edge.services.credentials, edge.auth_failures)
+            account = credential.account_sid
             await edge.services.limiter.check(account)
             for hook in edge.hooks:
                 await hook.before(account, request)
-            call: Call[Any, Any] = Call(request, account, edge)
+            call: Call[Any, Any] = Call(request, account, edge, credential.sid)
             key = idempotency.key_of(request) if request.method in idempotency.METHODS else None
             if key is None:
                 return await self.bound.run(call)

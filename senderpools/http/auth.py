@@ -9,6 +9,7 @@ import time
 
 from senderpools.errors import TooManyRequests, Unauthorized
 from senderpools.http.asgi import Request
+from senderpools.records import Credential
 from senderpools.service.credentials import CredentialVerifier
 
 
@@ -62,14 +63,17 @@ class FailureLimiter:
                 del self._buckets[c]
 
 
-async def authenticate(request: Request, verifier: CredentialVerifier, failures: FailureLimiter | None = None) -> str:
-    """The account the request acts for, or 401 (429 once this client has failed too often)."""
+async def authenticate(
+    request: Request, verifier: CredentialVerifier, failures: FailureLimiter | None = None
+) -> Credential:
+    """The credential the request presents (the account it acts for, and who acts), or 401 (429 once
+    this client has failed too often)."""
     if failures is not None:
         failures.check(request.client_host)
     presented = request.header(b"authorization")
-    account = None if presented is None else await verifier.verify(presented, parse_basic)
-    if account is None:
+    credential = None if presented is None else await verifier.verify(presented, parse_basic)
+    if credential is None:
         if failures is not None:
             failures.charge(request.client_host)
         raise Unauthorized()
-    return account
+    return credential

@@ -50,11 +50,12 @@ findings are reported in the same response (``validation.decode``)."""
 class Call(Generic[Q, B]):
     """One request to a declared endpoint, parsed and authenticated: what a handler works with."""
 
-    __slots__ = ("account", "body", "edge", "page", "query", "request", "response_headers", "single")
+    __slots__ = ("account", "actor", "body", "edge", "page", "query", "request", "response_headers", "single")
 
-    def __init__(self, request: Request, account: str, edge: Edge) -> None:
+    def __init__(self, request: Request, account: str, edge: Edge, actor: str | None = None) -> None:
         self.request = request
         self.account = account
+        self.actor = actor or account  # the SID of the credential presented: the account's, or an API key's
         self.edge = edge
         self.query: Q = None  # type: ignore[assignment]
         self.body: B = None  # type: ignore[assignment]

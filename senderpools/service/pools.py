@@ -66,6 +66,7 @@ class SenderPoolService:
         sender_ids: Sequence[str],
         deletion_protection: bool = False,
         selection: SenderSelection | None = None,
+        actor: str | None = None,
     ) -> SenderPoolOperation:
         """The pool exists when this returns; its senders join in the background."""
         unique_sender_ids(sender_ids)
@@ -80,7 +81,7 @@ class SenderPoolService:
             selection=selection or SenderSelection(),
         )
         operation = _new_operation(now, pool.id, OperationType.CREATE, total=1 + len(sender_ids), applied=1)
-        await self._store.create_pool(account, pool, operation, sender_ids)
+        await self._store.create_pool(account, pool, operation, sender_ids, actor)
         if sender_ids:
             self._on_work()
         return operation
@@ -106,16 +107,25 @@ class SenderPoolService:
     async def list_pools(self, account: str, page: PageRequest, where: PoolFilter, extended: bool = False) -> Listed:
         return await self._store.list_pools(account, page.window(ids.POOL_PREFIX), where, extended)
 
-    async def update(self, account: str, pool_id: str, changes: PoolChanges, if_match: IfMatch | None = None) -> None:
+    async def update(
+        self,
+        account: str,
+        pool_id: str,
+        changes: PoolChanges,
+        if_match: IfMatch | None = None,
+        actor: str | None = None,
+    ) -> None:
         """Change the name, replace the tags and/or turn deletion protection on or off; at least one."""
         if not changes:
             raise InvalidRequest("The request must change at least one of name and tags.")
-        refused = await self._store.update_pool(account, pool_id, changes, ids.now_ms(), if_match)
+        refused = await self._store.update_pool(account, pool_id, changes, ids.now_ms(), if_match, actor)
         if refused is not None:
             raise _refusal(refused, pool_id)
 
-    async def delete(self, account: str, pool_id: str, if_match: IfMatch | None = None) -> None:
-        refused = await self._store.delete_pool(account, pool_id, ids.now_ms(), if_match)
+    async def delete(
+        self, account: str, pool_id: str, if_match: IfMatch | None = None, actor: str | None = None
+    ) -> None:
+        refused = await self._store.delete_pool(account, pool_id, ids.now_ms(), if_match, actor)
         if refused is not None:
             raise _refusal(refused, pool_id)
         self._on_work()  # memberships are purged in the background
@@ -129,22 +139,24 @@ class SenderPoolService:
             raise _pool_not_found(pool_id)
         return senders
 
-    async def add_senders(self, account: str, pool_id: str, sender_ids: Sequence[str]) -> SenderPoolOperation:
-        return await self.queue(account, pool_id, OperationType.ADD_SENDERS, sender_ids)
+    async def add_senders(
+        self, account: str, pool_id: str, sender_ids: Sequence[str], actor: str | None = None
+    ) -> SenderPoolOperation:
+        return await self.queue(account, pool_id, OperationType.ADD_SENDERS, sender_ids, actor)
 
     async def queue(
-        self, account: str, pool_id: str, kind: OperationType, sender_ids: Sequence[str]
+        self, account: str, pool_id: str, kind: OperationType, sender_ids: Sequence[str], actor: str | None = None
     ) -> SenderPoolOperation:
         """An Add Senders or Remove Senders operation, one queued item per (unique) sender."""
         unique_sender_ids(sender_ids)
         operation = _new_operation(ids.now_ms(), pool_id, kind, total=len(sender_ids), applied=0)
-        if not await self._store.queue_operation(account, pool_id, operation, sender_ids):
+        if not await self._store.queue_operation(account, pool_id, operation, sender_ids, actor):
             raise _pool_not_found(pool_id)
         self._on_work()
         return operation
 
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str) -> None:
-        if not await self._store.remove_sender(account, pool_id, sender_id, ids.now_ms()):
+    async def remove_sender(self, account: str, pool_id: str, sender_id: str, actor: str | None = None) -> None:
+        if not await self._store.remove_sender(account, pool_id, sender_id, ids.now_ms(), actor):
             raise NotFound(f"SenderPool {pool_id} was not found or has no member {sender_id}.")
 
     # -- operations --------------------------------------------------------------------------------
@@ -167,9 +179,9 @@ class SenderPoolService:
         await self.fetch_operation(account, operation_id)
         return await self._store.list_operation_items(account, operation_id, page.sequence_window(), outcome)
 
-    async def cancel(self, account: str, operation_id: str) -> SenderPoolOperation:
+    async def cancel(self, account: str, operation_id: str, actor: str | None = None) -> SenderPoolOperation:
         """Stop a PROCESSING operation: unapplied items fail (CANCELED); applied ones stay applied."""
-        result = await self._store.cancel_operation(account, operation_id, ids.now_ms())
+        result = await self._store.cancel_operation(account, operation_id, ids.now_ms(), actor)
         if result is None:
             raise NotFound(f"SenderPool Operation {operation_id} was not found.")
         operation, canceled = result

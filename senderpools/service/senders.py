@@ -160,11 +160,12 @@ class SenderService:
         self._sticky_ttl_ms = int(sticky_ttl * 1000)  # 0: sticky senders never expire
         self._cache = CandidateCache(cache_senders)
 
-    async def register(self, account: str, new: Sequence[NewSender]) -> list[Sender]:
-        """All or nothing: every sender, or a 400/409 naming each offending item."""
+    async def register(self, account: str, new: Sequence[NewSender], actor: str | None = None) -> list[Sender]:
+        """All or nothing: every sender, or a 400/409 naming each offending item. ``actor``, here and in
+        every method that changes something: the credential that asked (its events name it)."""
         check_registrations(new)
         senders = build_senders(new)
-        taken = await self._store.create_senders(account, senders)
+        taken = await self._store.create_senders(account, senders, actor)
         if taken:
             raise already_registered(senders, taken)
         return senders
@@ -186,18 +187,18 @@ class SenderService:
         return await self._store.list_senders(account, page.window(ids.SENDER_PREFIX), where, extended)
 
     async def update(
-        self, account: str, sender_id: str, changes: SenderChanges, extended: bool = False
+        self, account: str, sender_id: str, changes: SenderChanges, extended: bool = False, actor: str | None = None
     ) -> Rendered[Sender]:
         """Change the display name, status and/or tags; at least one of them."""
         if not changes:  # the stock message: weight and health are extensions
             raise InvalidRequest("The request must change at least one of displayName, status and tags.")
-        doc = await self._store.update_sender(account, sender_id, changes, ids.now_ms(), extended)
+        doc = await self._store.update_sender(account, sender_id, changes, ids.now_ms(), extended, actor)
         if doc is None:
             raise _sender_not_found(sender_id)
         return Rendered(doc)
 
-    async def delete(self, account: str, sender_id: str) -> None:
-        if not await self._store.delete_sender(account, sender_id, ids.now_ms()):
+    async def delete(self, account: str, sender_id: str, actor: str | None = None) -> None:
+        if not await self._store.delete_sender(account, sender_id, ids.now_ms(), actor):
             raise _sender_not_found(sender_id)
 
     async def resolve(

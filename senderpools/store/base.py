@@ -15,8 +15,11 @@ from typing import Any, TypeVar
 
 from senderpools.errors import RETRY_AFTER_UNAVAILABLE, ServiceUnavailable
 from senderpools.records import (
+    Attempt,
     Candidates,
     Credential,
+    DueDelivery,
+    EventFilter,
     IdempotencyRecord,
     IfMatch,
     OperationFilter,
@@ -27,11 +30,13 @@ from senderpools.records import (
     ResolveScope,
     SenderChanges,
     SenderFilter,
+    SinkChanges,
+    SinkRecord,
     StickySender,
     Window,
 )
 from senderpools.wire.encoding import Listed
-from senderpools.wire.fields import Channel, ItemOutcome
+from senderpools.wire.fields import Channel, DeliveryStatus, ItemOutcome
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 log = logging.getLogger("senderpools.store")
@@ -101,10 +106,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def create_api_key(self, sid: str, account_sid: str, secret_hash: str, now_ms: int) -> bool:
-        """False if the account does not exist."""
+        """False if the account does not exist. Records ``apikey.created`` (actor: the account)."""
 
     @abc.abstractmethod
-    async def revoke_api_key(self, sid: str, now_ms: int) -> bool: ...
+    async def revoke_api_key(self, sid: str, now_ms: int) -> bool:
+        """Records ``apikey.revoked`` (actor: the account)."""
 
     @abc.abstractmethod
     async def find_credential(self, sid: str) -> Credential | None: ...
@@ -112,10 +118,19 @@ class Store(abc.ABC):
     # -- sender pools ------------------------------------------------------------------------------
     @abc.abstractmethod
     async def create_pool(
-        self, account: str, pool: SenderPool, operation: SenderPoolOperation, sender_ids: Sequence[str]
+        self,
+        account: str,
+        pool: SenderPool,
+        operation: SenderPoolOperation,
+        sender_ids: Sequence[str],
+        actor: str | None = None,
     ) -> None:
         """The pool (with its tags and an empty summary), its Create operation and one queued item per
-        sender, in one transaction."""
+        sender, in one transaction.
+
+        Every method that changes something takes the ``actor`` (the credential SID that asked; None:
+        the account) and appends the change's events in its transaction, with an outbox row for each
+        of the account's webhook sinks that takes their type."""
 
     @abc.abstractmethod
     async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
@@ -130,14 +145,20 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def update_pool(
-        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+        self,
+        account: str,
+        pool_id: str,
+        changes: PoolChanges,
+        now_ms: int,
+        if_match: IfMatch | None = None,
+        actor: str | None = None,
     ) -> Refused | None:
         """Apply the changes and bump ``updatedAt``; None when done. Refused (nothing written) when the pool
         is not the account's, or ``if_match`` does not hold for it."""
 
     @abc.abstractmethod
     async def delete_pool(
-        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None, actor: str | None = None
     ) -> Refused | None:
         """Hide the pool at once and cancel its running operations (memberships are purged later); None
         when done. Refused (nothing written) when the pool is not the account's, ``if_match`` does not
@@ -156,13 +177,20 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def queue_operation(
-        self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
+        self,
+        account: str,
+        pool_id: str,
+        operation: SenderPoolOperation,
+        sender_ids: Sequence[str],
+        actor: str | None = None,
     ) -> bool:
         """Queue an Add Senders or Remove Senders operation (its ``type``), one item per sender; False
         (and nothing written) when the pool does not exist."""
 
     @abc.abstractmethod
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
+    async def remove_sender(
+        self, account: str, pool_id: str, sender_id: str, now_ms: int, actor: str | None = None
+    ) -> bool:
         """Take the sender out of the pool (and off its counts); False when it was not a member."""
 
     # -- operations --------------------------------------------------------------------------------
@@ -200,11 +228,60 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def cancel_operation(
-        self, account: str, operation_id: str, now_ms: int
+        self, account: str, operation_id: str, now_ms: int, actor: str | None = None
     ) -> tuple[SenderPoolOperation, bool] | None:
         """Stop a PROCESSING operation as Delete Pool does (after a batch in flight commits): its
         unapplied items fail with outcome CANCELED. Returns the operation as it is afterwards and
         whether this call canceled it; None when the account has no such operation."""
+
+    # -- events and webhook sinks -----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def list_events(self, account: str, window: Window, where: EventFilter) -> Listed:
+        """A page of the account's events as (id, JSON), by ID (time)."""
+
+    @abc.abstractmethod
+    async def purge_events(self, expired_before_ms: int, limit: int) -> int:
+        """Delete up to ``limit`` events made before ``expired_before_ms`` and their deliveries; returns how many."""
+
+    @abc.abstractmethod
+    async def create_sink(self, sink: SinkRecord) -> None: ...
+
+    @abc.abstractmethod
+    async def get_sink(self, account: str, sink_id: str) -> SinkRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_sinks(self, account: str, window: Window) -> list[SinkRecord]: ...
+
+    @abc.abstractmethod
+    async def update_sink(self, account: str, sink_id: str, changes: SinkChanges, now_ms: int) -> SinkRecord | None:
+        """The sink as changed; None when the account has no such sink."""
+
+    @abc.abstractmethod
+    async def delete_sink(self, account: str, sink_id: str) -> bool:
+        """Delete the sink and its deliveries (pending ones are never sent)."""
+
+    @abc.abstractmethod
+    async def list_deliveries(
+        self, account: str, sink_id: str, window: Window, status: DeliveryStatus | None
+    ) -> Listed | None:
+        """A page of the sink's deliveries by event ID (``rows.delivery_listed``); None when no such sink."""
+
+    @abc.abstractmethod
+    async def redeliver(self, account: str, sink_id: str, event_id: str, now_ms: int) -> bool:
+        """Make the delivery PENDING again, due now, with a fresh retry schedule; False when there is none."""
+
+    @abc.abstractmethod
+    async def claim_deliveries(
+        self, now_ms: int, limit: int, lease_ms: int, busy_sinks: Sequence[str] = ()
+    ) -> list[DueDelivery]:
+        """Up to ``limit`` PENDING deliveries due at ``now_ms`` (oldest due first, none of ``busy_sinks``),
+        each leased: due again ``lease_ms`` later, so that a worker that dies mid-delivery leaves it to
+        another (at least once). PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``: nodes never claim the
+        same row."""
+
+    @abc.abstractmethod
+    async def record_attempt(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
+        """Store how an attempt went and what follows (delivered, due again, or dead-lettered)."""
 
     # -- idempotency keys ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -255,7 +332,7 @@ class Store(abc.ABC):
 
     # -- senders -----------------------------------------------------------------------------------
     @abc.abstractmethod
-    async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
+    async def create_senders(self, account: str, senders: Sequence[Sender], actor: str | None = None) -> list[int]:
         """Insert all or nothing. Returns the positions whose channel+address already exist in the
         account (nothing is written then); an empty list means every sender was inserted."""
 
@@ -273,13 +350,19 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def update_sender(
-        self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
+        self,
+        account: str,
+        sender_id: str,
+        changes: SenderChanges,
+        now_ms: int,
+        extended: bool = False,
+        actor: str | None = None,
     ) -> bytes | None:
         """The updated sender's JSON (a status change moves it between its pools' counts); None when the
         account has no such sender."""
 
     @abc.abstractmethod
-    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int, actor: str | None = None) -> bool:
         """Delete the sender, its memberships (taking it off its pools' counts) and its sticky mappings."""
 
     @abc.abstractmethod

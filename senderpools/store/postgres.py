@@ -21,10 +21,14 @@ import asyncpg
 
 from senderpools.records import (
     ACCOUNT_SCOPE,
+    Attempt,
     Candidates,
     Credential,
+    DueDelivery,
+    EventFilter,
     IdempotencyRecord,
     IfMatch,
+    NewEvent,
     OperationFilter,
     Pacing,
     PoolChanges,
@@ -33,17 +37,25 @@ from senderpools.records import (
     ResolveScope,
     SenderChanges,
     SenderFilter,
+    SinkChanges,
+    SinkRecord,
     StickySender,
     Window,
+    operation_event,
 )
+from senderpools.store import events
 from senderpools.store.base import Store, log, retry_later_on
 from senderpools.store.rows import (
+    EVENT_INSERT,
+    EVENT_INSERT_COLUMNS,
+    IN_ORDER,
     OPERATION_COLUMNS,
     POOL_INSERT,
     POOL_INSERT_COLUMNS,
     POOL_TAG_INSERT_COLUMNS,
     SENDER_COLUMNS,
     SENDER_INSERT_COLUMNS,
+    SINK_COLUMNS,
     STICKY_COLUMNS,
     SUMMARY_COLUMNS,
     SUMMARY_INSERT,
@@ -51,9 +63,15 @@ from senderpools.store.rows import (
     Args,
     Derived,
     SummaryChanges,
+    delivery_list,
+    delivery_listed,
     doc_column,
     encode_tags,
     epoch_ms,
+    event_list,
+    event_rows,
+    fanout,
+    fanout_rows,
     insert,
     item_list,
     item_listed,
@@ -77,14 +95,25 @@ from senderpools.store.rows import (
     sender_from_row,
     sender_list,
     sender_row,
+    sink_from_row,
+    sink_row,
     sticky_conflict,
     sticky_from_row,
     summary_row,
     summary_updates,
+    types_column,
     unwritten,
 )
 from senderpools.wire.encoding import Listed, views
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.fields import (
+    Channel,
+    DeliveryStatus,
+    EventType,
+    ItemOutcome,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+)
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 _MIGRATION_LOCK = 0x5E4D_E290  # pg_advisory_xact_lock key: one node migrates, the others wait
@@ -221,21 +250,33 @@ class PostgresStore(Store):
             return row is not None
 
     async def create_api_key(self, sid: str, account_sid: str, secret_hash: str, now_ms: int) -> bool:
-        row = await self._fetchrow(
-            "INSERT INTO api_keys (sid, account_sid, secret_hash, created_at)"
-            " SELECT $1, sid, $3, $4 FROM accounts WHERE sid = $2 RETURNING 1",
-            sid,
-            account_sid,
-            secret_hash,
-            now_ms,
-        )
-        return row is not None
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            row = await db.fetchrow(
+                "INSERT INTO api_keys (sid, account_sid, secret_hash, created_at)"
+                " SELECT $1, sid, $3, $4 FROM accounts WHERE sid = $2 RETURNING 1",
+                sid,
+                account_sid,
+                secret_hash,
+                now_ms,
+            )
+            if row is None:
+                return False
+            await _record(db, [NewEvent.of(EventType.API_KEY_CREATED, account_sid, None, sid, now_ms)])
+            return True
 
     async def revoke_api_key(self, sid: str, now_ms: int) -> bool:
-        row = await self._fetchrow(
-            "UPDATE api_keys SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL RETURNING 1", now_ms, sid
-        )
-        return row is not None
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            row = await db.fetchrow(
+                "UPDATE api_keys SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL RETURNING account_sid",
+                now_ms,
+                sid,
+            )
+            if row is None:
+                return False
+            await _record(db, [NewEvent.of(EventType.API_KEY_REVOKED, row[0], None, sid, now_ms)])
+            return True
 
     async def find_credential(self, sid: str) -> Credential | None:
         if sid.startswith("AC"):
@@ -257,13 +298,14 @@ class PostgresStore(Store):
         operation: SenderPoolOperation,
         first_queued_seq: int,
         sender_ids: Sequence[str],
+        actor: str | None,
     ) -> None:
         stats, created_ms = operation.stats, epoch_ms(operation.created_at)
         await db.execute(
             "INSERT INTO operations (id, account_sid, pool_id, kind, status, total, queued, created, failed,"
-            " next_seq, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            " next_seq, created_at, updated_at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
             operation.id, account, pool_id, str(operation.type), str(operation.status), stats.total, stats.queued,
-            stats.created, stats.failed, first_queued_seq, created_ms,
+            stats.created, stats.failed, first_queued_seq, created_ms, actor,
         )  # fmt: skip
         if sender_ids:
             await db.copy_records_to_table(
@@ -273,7 +315,12 @@ class PostgresStore(Store):
             )
 
     async def create_pool(
-        self, account: str, pool: SenderPool, operation: SenderPoolOperation, sender_ids: Sequence[str]
+        self,
+        account: str,
+        pool: SenderPool,
+        operation: SenderPoolOperation,
+        sender_ids: Sequence[str],
+        actor: str | None = None,
     ) -> None:
         created_ms = epoch_ms(pool.created_at)
         pool_conn = await self._connections()
@@ -287,7 +334,7 @@ class PostgresStore(Store):
             await db.execute(
                 insert(SUMMARY_INSERT, numbered=True), *summary_row(account, pool.id, created_ms, processing=processing)
             )
-            await self._insert_operation(db, account, pool.id, operation, 1, sender_ids)
+            await self._insert_operation(db, account, pool.id, operation, 1, sender_ids, actor)
             # Item 0 is the pool itself, applied in this transaction.
             await db.execute(
                 "INSERT INTO operation_items (operation_id, seq, sender_id, outcome, updated_at)"
@@ -296,6 +343,7 @@ class PostgresStore(Store):
                 str(ItemOutcome.CREATED),
                 created_ms,
             )
+            await _record(db, events.pool_created(account, pool, operation, actor))
 
     async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
         row = await self._fetchrow(
@@ -333,7 +381,13 @@ class PostgresStore(Store):
         return pool_refusal(row, if_match)
 
     async def update_pool(
-        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+        self,
+        account: str,
+        pool_id: str,
+        changes: PoolChanges,
+        now_ms: int,
+        if_match: IfMatch | None = None,
+        actor: str | None = None,
     ) -> Refused | None:
         tags = changes.tags
         pool = await self._connections()
@@ -354,10 +408,11 @@ class PostgresStore(Store):
                     await db.copy_records_to_table(
                         "pool_tags", columns=POOL_TAG_INSERT_COLUMNS, records=pool_tag_rows(account, pool_id, tags)
                     )
+            await _record(db, [events.pool_updated(account, pool_id, changes, now_ms, actor)])
             return None
 
     async def delete_pool(
-        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None, actor: str | None = None
     ) -> Refused | None:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
@@ -366,17 +421,20 @@ class PostgresStore(Store):
                 return refused
             if protected:
                 return Refused.PROTECTED
-            # Waits for a batch in flight on these operations, then sees where it stopped. Locked before the
-            # summary row: a batch locks its operation, then the summary (the same order, so no deadlock).
+            await db.execute("UPDATE pools SET deleted_at = $1 WHERE id = $2", now_ms, pool_id)
+            # Waits for a batch in flight on these operations, then sees where it stopped. Before the summary
+            # is touched: a batch locks its operation, then the summary, so this takes them in that order too.
             running = await db.fetch(
                 "SELECT id, next_seq FROM operations WHERE pool_id = $1 AND status = 'PROCESSING' FOR UPDATE",
                 pool_id,
             )
-            await db.execute("UPDATE pools SET deleted_at = $1 WHERE id = $2", now_ms, pool_id)
             for table in ("pool_tags", "pool_summaries"):  # searches and summaries know live pools only
                 await db.execute(f"DELETE FROM {table} WHERE pool_id = $1", pool_id)
+            happened = [NewEvent.of(EventType.POOL_DELETED, account, actor, pool_id, now_ms)]
             for op_id, next_seq in running:
                 await self._cancel(db, op_id, next_seq, now_ms)
+                happened.append(await self._operation_event(db, op_id, account, actor, now_ms))
+            await _record(db, happened)
             return None
 
     async def pool_summary(self, account: str, pool_id: str) -> bytes | None:
@@ -422,6 +480,12 @@ class PostgresStore(Store):
             operation_id,
         )
 
+    @staticmethod
+    async def _operation_event(db: Any, operation_id: str, account: str, actor: str | None, now_ms: int) -> NewEvent:
+        """The event of the operation's current status (as this transaction has it)."""
+        row = await db.fetchrow(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1", operation_id)
+        return operation_event(operation_from_row(row), account, actor, now_ms)
+
     async def _pool_exists(self, db: Any, account: str, pool_id: str) -> bool:
         row = await db.fetchrow(
             "SELECT 1 FROM pools WHERE id = $1 AND account_sid = $2 AND deleted_at IS NULL", pool_id, account
@@ -440,7 +504,12 @@ class PostgresStore(Store):
             return [(row[0], row[1]) for row in await db.fetch(sql, *args)]
 
     async def queue_operation(
-        self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
+        self,
+        account: str,
+        pool_id: str,
+        operation: SenderPoolOperation,
+        sender_ids: Sequence[str],
+        actor: str | None = None,
     ) -> bool:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
@@ -454,12 +523,15 @@ class PostgresStore(Store):
             )
             if live is None:
                 return False
-            await self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
+            await self._insert_operation(db, account, pool_id, operation, 0, sender_ids, actor)
             opened = SummaryChanges(processing=Counter({pool_id: 1}))
             await self._summarize(db, opened, epoch_ms(operation.created_at))
+            await _record(db, [operation_event(operation, account, actor, epoch_ms(operation.created_at))])
             return True
 
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
+    async def remove_sender(
+        self, account: str, pool_id: str, sender_id: str, now_ms: int, actor: str | None = None
+    ) -> bool:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             # The sender's status is read under a share lock, so no status change moves its counts meanwhile.
@@ -476,6 +548,7 @@ class PostgresStore(Store):
             await self._summarize(db, SummaryChanges().move([pool_id], sender[0], sender[1], -1), now_ms)
             await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1 AND scope = $2", sender_id, pool_id)
             await _bump(db, pool_id)
+            await _record(db, [events.member_removed(account, pool_id, sender_id, now_ms, actor)])
             return True
 
     # -- operations --------------------------------------------------------------------------------
@@ -506,17 +579,18 @@ class PostgresStore(Store):
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             op = await db.fetchrow(
-                "SELECT o.account_sid, o.pool_id, o.next_seq, o.kind, o.queued, p.deleted_at IS NULL AND p.id IS NOT NULL"
-                " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
+                "SELECT o.account_sid, o.pool_id, o.next_seq, o.kind, o.queued, p.deleted_at IS NULL AND p.id IS NOT NULL,"
+                " o.actor FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
                 " WHERE o.id = $1 AND o.status = 'PROCESSING' AND o.queued > 0 FOR UPDATE OF o SKIP LOCKED",
                 operation_id,
             )
             if op is None:
                 return 0  # finished, canceled, or being applied by another worker right now
-            account, pool_id, next_seq, kind, queued, pool_live = op
+            account, pool_id, next_seq, kind, queued, pool_live, actor = op
             if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
                 log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
                 await self._cancel(db, operation_id, next_seq, now_ms)
+                await _record(db, [await self._operation_event(db, operation_id, account, actor, now_ms)])
                 return 1
             items = await db.fetch(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
@@ -578,11 +652,14 @@ class PostgresStore(Store):
             changes = SummaryChanges()
             for sid in moved:
                 changes.move([pool_id], *senders[sid], -1 if removing else 1)
+            happened = [events.batch_applied(account, actor, pool_id, operation_id, kind, outcomes, now_ms)]
             if queued == len(items):  # finished: one operation fewer in PROCESSING
                 changes.processing[pool_id] -= 1
+                happened.append(await self._operation_event(db, operation_id, account, actor, now_ms))
             await self._summarize(db, changes, now_ms)
             if moved:  # after the summary: every writer locks summaries, then versions (no deadlock)
                 await _bump(db, pool_id)
+            await _record(db, happened)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
@@ -625,7 +702,7 @@ class PostgresStore(Store):
         return [item_listed(row) for row in rows]
 
     async def cancel_operation(
-        self, account: str, operation_id: str, now_ms: int
+        self, account: str, operation_id: str, now_ms: int, actor: str | None = None
     ) -> tuple[SenderPoolOperation, bool] | None:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
@@ -642,16 +719,20 @@ class PostgresStore(Store):
                 await self._cancel(db, operation_id, row[1], now_ms)
                 await self._summarize(db, SummaryChanges(processing=Counter({row[2]: -1})), now_ms)
             op = await db.fetchrow(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1", operation_id)
-            return operation_from_row(op), canceled
+            operation = operation_from_row(op)
+            if canceled:
+                await _record(db, [operation_event(operation, account, actor, now_ms)])
+            return operation, canceled
 
     # -- senders -----------------------------------------------------------------------------------
-    async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
+    async def create_senders(self, account: str, senders: Sequence[Sender], actor: str | None = None) -> list[int]:
         records = [sender_row(account, s) for s in senders]
         pool = await self._connections()
         try:
             async with pool.acquire() as db, db.transaction():
                 await db.copy_records_to_table("senders", columns=SENDER_INSERT_COLUMNS, records=records)
                 await _bump(db, account)
+                await _record(db, events.senders_registered(account, senders, actor))
             return []
         except asyncpg.UniqueViolationError:
             return await self._taken_positions(account, senders)
@@ -684,7 +765,13 @@ class PostgresStore(Store):
         return [(row[0], row[1]) for row in await self._fetch(sql, *args)]
 
     async def update_sender(
-        self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
+        self,
+        account: str,
+        sender_id: str,
+        changes: SenderChanges,
+        now_ms: int,
+        extended: bool = False,
+        actor: str | None = None,
     ) -> bytes | None:
         args = Args(now_ms, numbered=True)
         sets = ["updated_at = $1"]
@@ -722,9 +809,10 @@ class PostgresStore(Store):
             if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
                 await db.execute("DELETE FROM sticky_senders WHERE sender_id = $1", sender_id)
             await _bump(db, account)
+            await _record(db, [events.sender_updated(account, sender_id, changes, now_ms, actor)])
         return docs[extended]
 
-    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int, actor: str | None = None) -> bool:
         pool = await self._connections()
         async with pool.acquire() as db, db.transaction():
             # Locked first: a batch joining the sender to a pool (share lock) commits before, or waits and
@@ -738,6 +826,7 @@ class PostgresStore(Store):
             await db.execute("DELETE FROM senders WHERE id = $1", sender_id)
             await self._summarize(db, SummaryChanges().move([r[0] for r in left], row[0], row[1], -1), now_ms)
             await _bump(db, account)  # its sticky senders went with it (ON DELETE CASCADE)
+            await _record(db, [NewEvent.of(EventType.SENDER_DELETED, account, actor, sender_id, now_ms)])
             return True
 
     async def eligible_senders(
@@ -885,6 +974,129 @@ class PostgresStore(Store):
         )
         return float(row[0]) if row is not None else 1.0 / rate  # bucket made concurrently, or burst < 1
 
+    # -- events and webhook sinks -----------------------------------------------------------------------
+    async def list_events(self, account: str, window: Window, where: EventFilter) -> Listed:
+        args = Args(numbered=True)
+        return [(row[0], bytes(row[1])) for row in await self._fetch(event_list(args, account, window, where), *args)]
+
+    async def purge_events(self, expired_before_ms: int, limit: int) -> int:
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            gone = [
+                row[0]
+                for row in await db.fetch(
+                    "SELECT id FROM events WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                    expired_before_ms,
+                    limit,
+                )
+            ]
+            if not gone:
+                return 0
+            await db.execute("DELETE FROM event_deliveries WHERE event_id = ANY($1::text[])", gone)
+            await db.execute("DELETE FROM events WHERE id = ANY($1::text[])", gone)
+            return len(gone)
+
+    async def create_sink(self, sink: SinkRecord) -> None:
+        pool = await self._connections()
+        await pool.execute(
+            f"INSERT INTO event_sinks ({SINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", *sink_row(sink)
+        )
+
+    async def get_sink(self, account: str, sink_id: str) -> SinkRecord | None:
+        row = await self._fetchrow(
+            f"SELECT {SINK_COLUMNS} FROM event_sinks WHERE id = $1 AND account_sid = $2", sink_id, account
+        )
+        return None if row is None else sink_from_row(row)
+
+    async def list_sinks(self, account: str, window: Window) -> list[SinkRecord]:
+        args = Args(numbered=True)
+        sql = f"SELECT {SINK_COLUMNS} FROM event_sinks WHERE account_sid = {args.add(account)}"
+        sql += args.window("id", window) + args.order(["id"], window)
+        return [sink_from_row(row) for row in await self._fetch(sql, *args)]
+
+    async def update_sink(self, account: str, sink_id: str, changes: SinkChanges, now_ms: int) -> SinkRecord | None:
+        row = await self._fetchrow(
+            "UPDATE event_sinks SET url = coalesce($1, url), types = coalesce($2, types),"
+            " description = CASE WHEN $3 THEN $4 ELSE description END, updated_at = $5"
+            f" WHERE id = $6 AND account_sid = $7 RETURNING {SINK_COLUMNS}",
+            changes.url,
+            None if changes.types is None else types_column(changes.types),
+            changes.set_description,
+            changes.description,
+            now_ms,
+            sink_id,
+            account,
+        )
+        return None if row is None else sink_from_row(row)
+
+    async def delete_sink(self, account: str, sink_id: str) -> bool:
+        row = await self._fetchrow(  # its deliveries go with it (ON DELETE CASCADE)
+            "DELETE FROM event_sinks WHERE id = $1 AND account_sid = $2 RETURNING 1", sink_id, account
+        )
+        return row is not None
+
+    async def list_deliveries(
+        self, account: str, sink_id: str, window: Window, status: DeliveryStatus | None
+    ) -> Listed | None:
+        if await self.get_sink(account, sink_id) is None:
+            return None
+        args = Args(numbered=True)
+        return [delivery_listed(row) for row in await self._fetch(delivery_list(args, sink_id, window, status), *args)]
+
+    async def redeliver(self, account: str, sink_id: str, event_id: str, now_ms: int) -> bool:
+        row = await self._fetchrow(
+            "UPDATE event_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = $1"
+            " WHERE sink_id = $2 AND event_id = $3"
+            " AND sink_id IN (SELECT id FROM event_sinks WHERE account_sid = $4) RETURNING 1",
+            now_ms,
+            sink_id,
+            event_id,
+            account,
+        )
+        return row is not None
+
+    async def claim_deliveries(
+        self, now_ms: int, limit: int, lease_ms: int, busy_sinks: Sequence[str] = ()
+    ) -> list[DueDelivery]:
+        # SKIP LOCKED: nodes claiming at once take different rows; the lease (a later due time) keeps
+        # a claimed row from being claimed again while its attempt is in flight.
+        rows = await self._fetch(
+            "WITH due AS (SELECT sink_id, event_id FROM event_deliveries d"
+            " WHERE status = 'PENDING' AND next_attempt_at <= $1 AND NOT (sink_id = ANY($4::text[]))"
+            f"{IN_ORDER} ORDER BY next_attempt_at, event_id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            " UPDATE event_deliveries d SET next_attempt_at = $1 + $3 FROM due"
+            " WHERE d.sink_id = due.sink_id AND d.event_id = due.event_id"
+            " RETURNING d.sink_id, d.event_id, d.attempts",
+            now_ms,
+            limit,
+            lease_ms,
+            list(busy_sinks),
+        )
+        if not rows:
+            return []
+        details = await self._fetch(
+            "SELECT s.id, s.url, s.secret, e.id, e.doc FROM unnest($1::text[], $2::text[]) AS c(sink_id, event_id)"
+            " JOIN event_sinks s ON s.id = c.sink_id JOIN events e ON e.id = c.event_id",
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+        )
+        found = {(d[0], d[3]): d for d in details}
+        claimed = []
+        for sink_id, event_id, attempts in rows:
+            d = found.get((sink_id, event_id))
+            if d is not None:  # a sink deleted (or an event purged) meanwhile has nothing left to send
+                claimed.append(DueDelivery(sink_id, event_id, attempts, d[1], d[2], bytes(d[4])))
+        return claimed
+
+    async def record_attempt(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
+        await self._fetch(
+            "UPDATE event_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2,"
+            " last_attempt_at = $3, last_status_code = $4, last_latency_ms = $5, last_error = $6"
+            " WHERE sink_id = $7 AND event_id = $8 AND status = 'PENDING'",
+            str(attempt.status), attempt.next_ms, attempt.at_ms, attempt.status_code, attempt.latency_ms,
+            attempt.error, sink_id, event_id,
+        )  # fmt: skip
+
     # -- idempotency keys ---------------------------------------------------------------------------
     async def claim_idempotency_key(
         self, account: str, key: str, request: IdempotencyRecord, expired_before_ms: int, abandoned_before_ms: int
@@ -998,6 +1210,10 @@ class PostgresStore(Store):
             await _bump(db, account)
             await db.execute("DELETE FROM idempotency_keys WHERE account_sid = $1", account)
             await db.execute("DELETE FROM test_pacing WHERE account_sid = $1", account)
+            await db.execute(
+                "DELETE FROM event_deliveries WHERE event_id IN (SELECT id FROM events WHERE account_sid = $1)", account
+            )
+            await db.execute("DELETE FROM events WHERE account_sid = $1", account)
         return {"senderPools": int(pools), "senders": senders, "operations": operations}
 
     async def seed_account(
@@ -1038,3 +1254,16 @@ async def _bump(db: Any, key: str) -> None:
         " ON CONFLICT (key) DO UPDATE SET version = v.version + 1",
         key,
     )
+
+
+async def _record(db: Any, happened: Sequence[NewEvent]) -> None:
+    """Append the events of this transaction, and an outbox row for each sink that takes them."""
+    if not happened:
+        return
+    if len(happened) > 8:  # COPY costs a round trip more than a statement, and saves one per row
+        await db.copy_records_to_table("events", columns=EVENT_INSERT_COLUMNS, records=event_rows(happened))
+    else:
+        await db.executemany(insert(EVENT_INSERT, numbered=True), event_rows(happened))
+    accounts = list({e.account for e in happened})
+    if await db.fetchval("SELECT EXISTS (SELECT 1 FROM event_sinks WHERE account_sid = ANY($1::text[]))", accounts):
+        await db.executemany(fanout(numbered=True), fanout_rows(happened))

@@ -15,14 +15,17 @@ from typing import Any
 
 import msgspec
 
-from senderpools.clock import to_datetime
+from senderpools.clock import to_datetime, to_rfc3339_ms
 from senderpools.records import (
+    EventFilter,
     IfMatch,
+    NewEvent,
     OperationFilter,
     PoolChanges,
     PoolFilter,
     Refused,
     SenderFilter,
+    SinkRecord,
     StickySender,
     Window,
     name_key,
@@ -30,6 +33,8 @@ from senderpools.records import (
 from senderpools.wire.encoding import encode, stock, views
 from senderpools.wire.fields import (
     Channel,
+    DeliveryStatus,
+    EventType,
     Health,
     ItemOutcome,
     OperationStatus,
@@ -39,6 +44,8 @@ from senderpools.wire.fields import (
 )
 from senderpools.wire.geo import place_of
 from senderpools.wire.resources import (
+    EventDelivery,
+    EventSink,
     OperationItem,
     OperationStats,
     Sender,
@@ -406,6 +413,118 @@ def item_list(args: Args, account: str, operation_id: str, window: Window, outco
         f" WHERE i.operation_id = {args.add(operation_id)} AND o.account_sid = {args.add(account)}"
     )
     return sql + item_outcome_filter(args, outcome) + args.window("i.seq", window) + args.order(["i.seq"], window)
+
+
+# -- events ------------------------------------------------------------------------------------------
+EVENT_INSERT = "events (id, account_sid, type, resource_id, created_at, doc)"
+EVENT_INSERT_COLUMNS = columns_of(EVENT_INSERT)
+
+
+def event_rows(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
+    return [(e.id, e.account, str(e.type), e.resource_id, e.time_ms, e.doc()) for e in events]
+
+
+def fanout(numbered: bool) -> str:
+    """One outbox row per sink of the event's account that takes its type (args: event ID, due time,
+    account, type, resource ID). ``types`` is ',' + the types + ',', or ',,' for every type."""
+    mark = "$" if numbered else "?"  # numbered either way: the arguments are not in the statement's order
+    a, due, account, kind, resource = (f"{mark}{n}" for n in range(1, 6))
+    find = f"strpos(types, ',' || {kind} || ',')" if numbered else f"instr(types, ',' || {kind} || ',')"
+    return (
+        "INSERT INTO event_deliveries (sink_id, event_id, resource_id, status, attempts, next_attempt_at)"
+        f" SELECT id, {a}, {resource}, 'PENDING', 0, {due} FROM event_sinks"
+        f" WHERE account_sid = {account} AND (types = ',,' OR {find} > 0)"
+    )
+
+
+def fanout_rows(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
+    return [(e.id, e.time_ms, e.account, str(e.type), e.resource_id) for e in events]
+
+
+IN_ORDER = (
+    " AND NOT EXISTS (SELECT 1 FROM event_deliveries o WHERE o.sink_id = d.sink_id AND o.status = 'PENDING'"
+    " AND o.resource_id = d.resource_id AND o.event_id < d.event_id)"
+)
+"""A delivery may go out only when no older one about the same resource is pending for its sink (in
+flight, or waiting for a retry): per sink and resource, receivers get events in order."""
+
+
+def event_list(args: Args, account: str, window: Window, where: EventFilter) -> str:
+    """One page of the account's events: rows of (id, JSON)."""
+    sql = f"SELECT id, doc FROM events WHERE account_sid = {args.add(account)}"
+    if where.type is not None:
+        sql += f" AND type = {args.add(str(where.type))}"
+    if where.resource_id is not None:
+        sql += f" AND resource_id = {args.add(where.resource_id)}"
+    return sql + args.window("id", window) + args.order(["id"], window)
+
+
+# -- event sinks and deliveries ---------------------------------------------------------------------------
+SINK_COLUMNS = "id, account_sid, url, types, description, secret, created_at, updated_at"
+
+
+def types_column(types: Sequence[EventType]) -> str:
+    return "," + ",".join(types) + ","
+
+
+def sink_from_row(row: Any) -> SinkRecord:
+    types = tuple(EventType(t) for t in row[3].strip(",").split(",") if t)
+    return SinkRecord(row[0], row[1], row[2], types, row[4], row[5], row[6], row[7])
+
+
+def sink_row(sink: SinkRecord) -> tuple[Any, ...]:
+    return (
+        sink.id, sink.account, sink.url, types_column(sink.types), sink.description, sink.secret,
+        sink.created_ms, sink.updated_ms,
+    )  # fmt: skip
+
+
+def sink_resource(sink: SinkRecord) -> EventSink:
+    return EventSink(
+        id=sink.id,
+        url=sink.url,
+        types=list(sink.types),
+        description=sink.description,
+        created_at=to_datetime(sink.created_ms),
+        updated_at=to_datetime(sink.updated_ms),
+    )
+
+
+DELIVERY_COLUMNS = (
+    "d.event_id, e.type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_status_code,"
+    " d.last_latency_ms, d.last_error"
+)
+
+
+def _moment(ms: int | None) -> str | None:
+    return None if ms is None else to_rfc3339_ms(ms)
+
+
+def delivery_listed(row: Any) -> tuple[str, bytes]:
+    status = DeliveryStatus(row[2])
+    delivery = EventDelivery(
+        event_id=row[0],
+        event_type=EventType(row[1]),
+        status=status,
+        attempts=row[3],
+        next_attempt_at=_moment(row[4]) if status is DeliveryStatus.PENDING else None,
+        last_attempt_at=_moment(row[5]),
+        last_status_code=row[6],
+        last_latency_ms=row[7],
+        last_error=row[8],
+    )
+    return row[0], encode(delivery)
+
+
+def delivery_list(args: Args, sink_id: str, window: Window, status: DeliveryStatus | None) -> str:
+    """One page of a sink's deliveries, by event: rows of ``DELIVERY_COLUMNS``."""
+    sql = (
+        f"SELECT {DELIVERY_COLUMNS} FROM event_deliveries d JOIN events e ON e.id = d.event_id"
+        f" WHERE d.sink_id = {args.add(sink_id)}"
+    )
+    if status is not None:
+        sql += f" AND d.status = {args.add(str(status))}"
+    return sql + args.window("d.event_id", window) + args.order(["d.event_id"], window)
 
 
 # -- lists of pools ----------------------------------------------------------------------------------

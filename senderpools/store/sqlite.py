@@ -26,10 +26,14 @@ from typing import Any
 
 from senderpools.records import (
     ACCOUNT_SCOPE,
+    Attempt,
     Candidates,
     Credential,
+    DueDelivery,
+    EventFilter,
     IdempotencyRecord,
     IfMatch,
+    NewEvent,
     OperationFilter,
     Pacing,
     PoolChanges,
@@ -38,25 +42,38 @@ from senderpools.records import (
     ResolveScope,
     SenderChanges,
     SenderFilter,
+    SinkChanges,
+    SinkRecord,
     StickySender,
     Window,
+    operation_event,
 )
+from senderpools.store import events
 from senderpools.store.base import Store, log, retry_later_on, unavailable
 from senderpools.store.rows import (
+    EVENT_INSERT,
+    IN_ORDER,
     OPERATION_COLUMNS,
     POOL_INSERT,
     POOL_TAG_INSERT,
     SENDER_COLUMNS,
     SENDER_INSERT,
+    SINK_COLUMNS,
     STICKY_COLUMNS,
     SUMMARY_COLUMNS,
     SUMMARY_INSERT,
     Args,
     Derived,
     SummaryChanges,
+    delivery_list,
+    delivery_listed,
     doc_column,
     encode_tags,
     epoch_ms,
+    event_list,
+    event_rows,
+    fanout,
+    fanout_rows,
     insert,
     item_list,
     item_listed,
@@ -80,14 +97,25 @@ from senderpools.store.rows import (
     sender_from_row,
     sender_list,
     sender_row,
+    sink_from_row,
+    sink_row,
     sticky_conflict,
     sticky_from_row,
     summary_row,
     summary_updates,
+    types_column,
     unwritten,
 )
 from senderpools.wire.encoding import Listed, views
-from senderpools.wire.fields import Channel, ItemOutcome, OperationStatus, OperationType, SenderStatus
+from senderpools.wire.fields import (
+    Channel,
+    DeliveryStatus,
+    EventType,
+    ItemOutcome,
+    OperationStatus,
+    OperationType,
+    SenderStatus,
+)
 from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation
 
 _RENDER_BATCH = 1000
@@ -244,14 +272,19 @@ class SQLiteStore(Store):
                 "INSERT INTO api_keys (sid, account_sid, secret_hash, created_at) VALUES (?, ?, ?, ?)",
                 (sid, account_sid, secret_hash, now_ms),
             )
+            _record(db, [NewEvent.of(EventType.API_KEY_CREATED, account_sid, None, sid, now_ms)])
             return True
 
     async def revoke_api_key(self, sid: str, now_ms: int) -> bool:
         async with self._transaction() as db:
-            cursor = db.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL", (now_ms, sid)
-            )
-            return cursor.rowcount == 1
+            row = db.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL RETURNING account_sid",
+                (now_ms, sid),
+            ).fetchone()
+            if row is None:
+                return False
+            _record(db, [NewEvent.of(EventType.API_KEY_REVOKED, row[0], None, sid, now_ms)])
+            return True
 
     async def find_credential(self, sid: str) -> Credential | None:
         if sid.startswith("AC"):
@@ -274,14 +307,15 @@ class SQLiteStore(Store):
         operation: SenderPoolOperation,
         first_queued_seq: int,
         sender_ids: Sequence[str],
+        actor: str | None,
     ) -> None:
         stats, created_ms, updated_ms = operation.stats, epoch_ms(operation.created_at), epoch_ms(operation.updated_at)
         db.execute(
             "INSERT INTO operations (id, account_sid, pool_id, kind, status, total, queued, created, failed,"
-            " next_seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " next_seq, created_at, updated_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 operation.id, account, pool_id, str(operation.type), str(operation.status), stats.total, stats.queued,
-                stats.created, stats.failed, first_queued_seq, created_ms, updated_ms,
+                stats.created, stats.failed, first_queued_seq, created_ms, updated_ms, actor,
             ),
         )  # fmt: skip
         op_id = operation.id
@@ -291,7 +325,12 @@ class SQLiteStore(Store):
         )
 
     async def create_pool(
-        self, account: str, pool: SenderPool, operation: SenderPoolOperation, sender_ids: Sequence[str]
+        self,
+        account: str,
+        pool: SenderPool,
+        operation: SenderPoolOperation,
+        sender_ids: Sequence[str],
+        actor: str | None = None,
     ) -> None:
         created_ms = epoch_ms(pool.created_at)
         async with self._transaction() as db:
@@ -299,12 +338,13 @@ class SQLiteStore(Store):
             db.executemany(insert(POOL_TAG_INSERT), pool_tag_rows(account, pool.id, pool.tags))
             processing = int(operation.status is OperationStatus.PROCESSING)
             db.execute(insert(SUMMARY_INSERT), summary_row(account, pool.id, created_ms, processing=processing))
-            self._insert_operation(db, account, pool.id, operation, 1, sender_ids)
+            self._insert_operation(db, account, pool.id, operation, 1, sender_ids, actor)
             # Item 0 is the pool itself, applied in this transaction.
             db.execute(
                 "INSERT INTO operation_items (operation_id, seq, sender_id, outcome, updated_at) VALUES (?, 0, NULL, ?, ?)",
                 (operation.id, str(ItemOutcome.CREATED), created_ms),
             )
+            _record(db, events.pool_created(account, pool, operation, actor))
 
     async def get_pool(self, account: str, pool_id: str, extended: bool = False) -> tuple[bytes, bytes] | None:
         row = self._db.execute(
@@ -335,7 +375,13 @@ class SQLiteStore(Store):
         return pool_refusal(row, if_match)
 
     async def update_pool(
-        self, account: str, pool_id: str, changes: PoolChanges, now_ms: int, if_match: IfMatch | None = None
+        self,
+        account: str,
+        pool_id: str,
+        changes: PoolChanges,
+        now_ms: int,
+        if_match: IfMatch | None = None,
+        actor: str | None = None,
     ) -> Refused | None:
         tags = changes.tags
         async with self._transaction() as db:
@@ -351,10 +397,11 @@ class SQLiteStore(Store):
             if tags is not None:
                 db.execute("DELETE FROM pool_tags WHERE pool_id = ?", (pool_id,))
                 db.executemany(insert(POOL_TAG_INSERT), pool_tag_rows(account, pool_id, tags))
+            _record(db, [events.pool_updated(account, pool_id, changes, now_ms, actor)])
             return None
 
     async def delete_pool(
-        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None
+        self, account: str, pool_id: str, now_ms: int, if_match: IfMatch | None = None, actor: str | None = None
     ) -> Refused | None:
         async with self._transaction() as db:
             refused, protected = self._changeable_pool(db, account, pool_id, if_match)
@@ -371,8 +418,11 @@ class SQLiteStore(Store):
                     "SELECT id FROM operations WHERE pool_id = ? AND status = 'PROCESSING'", (pool_id,)
                 )
             ]
+            happened = [NewEvent.of(EventType.POOL_DELETED, account, actor, pool_id, now_ms)]
             for op_id in running:
                 self._cancel(db, op_id, now_ms)
+                happened.append(self._operation_event(db, op_id, account, actor, now_ms))
+            _record(db, happened)
             return None
 
     async def pool_summary(self, account: str, pool_id: str) -> bytes | None:
@@ -408,6 +458,14 @@ class SQLiteStore(Store):
             (now_ms, operation_id),
         )
 
+    @staticmethod
+    def _operation_event(
+        db: sqlite3.Connection, operation_id: str, account: str, actor: str | None, now_ms: int
+    ) -> NewEvent:
+        """The event of the operation's current status (as this transaction has it)."""
+        row = db.execute(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?", (operation_id,)).fetchone()
+        return operation_event(operation_from_row(row), account, actor, now_ms)
+
     def _pool_exists(self, db: sqlite3.Connection, account: str, pool_id: str) -> bool:
         return (
             db.execute(
@@ -426,16 +484,24 @@ class SQLiteStore(Store):
         return self._db.execute(member_list(args, pool_id, window, where, extended), args).fetchall()
 
     async def queue_operation(
-        self, account: str, pool_id: str, operation: SenderPoolOperation, sender_ids: Sequence[str]
+        self,
+        account: str,
+        pool_id: str,
+        operation: SenderPoolOperation,
+        sender_ids: Sequence[str],
+        actor: str | None = None,
     ) -> bool:
         async with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
-            self._insert_operation(db, account, pool_id, operation, 0, sender_ids)
+            self._insert_operation(db, account, pool_id, operation, 0, sender_ids, actor)
+            _record(db, [operation_event(operation, account, actor, epoch_ms(operation.created_at))])
             self._summarize(db, SummaryChanges(processing=Counter({pool_id: 1})), epoch_ms(operation.created_at))
             return True
 
-    async def remove_sender(self, account: str, pool_id: str, sender_id: str, now_ms: int) -> bool:
+    async def remove_sender(
+        self, account: str, pool_id: str, sender_id: str, now_ms: int, actor: str | None = None
+    ) -> bool:
         async with self._transaction() as db:
             if not self._pool_exists(db, account, pool_id):
                 return False
@@ -446,6 +512,7 @@ class SQLiteStore(Store):
             self._summarize(db, SummaryChanges().move([pool_id], sender[0], sender[1], -1), now_ms)
             db.execute("DELETE FROM sticky_senders WHERE sender_id = ? AND scope = ?", (sender_id, pool_id))
             _bump(db, pool_id)
+            _record(db, [events.member_removed(account, pool_id, sender_id, now_ms, actor)])
             return True
 
     # -- operations --------------------------------------------------------------------------------
@@ -473,17 +540,19 @@ class SQLiteStore(Store):
     async def apply_operation_batch(self, operation_id: str, batch_size: int, now_ms: int) -> int:
         async with self._transaction() as db:
             op = db.execute(
-                "SELECT o.account_sid, o.pool_id, o.next_seq, o.kind, o.queued, p.deleted_at IS NULL AND p.id IS NOT NULL"
+                "SELECT o.account_sid, o.pool_id, o.next_seq, o.kind, o.queued, p.deleted_at IS NULL AND p.id IS NOT NULL,"
+                " o.actor"
                 " FROM operations o LEFT JOIN pools p ON p.id = o.pool_id"
                 " WHERE o.id = ? AND o.status = 'PROCESSING' AND o.queued > 0",
                 (operation_id,),
             ).fetchone()
             if op is None:
                 return 0  # finished, canceled, or applied by another process meanwhile
-            account, pool_id, next_seq, kind, queued, pool_live = op
+            account, pool_id, next_seq, kind, queued, pool_live, actor = op
             if not pool_live:  # never applies to a deleted pool (Delete Pool cancels its operations)
                 log.warning("operation %s of deleted pool %s was still running: canceled", operation_id, pool_id)
                 self._cancel(db, operation_id, now_ms)
+                _record(db, [self._operation_event(db, operation_id, account, actor, now_ms)])
                 return 1
             items = db.execute(
                 "SELECT seq, sender_id FROM operation_items WHERE operation_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
@@ -534,11 +603,16 @@ class SQLiteStore(Store):
                 " status = CASE WHEN queued - ? = 0 THEN 'COMPLETED' ELSE status END, updated_at = ? WHERE id = ?",
                 (items[-1][0] + 1, len(items), succeeded, failed, len(items), now_ms, operation_id),
             )
+            happened = [
+                events.batch_applied(account, actor, pool_id, operation_id, kind, [o for _, o in outcomes], now_ms)
+            ]
             if queued == len(items):  # finished: one operation fewer in PROCESSING
                 changes.processing[pool_id] -= 1
+                happened.append(self._operation_event(db, operation_id, account, actor, now_ms))
             self._summarize(db, changes, now_ms)
             if moved:
                 _bump(db, pool_id)
+            _record(db, happened)
             return len(items)
 
     async def purge_deleted_pools(self, batch_size: int) -> int:
@@ -573,7 +647,7 @@ class SQLiteStore(Store):
         return [item_listed(row) for row in rows]
 
     async def cancel_operation(
-        self, account: str, operation_id: str, now_ms: int
+        self, account: str, operation_id: str, now_ms: int, actor: str | None = None
     ) -> tuple[SenderPoolOperation, bool] | None:
         async with self._transaction() as db:  # writers are serialized: no batch is in flight meanwhile
             row = db.execute(
@@ -586,15 +660,19 @@ class SQLiteStore(Store):
                 self._cancel(db, operation_id, now_ms)
                 self._summarize(db, SummaryChanges(processing=Counter({row[1]: -1})), now_ms)
             op = db.execute(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?", (operation_id,)).fetchone()
-            return operation_from_row(op), canceled
+            operation = operation_from_row(op)
+            if canceled:
+                _record(db, [operation_event(operation, account, actor, now_ms)])
+            return operation, canceled
 
     # -- senders -----------------------------------------------------------------------------------
-    async def create_senders(self, account: str, senders: Sequence[Sender]) -> list[int]:
+    async def create_senders(self, account: str, senders: Sequence[Sender], actor: str | None = None) -> list[int]:
         rows = [sender_row(account, s) for s in senders]
         try:
             async with self._transaction() as db:
                 db.executemany(insert(SENDER_INSERT), rows)
                 _bump(db, account)
+                _record(db, events.senders_registered(account, senders, actor))
             return []
         except sqlite3.IntegrityError:
             return self._taken_positions(account, senders)
@@ -630,7 +708,13 @@ class SQLiteStore(Store):
         return self._db.execute(sender_list(args, account, window, where, extended), args).fetchall()
 
     async def update_sender(
-        self, account: str, sender_id: str, changes: SenderChanges, now_ms: int, extended: bool = False
+        self,
+        account: str,
+        sender_id: str,
+        changes: SenderChanges,
+        now_ms: int,
+        extended: bool = False,
+        actor: str | None = None,
     ) -> bytes | None:
         sets, args = ["updated_at = ?"], [now_ms]
         if changes.set_display_name:
@@ -669,6 +753,7 @@ class SQLiteStore(Store):
             if changes.status is SenderStatus.DEACTIVATED:  # a deactivated sender releases its recipients
                 db.execute("DELETE FROM sticky_senders WHERE sender_id = ?", (sender_id,))
             _bump(db, account)
+            _record(db, [events.sender_updated(account, sender_id, changes, now_ms, actor)])
         return docs[extended]
 
     @staticmethod
@@ -676,7 +761,7 @@ class SQLiteStore(Store):
         """The pools the sender is a member of (deleted ones being purged included: they have no summary)."""
         return [row[0] for row in db.execute("SELECT pool_id FROM pool_members WHERE sender_id = ?", (sender_id,))]
 
-    async def delete_sender(self, account: str, sender_id: str, now_ms: int) -> bool:
+    async def delete_sender(self, account: str, sender_id: str, now_ms: int, actor: str | None = None) -> bool:
         async with self._transaction() as db:  # memberships and sticky senders go with it (ON DELETE CASCADE)
             row = db.execute(
                 "SELECT channel, status FROM senders WHERE id = ? AND account_sid = ?", (sender_id, account)
@@ -687,6 +772,7 @@ class SQLiteStore(Store):
             db.execute("DELETE FROM senders WHERE id = ?", (sender_id,))
             self._summarize(db, SummaryChanges().move(pools, row[0], row[1], -1), now_ms)
             _bump(db, account)
+            _record(db, [NewEvent.of(EventType.SENDER_DELETED, account, actor, sender_id, now_ms)])
             return True
 
     async def eligible_senders(
@@ -819,6 +905,117 @@ class SQLiteStore(Store):
             row = db.execute(f"SELECT (1 - {refilled}) / ?2 FROM rate_buckets WHERE key = ?1", params).fetchone()
         return float(row[0]) if row is not None else 1.0 / rate  # no bucket: a burst below one token
 
+    # -- events and webhook sinks -----------------------------------------------------------------------
+    async def list_events(self, account: str, window: Window, where: EventFilter) -> Listed:
+        args = Args()
+        return [(row[0], bytes(row[1])) for row in self._db.execute(event_list(args, account, window, where), args)]
+
+    async def purge_events(self, expired_before_ms: int, limit: int) -> int:
+        expired = "SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ?"
+        if self._db.execute(expired, (expired_before_ms, 1)).fetchone() is None:  # idle: no write lock taken
+            return 0
+        async with self._transaction() as db:
+            gone = [row[0] for row in db.execute(expired, (expired_before_ms, limit))]
+            marks = ",".join("?" * len(gone))
+            db.execute(f"DELETE FROM event_deliveries WHERE event_id IN ({marks})", gone)
+            return db.execute(f"DELETE FROM events WHERE id IN ({marks})", gone).rowcount
+
+    async def create_sink(self, sink: SinkRecord) -> None:
+        async with self._transaction() as db:
+            db.execute(f"INSERT INTO event_sinks ({SINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", sink_row(sink))
+
+    async def get_sink(self, account: str, sink_id: str) -> SinkRecord | None:
+        row = self._db.execute(
+            f"SELECT {SINK_COLUMNS} FROM event_sinks WHERE id = ? AND account_sid = ?", (sink_id, account)
+        ).fetchone()
+        return None if row is None else sink_from_row(row)
+
+    async def list_sinks(self, account: str, window: Window) -> list[SinkRecord]:
+        args = Args()
+        sql = f"SELECT {SINK_COLUMNS} FROM event_sinks WHERE account_sid = {args.add(account)}"
+        sql += args.window("id", window) + args.order(["id"], window)
+        return [sink_from_row(row) for row in self._db.execute(sql, args)]
+
+    async def update_sink(self, account: str, sink_id: str, changes: SinkChanges, now_ms: int) -> SinkRecord | None:
+        async with self._transaction() as db:
+            row = db.execute(
+                "UPDATE event_sinks SET url = coalesce(?, url), types = coalesce(?, types),"
+                " description = CASE WHEN ? THEN ? ELSE description END, updated_at = ?"
+                f" WHERE id = ? AND account_sid = ? RETURNING {SINK_COLUMNS}",
+                (
+                    changes.url,
+                    None if changes.types is None else types_column(changes.types),
+                    changes.set_description,
+                    changes.description,
+                    now_ms,
+                    sink_id,
+                    account,
+                ),
+            ).fetchone()
+            return None if row is None else sink_from_row(row)
+
+    async def delete_sink(self, account: str, sink_id: str) -> bool:
+        async with self._transaction() as db:  # its deliveries go with it (ON DELETE CASCADE)
+            return (
+                db.execute("DELETE FROM event_sinks WHERE id = ? AND account_sid = ?", (sink_id, account)).rowcount == 1
+            )
+
+    async def list_deliveries(
+        self, account: str, sink_id: str, window: Window, status: DeliveryStatus | None
+    ) -> Listed | None:
+        if await self.get_sink(account, sink_id) is None:
+            return None
+        args = Args()
+        return [delivery_listed(row) for row in self._db.execute(delivery_list(args, sink_id, window, status), args)]
+
+    async def redeliver(self, account: str, sink_id: str, event_id: str, now_ms: int) -> bool:
+        async with self._transaction() as db:
+            return (
+                db.execute(
+                    "UPDATE event_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = ?"
+                    " WHERE sink_id = ? AND event_id = ?"
+                    " AND sink_id IN (SELECT id FROM event_sinks WHERE account_sid = ?)",
+                    (now_ms, sink_id, event_id, account),
+                ).rowcount
+                == 1
+            )
+
+    async def claim_deliveries(
+        self, now_ms: int, limit: int, lease_ms: int, busy_sinks: Sequence[str] = ()
+    ) -> list[DueDelivery]:
+        args: list[Any] = [now_ms]
+        busy = ""
+        if busy_sinks:
+            busy = f" AND d.sink_id NOT IN ({','.join('?' * len(busy_sinks))})"
+            args += busy_sinks
+        due = (
+            "SELECT d.sink_id, d.event_id, d.attempts, s.url, s.secret, e.doc FROM event_deliveries d"
+            " JOIN event_sinks s ON s.id = d.sink_id JOIN events e ON e.id = d.event_id"
+            f" WHERE d.status = 'PENDING' AND d.next_attempt_at <= ?{busy}{IN_ORDER}"
+            " ORDER BY d.next_attempt_at, d.event_id LIMIT ?"
+        )
+        if self._db.execute(due, [*args, 1]).fetchone() is None:  # idle: no write lock taken
+            return []
+        async with self._transaction() as db:  # one claimant at a time (BEGIN IMMEDIATE)
+            rows = db.execute(due, [*args, limit]).fetchall()
+            db.executemany(
+                "UPDATE event_deliveries SET next_attempt_at = ? WHERE sink_id = ? AND event_id = ?",
+                [(now_ms + lease_ms, row[0], row[1]) for row in rows],
+            )
+        return [DueDelivery(row[0], row[1], row[2], row[3], row[4], bytes(row[5])) for row in rows]
+
+    async def record_attempt(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
+        async with self._transaction() as db:
+            db.execute(
+                "UPDATE event_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,"
+                " last_attempt_at = ?, last_status_code = ?, last_latency_ms = ?, last_error = ?"
+                " WHERE sink_id = ? AND event_id = ? AND status = 'PENDING'",
+                (
+                    str(attempt.status), attempt.next_ms, attempt.at_ms, attempt.status_code, attempt.latency_ms,
+                    attempt.error, sink_id, event_id,
+                ),
+            )  # fmt: skip
+
     # -- idempotency keys ---------------------------------------------------------------------------
     async def claim_idempotency_key(
         self, account: str, key: str, request: IdempotencyRecord, expired_before_ms: int, abandoned_before_ms: int
@@ -913,6 +1110,11 @@ class SQLiteStore(Store):
             _bump(db, account)
             db.execute("DELETE FROM idempotency_keys WHERE account_sid = ?", (account,))
             db.execute("DELETE FROM test_pacing WHERE account_sid = ?", (account,))
+            db.execute(
+                "DELETE FROM event_deliveries WHERE event_id IN (SELECT id FROM events WHERE account_sid = ?)",
+                (account,),
+            )
+            db.execute("DELETE FROM events WHERE account_sid = ?", (account,))
         return {"senderPools": int(pools), "senders": senders, "operations": operations}
 
     async def seed_account(
@@ -947,3 +1149,13 @@ def _bump(db: sqlite3.Connection, key: str) -> None:
         " ON CONFLICT (key) DO UPDATE SET version = resolve_versions.version + 1",
         (key,),
     )
+
+
+def _record(db: sqlite3.Connection, happened: Sequence[NewEvent]) -> None:
+    """Append the events of this transaction, and an outbox row for each sink that takes them."""
+    if not happened:
+        return
+    db.executemany(insert(EVENT_INSERT), event_rows(happened))
+    accounts = {e.account for e in happened}
+    if any(db.execute("SELECT 1 FROM event_sinks WHERE account_sid = ? LIMIT 1", (a,)).fetchone() for a in accounts):
+        db.executemany(fanout(numbered=False), fanout_rows(happened))

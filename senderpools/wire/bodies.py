@@ -10,9 +10,11 @@ from msgspec import UNSET, Meta, UnsetType
 
 from senderpools.wire.fields import (
     MAX_SENDERS_PER_REQUEST,
+    NO_NUL,
     Address,
     Channel,
     DisplayName,
+    EventType,
     Health,
     ListOrder,
     PageSize,
@@ -200,3 +202,38 @@ class ResolveSendersRequest(msgspec.Struct, rename="camel", kw_only=True, omit_d
         "skipUnhealthy": True,
         "explain": True,
     }
+
+
+# -- event sinks (senderpools extension) ---------------------------------------------------------------
+SinkUrl = Annotated[
+    str,
+    Meta(
+        min_length=8,
+        max_length=2048,
+        pattern="^[hH][tT][tT][pP][sS]?://[^\\s]+$",
+        description="An http or https URL. Private, loopback and link-local addresses are refused unless the "
+        "server runs with `SENDERPOOLS_WEBHOOK_ALLOW_PRIVATE=true`.",
+        examples=["https://hooks.example.com/senderpools"],
+    ),
+]
+SinkTypes = Annotated[
+    list[EventType],
+    Meta(max_length=len(EventType), description="The event types to deliver; empty or omitted: every type."),
+]
+SinkDescription = Annotated[str, Meta(max_length=256, pattern=NO_NUL)]
+
+
+class CreateEventSinkRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    url: SinkUrl
+    types: SinkTypes = msgspec.field(default_factory=list)
+    description: SinkDescription | None = None
+
+
+class UpdateEventSinkRequest(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """The fields to change: at least one."""
+
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
+    url: SinkUrl | UnsetType = UNSET
+    types: SinkTypes | UnsetType = UNSET
+    description: Annotated[SinkDescription | None, Meta(description="`null` clears it.")] | UnsetType = UNSET

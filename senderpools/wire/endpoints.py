@@ -30,8 +30,8 @@ from senderpools.errors import (
     UnsupportedMediaType,
 )
 from senderpools.wire import bodies, queries, replies
-from senderpools.wire.fields import OperationId, PoolId, SenderId
-from senderpools.wire.resources import Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
+from senderpools.wire.fields import EventId, EventSinkId, OperationId, PoolId, SenderId
+from senderpools.wire.resources import EventSink, Sender, SenderPool, SenderPoolOperation, SenderPoolSummary
 
 Q = TypeVar("Q")  # the query filters (a struct of ``wire.queries``) or None
 B = TypeVar("B")  # the decoded body, or None
@@ -58,6 +58,8 @@ class PathParam:
 SENDER_POOL_ID = PathParam("senderPoolId", PoolId, "SenderPool")
 SENDER_ID = PathParam("senderId", SenderId, "Sender")
 OPERATION_ID = PathParam("operationId", OperationId, "SenderPool Operation")
+EVENT_SINK_ID = PathParam("eventSinkId", EventSinkId, "EventSink")
+EVENT_ID = PathParam("eventId", EventId, "Event")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,11 @@ class Tag:
 SENDER_POOLS = Tag("SenderPools", "Sets of senders to send from.")
 OPERATIONS = Tag("Operations", "Asynchronous work on SenderPools, and its progress.")
 SENDERS = Tag("Senders", "The account's sender inventory (phone numbers, e-mail addresses, push apps).")
+EVENTS = Tag(
+    "Events",
+    "senderpools extension: the audit log of every change, and webhook sinks that receive it (CloudEvents 1.0, "
+    "signed per Standard Webhooks). See docs/events.md.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,6 +530,126 @@ clear_sticky_senders: Endpoint[queries.StickyFilters, None, replies.StickyMappin
     query=queries.StickyFilters,
 )
 
+# -- Events (senderpools extension) -------------------------------------------------------------------
+_SINK = "/v1/EventSinks/{eventSinkId}"
+
+list_events: Endpoint[queries.EventFilters, None, replies.EventPage] = Endpoint(
+    "GET",
+    "/v1/Events",
+    "Events_list",
+    EVENTS,
+    "List Events",
+    "The account's events, oldest first: every change (pools, members, operations, senders, API keys), "
+    "appended in the transaction that made it, with who made it (`actor`: the account or API key SID). "
+    "Filter by `type`, `resourceId` and the date range. Events are kept `SENDERPOOLS_EVENT_RETENTION_DAYS` "
+    "days (default 30).",
+    200,
+    "A page of Events.",
+    replies.EventPage,
+    query=queries.EventFilters,
+    pages=Pages("events"),
+)
+create_event_sink: Endpoint[None, bodies.CreateEventSinkRequest, replies.CreatedEventSink] = Endpoint(
+    "POST",
+    "/v1/EventSinks",
+    "EventSinks_create",
+    EVENTS,
+    "Create an EventSink",
+    "A webhook endpoint for the account's events (all types, or those in `types`). Every event from now on is "
+    "POSTed to it as CloudEvents 1.0 JSON, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, "
+    "`webhook-signature`) with the `secret` of this answer, which is never shown again. Failed deliveries are "
+    "retried with exponential backoff for 24 hours, then dead-lettered (see Deliveries).",
+    201,
+    "Created.",
+    replies.CreatedEventSink,
+    body=bodies.CreateEventSinkRequest,
+    body_example={
+        "url": "https://hooks.example.com/senderpools",
+        "types": ["com.twilio.comms-api.operation.completed"],
+    },
+    headers=("Location",),
+)
+list_event_sinks: Endpoint[None, None, replies.EventSinkPage] = Endpoint(
+    "GET",
+    "/v1/EventSinks",
+    "EventSinks_list",
+    EVENTS,
+    "List EventSinks",
+    "The account's webhook sinks, oldest first (without their secrets).",
+    200,
+    "A page of EventSinks.",
+    replies.EventSinkPage,
+    pages=Pages("event-sinks", dated=False),
+)
+fetch_event_sink: Endpoint[None, None, EventSink] = Endpoint(
+    "GET", _SINK, "EventSinks_fetch", EVENTS, "Fetch an EventSink", "A webhook sink of the account.", 200,
+    "The EventSink.", EventSink,
+)  # fmt: skip
+update_event_sink: Endpoint[None, bodies.UpdateEventSinkRequest, EventSink] = Endpoint(
+    "PATCH",
+    _SINK,
+    "EventSinks_update",
+    EVENTS,
+    "Update an EventSink",
+    "Changes `url`, `types` and/or `description`; the secret stays. Applies to events from now on.",
+    200,
+    "The updated EventSink.",
+    EventSink,
+    body=bodies.UpdateEventSinkRequest,
+    body_example={"types": []},
+)
+delete_event_sink: Endpoint[None, None, None] = Endpoint(
+    "DELETE",
+    _SINK,
+    "EventSinks_delete",
+    EVENTS,
+    "Delete an EventSink",
+    "Deletes the sink and its delivery history; pending deliveries are never sent.",
+    204,
+    "Deleted.",
+)
+test_event_sink: Endpoint[None, None, replies.SinkTestResult] = Endpoint(
+    "POST",
+    f"{_SINK}/Test",
+    "EventSinks_test",
+    EVENTS,
+    "Send a test event to an EventSink",
+    "POSTs an event of type `io.senderpools.eventsink.test` to the sink at once, signed like every delivery, "
+    "and answers how the receiver responded. Nothing is recorded or retried. No request body.",
+    200,
+    "The result of the test delivery.",
+    replies.SinkTestResult,
+)
+list_event_deliveries: Endpoint[queries.DeliveryFilters, None, replies.EventDeliveryPage] = Endpoint(
+    "GET",
+    f"{_SINK}/Deliveries",
+    "EventSinks_listDeliveries",
+    EVENTS,
+    "List the deliveries of an EventSink",
+    "One entry per event sent (or to send) to the sink, by event: `status` PENDING (with `nextAttemptAt`), "
+    "DELIVERED or FAILED (dead-lettered after its retries), the number of `attempts`, and the last "
+    "attempt's response code, latency and error.",
+    200,
+    "A page of deliveries.",
+    replies.EventDeliveryPage,
+    query=queries.DeliveryFilters,
+    pages=Pages("event-deliveries", dated=False),
+)
+redeliver_event: Endpoint[None, None, replies.ResourceReference] = Endpoint(
+    "POST",
+    f"{_SINK}/Deliveries/{{eventId}}/Redeliver",
+    "EventSinks_redeliver",
+    EVENTS,
+    "Redeliver an event to an EventSink",
+    "Makes the delivery PENDING again, due now, with a fresh retry schedule (a dead-lettered one, or one "
+    "delivered already: the receiver gets it again with the same `webhook-id`). No request body. 404 if the "
+    "event was never meant for this sink.",
+    202,
+    "Accepted: the delivery is due now. The reference points at the sink's deliveries.",
+    replies.ResourceReference,
+    headers=_RESOURCE_HEADERS,
+)
+
 ENDPOINTS: tuple[Endpoint[Any, Any, Any], ...] = (
     list_sender_pools,
     create_sender_pool,
@@ -548,4 +675,13 @@ ENDPOINTS: tuple[Endpoint[Any, Any, Any], ...] = (
     fetch_sender,
     update_sender,
     delete_sender,
+    list_events,
+    create_event_sink,
+    list_event_sinks,
+    fetch_event_sink,
+    update_event_sink,
+    delete_event_sink,
+    test_event_sink,
+    list_event_deliveries,
+    redeliver_event,
 )

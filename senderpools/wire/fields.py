@@ -27,6 +27,10 @@ SenderId = Annotated[str, Meta(pattern=ids.SENDER_ID_PATTERN, extra_json_schema=
 OperationId = Annotated[
     str, Meta(pattern=ids.OPERATION_ID_PATTERN, extra_json_schema={"x-expected": "an operation ID"})
 ]
+EventId = Annotated[str, Meta(pattern=ids.EVENT_ID_PATTERN, extra_json_schema={"x-expected": "an event ID"})]
+EventSinkId = Annotated[
+    str, Meta(pattern=ids.EVENT_SINK_ID_PATTERN, extra_json_schema={"x-expected": "an event sink ID"})
+]
 
 # -- text ------------------------------------------------------------------------------------------
 TAG_PATTERN: Final = "^[a-zA-Z0-9._~-]+$"
@@ -222,3 +226,36 @@ class ItemOutcome(enum.StrEnum):
 _SUCCEEDED: Final = frozenset(
     {ItemOutcome.CREATED, ItemOutcome.ALREADY_MEMBER, ItemOutcome.REMOVED, ItemOutcome.NOT_A_MEMBER}
 )
+
+
+EVENT_PREFIX: Final = "io.senderpools."
+"""The prefix of senderpools' own event types; the operation events keep the Comms API's names."""
+
+
+class EventType(enum.StrEnum):
+    """What an event records (senderpools extension). Operations use the Comms API's event names; every
+    other type starts with ``io.senderpools.``."""
+
+    OPERATION_PROCESSING = "com.twilio.comms-api.operation.processing"
+    OPERATION_COMPLETED = "com.twilio.comms-api.operation.completed"
+    OPERATION_CANCELED = "io.senderpools.operation.canceled"
+    POOL_CREATED = "io.senderpools.senderpool.created"
+    POOL_UPDATED = "io.senderpools.senderpool.updated"
+    POOL_DELETED = "io.senderpools.senderpool.deleted"
+    MEMBERS_ADDED = "io.senderpools.senderpool.members.added"
+    MEMBERS_REMOVED = "io.senderpools.senderpool.members.removed"
+    SENDER_REGISTERED = "io.senderpools.sender.registered"
+    SENDER_UPDATED = "io.senderpools.sender.updated"
+    SENDER_DELETED = "io.senderpools.sender.deleted"
+    API_KEY_CREATED = "io.senderpools.apikey.created"
+    API_KEY_REVOKED = "io.senderpools.apikey.revoked"
+    SINK_TEST = "io.senderpools.eventsink.test"  # sent by POST /v1/EventSinks/{id}/Test only, never logged
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where a delivery of an event to a sink stands: PENDING until a 2xx (DELIVERED) or until its
+    retries run out (FAILED, dead-lettered: redeliver it by hand)."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"

@@ -23,6 +23,8 @@ from senderpools.wire.fields import (
     TAG_WORDS,
     Address,
     Channel,
+    DeliveryStatus,
+    EventType,
     ItemOutcome,
     ListOrder,
     OperationId,
@@ -130,3 +132,25 @@ class DateRange(msgspec.Struct, rename="camel", kw_only=True):
         Annotated[datetime, Meta(tz=True)] | None,
         Meta(description="Only items created before this instant (exclusive). Must be later than `startDate`."),
     ] = None
+
+
+ResourceIdFilter = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern="^[A-Za-z0-9_]+$",
+        description="Only events about this resource: a pool, sender, operation or API key ID.",
+    ),
+]
+
+
+class EventFilters(msgspec.Struct, rename="camel", kw_only=True):
+    """What narrows the event log (senderpools extension)."""
+
+    type: Annotated[EventType | None, Meta(description="Only events of this type.")] = None
+    resource_id: ResourceIdFilter | None = None
+
+
+class DeliveryFilters(msgspec.Struct, rename="camel", kw_only=True):
+    status: Annotated[DeliveryStatus | None, Meta(description="Only deliveries in this status.")] = None

@@ -11,7 +11,15 @@ from msgspec import UNSET, Meta, UnsetType
 from senderpools.errors import CATALOGUE
 from senderpools.wire.bodies import RecipientAddress
 from senderpools.wire.fields import Channel, OperationId, SenderId, Timestamp
-from senderpools.wire.resources import OperationItem, Sender, SenderPool, SenderPoolOperation
+from senderpools.wire.resources import (
+    Event,
+    EventDelivery,
+    EventSink,
+    OperationItem,
+    Sender,
+    SenderPool,
+    SenderPoolOperation,
+)
 
 Url = Annotated[str, Meta(description="An absolute URL.", extra_json_schema={"format": "uri"})]
 
@@ -237,3 +245,51 @@ class ErrorEnvelope(msgspec.Struct, kw_only=True):
             }
         ]
     }
+
+
+# -- events (senderpools extension) -------------------------------------------------------------------
+class EventPage(msgspec.Struct, kw_only=True):
+    """One page of the event log, oldest first."""
+
+    events: list[Event]
+    pagination: Pagination
+
+
+class EventSinkPage(msgspec.Struct, rename="camel", kw_only=True):
+    """One page of webhook sinks, oldest first."""
+
+    event_sinks: list[EventSink]
+    pagination: Pagination
+
+
+class CreatedEventSink(EventSink, kw_only=True):
+    """The new sink, with its signing secret: shown only in this answer."""
+
+    secret: Annotated[
+        str,
+        Meta(
+            description="The Standard Webhooks signing secret (`whsec_` and base64). Keep it: it is never shown "
+            "again. Receivers verify `webhook-signature` with it."
+        ),
+    ]
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        **EventSink.EXAMPLE,
+        "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    }
+
+
+class EventDeliveryPage(msgspec.Struct, kw_only=True):
+    """One page of a sink's deliveries, by event (oldest first)."""
+
+    deliveries: list[EventDelivery]
+    pagination: Pagination
+
+
+class SinkTestResult(msgspec.Struct, rename="camel", kw_only=True):
+    """How a test delivery went (sent at once, signed like every delivery, not recorded)."""
+
+    delivered: Annotated[bool, Meta(description="The receiver answered 2xx.")]
+    status_code: int | None
+    latency_ms: int | None
+    error: str | None

@@ -12,6 +12,10 @@ from msgspec import UNSET, Meta, UnsetType
 
 from senderpools.wire.fields import (
     Channel,
+    DeliveryStatus,
+    EventId,
+    EventSinkId,
+    EventType,
     Health,
     ItemOutcome,
     OperationId,
@@ -208,3 +212,77 @@ class SenderPoolSummary(msgspec.Struct, rename="camel", kw_only=True):
         "processingOperations": 0,
         "updatedAt": "2024-04-10T12:45:00Z",
     }
+
+
+# -- events (senderpools extension) -------------------------------------------------------------------
+EventTime = Annotated[str, Meta(description="When it happened: RFC 3339 UTC to the millisecond.")]
+
+
+class Event(msgspec.Struct, rename="camel", kw_only=True):
+    """One change, recorded in the transaction that made it (senderpools extension)."""
+
+    id: EventId
+    type: EventType
+    time: EventTime
+    account_sid: Annotated[str, Meta(description="The account the change belongs to.")]
+    actor: Annotated[
+        str,
+        Meta(
+            description="Who made the change: the account SID or the API key SID it authenticated with "
+            "(background work carries the actor of the request that queued it)."
+        ),
+    ]
+    resource_id: Annotated[str | None, Meta(description="The pool, sender, operation or API key changed.")]
+    data: Annotated[dict[str, Any], Meta(description="A small object of facts about the change; depends on `type`.")]
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "id": "event_01h9krwprkeee8fzqspvwy6nq8",
+        "type": "com.twilio.comms-api.operation.completed",
+        "time": "2024-04-05T06:20:01.250Z",
+        "accountSid": "AC0123456789abcdef0123456789abcdef",
+        "actor": "SK0123456789abcdef0123456789abcdef",
+        "resourceId": "comms_operation_01h9krwprkeee8fzqspvwy6nq8",
+        "data": {
+            "operationId": "comms_operation_01h9krwprkeee8fzqspvwy6nq8",
+            "senderPoolId": "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8",
+            "type": "CREATE",
+            "status": "COMPLETED",
+            "stats": {"total": 3, "queued": 0, "created": 3, "failed": 0},
+        },
+    }
+
+
+class EventSink(msgspec.Struct, rename="camel", kw_only=True):
+    """A webhook endpoint that receives the account's events (senderpools extension)."""
+
+    id: EventSinkId
+    url: Annotated[str, Meta(description="Where events are POSTed (http or https).")]
+    types: Annotated[list[EventType], Meta(description="The event types delivered; empty: every type.")]
+    description: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "id": "eventsink_01h9krwprkeee8fzqspvwy6nq8",
+        "url": "https://hooks.example.com/senderpools",
+        "types": ["com.twilio.comms-api.operation.completed"],
+        "description": "Operations finishing",
+        "createdAt": "2024-04-05T06:20:00Z",
+        "updatedAt": "2024-04-05T06:20:00Z",
+    }
+
+
+class EventDelivery(msgspec.Struct, rename="camel", kw_only=True):
+    """An event's delivery to one sink: its attempts so far and how the last one went."""
+
+    event_id: EventId
+    event_type: EventType
+    status: DeliveryStatus
+    attempts: Count
+    next_attempt_at: Annotated[str | None, Meta(description="When the next attempt is due (PENDING only).")]
+    last_attempt_at: str | None
+    last_status_code: Annotated[int | None, Meta(description="The HTTP status of the last answer, if any.")]
+    last_latency_ms: int | None
+    last_error: Annotated[
+        str | None, Meta(description="Why the last attempt failed: a timeout, a refused connection, or an excerpt.")
+    ]

@@ -33,7 +33,7 @@ async def create_sender_pool(call: Call[None, bodies.CreateSenderPoolRequest]) -
     sender_ids = [ref.sender_id for ref in body.senders]
     selection = None if body.selection is UNSET else body.selection
     operation = await call.services.pools.create(
-        call.account, body.name, body.tags, sender_ids, body.deletion_protection, selection
+        call.account, body.name, body.tags, sender_ids, body.deletion_protection, selection, call.actor
     )
     return call.operation_accepted(operation.id, f"/v1/SenderPools/Operations/{operation.id}")
 
@@ -57,14 +57,14 @@ async def update_sender_pool(call: Call[None, bodies.UpdateSenderPoolRequest]) -
         deletion_protection=None if body.deletion_protection is UNSET else body.deletion_protection,
         selection=None if body.selection is UNSET else body.selection,
     )
-    await call.services.pools.update(call.account, pool_id, changes, call.if_match)
+    await call.services.pools.update(call.account, pool_id, changes, call.if_match, call.actor)
     return call.resource_accepted(pool_id, f"/v1/SenderPools/{pool_id}")
 
 
 @routes.handles(endpoints.delete_sender_pool)
 async def delete_sender_pool(call: Call[None, None]) -> replies.ResourceReference:
     pool_id = call.path("senderPoolId")
-    await call.services.pools.delete(call.account, pool_id, call.if_match)
+    await call.services.pools.delete(call.account, pool_id, call.if_match, call.actor)
     return call.resource_accepted(pool_id, f"/v1/SenderPools/{pool_id}")
 
 
@@ -90,14 +90,14 @@ async def _queued(call: Call[None, Any], kind: OperationType) -> replies.Operati
     """Senders joining or leaving the pool in the background: the 202 of the operation, at its pool-scoped URL."""
     pool_id = call.path("senderPoolId")
     sender_ids = [ref.sender_id for ref in call.items()]
-    operation = await call.services.pools.queue(call.account, pool_id, kind, sender_ids)
+    operation = await call.services.pools.queue(call.account, pool_id, kind, sender_ids, call.actor)
     return call.operation_accepted(operation.id, f"/v1/SenderPools/{pool_id}/Senders/Operations/{operation.id}")
 
 
 @routes.handles(endpoints.remove_sender)
 async def remove_sender(call: Call[None, None]) -> replies.ResourceReference:
     pool_id, sender_id = call.path("senderPoolId"), call.path("senderId")
-    await call.services.pools.remove_sender(call.account, pool_id, sender_id)
+    await call.services.pools.remove_sender(call.account, pool_id, sender_id, call.actor)
     return call.resource_accepted(sender_id, f"/v1/Senders/{sender_id}")
 
 
@@ -130,6 +130,6 @@ async def list_operation_items(call: Call[queries.ItemFilters, None]) -> Rendere
 @routes.handles(endpoints.cancel_operation)
 async def cancel_operation(call: Call[None, None]) -> SenderPoolOperation:
     operation_id = call.path("operationId")
-    operation = await call.services.pools.cancel(call.account, operation_id)
+    operation = await call.services.pools.cancel(call.account, operation_id, call.actor)
     call.operation_accepted(operation_id, f"/v1/SenderPools/Operations/{operation_id}")  # its headers
     return operation

@@ -56,7 +56,7 @@ async def register_senders(
     call: Call[None, bodies.RegisterSendersRequest],
 ) -> Sender | replies.RegisteredSenders:
     new = [NewSender.of(i) for i in call.items()]
-    senders = await call.services.senders.register(call.account, new)
+    senders = await call.services.senders.register(call.account, new, call.actor)
     if not call.single:
         return replies.RegisteredSenders(senders=senders)
     call.located(f"/v1/Senders/{senders[0].id}")
@@ -79,12 +79,12 @@ async def update_sender(call: Call[None, bodies.UpdateSenderRequest]) -> Rendere
         weight=None if body.weight is UNSET else body.weight,
         health=None if body.health is UNSET else body.health,
     )
-    return await call.services.senders.update(call.account, call.path("senderId"), changes, call.extended)
+    return await call.services.senders.update(call.account, call.path("senderId"), changes, call.extended, call.actor)
 
 
 @routes.handles(endpoints.delete_sender)
 async def delete_sender(call: Call[None, None]) -> None:
-    await call.services.senders.delete(call.account, call.path("senderId"))
+    await call.services.senders.delete(call.account, call.path("senderId"), call.actor)
 
 
 @routes.handles(endpoints.search_senders)
