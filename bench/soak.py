@@ -105,6 +105,7 @@ class Soak:
         self.start = 0.0
         self.draining = False
         self.requests = 0
+        self.load_requests = 0  # requests before the drain
         self.throttled = 0  # 429 answers (waited for and retried, not errors)
         self.drain_errors: list[str] = []
         self.predicted_404: Counter[str] = Counter()
@@ -316,6 +317,7 @@ class Soak:
     async def drain(self) -> Counter[str]:
         """Stop issuing (the caller has), wait for every accepted operation, check each one."""
         self.draining = True
+        self.load_requests = self.requests
         deadline = time.monotonic() + DRAIN_SECONDS
         queue = list(self.operations.values())
         statuses: Counter[str] = Counter()
@@ -345,7 +347,8 @@ class Soak:
         return {
             "seconds": self.seconds,
             "clients": self.clients,
-            "requests": self.requests,
+            "requests": self.load_requests,
+            "drain_requests": self.requests - self.load_requests,
             "errors": len(errors),
             "drain_errors": len(self.drain_errors),
             "first_errors": errors[:5],
