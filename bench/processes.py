@@ -47,17 +47,21 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
-def cpu_ticks(pid: int) -> int:
+def cpu_ticks(pid: int, reaped: bool = False) -> int:
+    """CPU time of the process (utime + stime), and with ``reaped`` that of its children that have exited
+    and been waited for (cutime + cstime)."""
     with contextlib.suppress(OSError, IndexError, ValueError):
-        fields = _stat_fields(pid)
-        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        fields = _stat_fields(pid)  # fields 14-17 of stat: utime, stime, cutime, cstime
+        return int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
     return 0
 
 
 def tree_cpu_seconds(root: int) -> float:
-    """CPU time used so far by ``root`` and its descendants (user + system): unlike throughput, it does not
+    """CPU time used so far by ``root`` and its descendants (user + system), those that have exited
+    included: a PostgreSQL backend or autovacuum worker that exits leaves the tree, and its time moves
+    to its parent's reaped-children counters, so the sum never goes back. Unlike throughput, it does not
     depend on how much of the machine other work leaves to them."""
-    return sum(cpu_ticks(pid) for pid in process_tree(root)) / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_ticks(pid, reaped=True) for pid in process_tree(root)) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_rss_mb(root: int) -> dict[str, float]:

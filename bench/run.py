@@ -291,7 +291,9 @@ class Results:
         self.runs.setdefault(key, []).append(asdict(value) if isinstance(value, Load) else value)
 
     def values(self, key: str, attribute: str | None = None) -> list[float]:
-        return [run[attribute] if attribute else run for run in self.runs.get(key, [])]
+        """The figure of every repetition that has it (``db_cpu_us`` is None without a database server)."""
+        values = [run[attribute] if attribute else run for run in self.runs.get(key, [])]
+        return [value for value in values if value is not None]
 
     def median(self, key: str, attribute: str | None = None) -> float | None:
         values = self.values(key, attribute)
@@ -1136,8 +1138,10 @@ def main() -> None:
         keep = os.environ.get("BENCH_KEEP_WORKDIR")
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    summary = summarize(bench.results)
     out.parent.mkdir(parents=True, exist_ok=True)
+    # Every figure first, so that a failure in the summary below loses no measurement.
+    out.with_suffix(".json").write_text(json.dumps(asdict(bench.results), indent=1, default=str))
+    summary = summarize(bench.results)
     out.write_text(markdown(bench.results, summary))
     out.with_suffix(".json").write_text(
         json.dumps({"summary": summary, **asdict(bench.results)}, indent=1, default=str)
