@@ -773,7 +773,7 @@ async def seed_resolve_pool(database_url: str, account: str, count: int) -> str:
                 new.append(NewSender(address=address, channel=Channel.SMS, weight=1 + i % 5, health=health))
             sender_ids += [s.id for s in await service.register(account, new)]
         operation = await SenderPoolService(store).create(account, "resolve", {}, sender_ids)
-        await seed.wait_for_worker(store)
+        await seed.wait_for_worker(store, account, operation.id)  # the running server's worker takes part
         done = await store.get_operation(account, operation.id)
         assert done is not None and done.stats.created == count + 1 and isinstance(done.sender_pool_id, str), done
         return done.sender_pool_id
@@ -1135,12 +1135,12 @@ def main() -> None:
         bench.stop_all()
         bench.results.meta["load_average_end"] = os.getloadavg()
         bench.results.meta["seconds"] = round(time.monotonic() - started)
+        # Every figure measured so far, even if the run failed: nothing measured is lost.
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".json").write_text(json.dumps(asdict(bench.results), indent=1, default=str))
         keep = os.environ.get("BENCH_KEEP_WORKDIR")
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Every figure first, so that a failure in the summary below loses no measurement.
-    out.with_suffix(".json").write_text(json.dumps(asdict(bench.results), indent=1, default=str))
     summary = summarize(bench.results)
     out.write_text(markdown(bench.results, summary))
     out.with_suffix(".json").write_text(
