@@ -4,9 +4,9 @@ What runs, all on loopback:
 
 - ``senderpools serve`` of a chosen source tree (``--tree``) as a new user would start it (1 worker,
   SQLite in a temp directory), except ``--rate-limit 0`` so that no 429 inflates a figure;
-- the floors, from this file (``python edge.py --floor``): a bare ASGI app on granian with the
-  server options of ``senderpools serve`` (``senderpools.cli.server.granian_server``) that returns a fixed JSON
-  body. ``floor`` does no auth and returns 300 bytes (the headline floor); ``floor-auth`` also checks
+- the floors, bench/floor_app.py (the same app bench/run.py measures against): a bare ASGI app on granian
+  with the server options of ``senderpools serve`` (``senderpools.cli.server.granian_server``) that returns a
+  fixed JSON body. ``floor`` does no auth and returns 301 bytes (the headline floor); ``floor-auth`` also checks
   the Basic auth header; ``floor-list`` and ``floor-senders`` return as many bytes as the real
   list-50-pools and 1000-senders pages (measured from the server first);
 - optionally a second server node on a throwaway PostgreSQL cluster (``tests/postgres_cluster.py``).
@@ -36,7 +36,6 @@ another tree can shadow it: then give ``--python`` of a venv for that tree).
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import importlib.util
 import json
@@ -44,15 +43,13 @@ import os
 import platform
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -60,111 +57,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 
-# -- the floor app (imported by granian's worker process as ``edge:app``) ---------------------------
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-
-FLOOR_BYTES_ENV = "EDGE_FLOOR_BYTES"
-FLOOR_AUTH_ENV = "EDGE_FLOOR_AUTHORIZATION"
-BARE_FLOOR_BYTES = 300
-
-
-def floor_body(size: int) -> bytes:
-    """A JSON object shaped like a SenderPool, padded to exactly ``size`` bytes (at least 120)."""
-    head = (
-        b'{"id":"comms_senderpool_01jfloor0000000000000000000","name":"floor","tags":{"team":"bench","tier":"1"},'
-        b'"padding":"'
-    )
-    tail = b'"}'
-    if size < len(head) + len(tail):
-        raise ValueError(f"a floor body needs at least {len(head) + len(tail)} bytes")
-    return head + b"x" * (size - len(head) - len(tail)) + tail
-
-
-_BODY = floor_body(int(os.environ.get(FLOOR_BYTES_ENV, str(BARE_FLOOR_BYTES))))
-_OK = [(b"content-type", b"application/json"), (b"content-length", str(len(_BODY)).encode())]
-_DENIED = [(b"content-type", b"application/json"), (b"content-length", b"2")]
-_EXPECTED = os.environ.get(FLOOR_AUTH_ENV, "").encode()  # empty: no auth check at all
-
-
-async def app(
-    scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]
-) -> None:
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    if _EXPECTED and not any(name == b"authorization" and value == _EXPECTED for name, value in scope["headers"]):
-        await send({"type": "http.response.start", "status": 401, "headers": _DENIED})
-        await send({"type": "http.response.body", "body": b"{}"})
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": _OK})
-    await send({"type": "http.response.body", "body": _BODY})
-
-
-def serve_floor(host: str, port: int, body_bytes: int, authorization: str) -> None:
-    os.environ[FLOOR_BYTES_ENV] = str(body_bytes)  # read by the worker process at import
-    os.environ[FLOOR_AUTH_ENV] = authorization
-    target = f"{Path(__file__).stem}:app"
-    try:  # the same server options as the tree's ``senderpools serve``, with this app instead of the factory
-        from senderpools.cli.server import granian_server
-        from senderpools.config import Settings
-    except ImportError:  # a tree from before serve's options had one home: its constructor arguments then
-        from granian import Granian
-        from granian.constants import Interfaces
-
-        Granian(target, address=host, port=port, interface=Interfaces.ASGI, workers=1).serve()
-        return
-    granian_server(Settings(host=host, port=port), target, factory=False).serve()
+# This directory is on the path when run as a file (its modules do not import senderpools, so the
+# --tree's package is the only one the server and the floors see).
+from floor_app import DEFAULT_BYTES as BARE_FLOOR_BYTES  # noqa: E402
+from processes import Process, basic, cpu_ticks, free_port, git_commit, process_tree, tree_cpu_seconds  # noqa: E402
 
 
 # -- processes -------------------------------------------------------------------------------------
 def log(message: str) -> None:
     print(f"[edge {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def basic(sid: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{sid}:{secret}".encode()).decode()
-
-
-def _stat_fields(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` and its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                children.setdefault(int(_stat_fields(int(entry.name))[1]), []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def cpu_ticks(pid: int) -> int:
-    with contextlib.suppress(OSError, IndexError, ValueError):
-        fields = _stat_fields(pid)
-        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return 0
-
-
-def tree_cpu_seconds(root: int) -> float:
-    return sum(cpu_ticks(pid) for pid in process_tree(root)) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu_seconds() -> tuple[float, float]:
@@ -176,24 +77,13 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
-class Service:
+class Service(Process):
     """A process tree serving HTTP at ``base``."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], workdir: Path, cwd: Path) -> None:
-        self.name = name
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"{name}.log"
-        argv = [arg.replace("{port}", str(self.port)) for arg in argv]
-        with self.log_path.open("wb") as out:
-            self.popen = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
-            )
-
-    def check_alive(self) -> None:
-        if self.popen.poll() is not None:
-            tail = self.log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{tail}")
+        super().__init__(name, [arg.replace("{port}", str(self.port)) for arg in argv], workdir, env, cwd)
 
     def wait_ready(self, path: str, timeout: float = 60.0) -> None:
         import httpx
@@ -207,23 +97,9 @@ class Service:
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s; see {self.log_path}")
 
-    def cpu_seconds(self) -> float:
-        return tree_cpu_seconds(self.popen.pid)
-
     def busiest_descendant(self) -> int:
         """The process of the tree that has used the most CPU (granian's worker, after some load)."""
         return max(process_tree(self.popen.pid), key=cpu_ticks)
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=15)
 
 
 class Tree:
@@ -272,14 +148,6 @@ class Tree:
             "serve", "--host", "127.0.0.1", "--port", "{port}", "--database-url", database_url, "--rate-limit", "0"
         )
         return Service(name, argv, self.env, workdir, self.tree)
-
-
-def git_commit(tree: Path) -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=tree).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + (" + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 # -- data ------------------------------------------------------------------------------------------
@@ -349,20 +217,6 @@ def body_size(base: str, path: str, authorization: str) -> int:
 
 
 # -- wrk -------------------------------------------------------------------------------------------
-REPORT_LUA = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'EDGE_JSON {"requests":%d,"duration_us":%d,"bytes":%d,' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latency_us":{"mean":%.1f,"p50":%d,"p90":%d,"p99":%d,"max":%d}}\\n',
-    summary.requests, summary.duration, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
-"""
-
-
 @dataclass
 class Run:
     workload: str
@@ -396,8 +250,7 @@ class Wrk:
             raise SystemExit("wrk is not installed: apt-get install -y wrk")
         self.exe = exe
         self.connections = connections
-        self.script = workdir / "report.lua"
-        self.script.write_text(REPORT_LUA)
+        self.script = HERE / "report.lua"  # bench/run.py's too: one JSON summary line per run
 
     def version(self) -> str:
         done = subprocess.run([self.exe, "-v"], capture_output=True, text=True)
@@ -411,10 +264,10 @@ class Wrk:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        line = next((x for x in done.stdout.splitlines() if x.startswith("EDGE_JSON ")), None)
+        line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
         if done.returncode != 0 or line is None:
             raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
-        data: dict[str, Any] = json.loads(line.removeprefix("EDGE_JSON "))
+        data: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
         data["wrk_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         return data
 
@@ -617,8 +470,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             }
             by_name: dict[str, Service] = {"ours": ours}
             for name, (size, check) in floors.items():
-                argv = [args.python, str(Path(__file__).resolve()), "--floor", "--port", "{port}"]
-                argv += ["--floor-bytes", str(size), "--floor-authorization", check]
+                argv = [args.python, str(HERE / "floor_app.py"), "--port", "{port}"]
+                argv += ["--body-bytes", str(size), "--authorization", check]
                 env = {**tree.env, "PYTHONPATH": str(HERE)}
                 by_name[name] = Service(name, argv, env, workdir, HERE)
                 services.append(by_name[name])
@@ -756,20 +609,24 @@ def targets(summary: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, boo
         value = summary.get(key, {}).get(field)
         return None if value is None else float(value)
 
-    def check(value: float | None, ok: Callable[[float], bool]) -> bool | None:
-        return None if value is None else ok(value)
+    def check(value: float | None, ok: Callable[[float], bool], keys: list[str]) -> bool | None:
+        """Not met if any run the figure comes from is INVALID (the rule of bench/run.py too)."""
+        if value is None:
+            return None
+        return ok(value) and all(summary.get(key, {}).get("valid", True) for key in keys)
 
+    # (target, goal, figure, test, the runs the figure comes from)
     rows = [
-        ("`/healthz` / bare floor", "≥ 0.90", get("healthz", "ratio_vs_floor"), lambda v: v >= 0.90),
-        ("GET pool / bare floor", "≥ 0.60", get("get-pool", "ratio_vs_floor"), lambda v: v >= 0.60),
-        ("GET pool p99 (median of reps)", "≤ 15 ms", get("get-pool", "p99_ms"), lambda v: v <= 15),
-        ("GET pool p99 (worst rep)", "≤ 15 ms", get("get-pool", "p99_ms_worst"), lambda v: v <= 15),
-        ("list 50 pools / bare floor", "≥ 0.35", get("list-pools", "ratio_vs_floor"), lambda v: v >= 0.35),
-        ("1000 senders MB/s", "≥ 150", get("senders-1000", "mb_per_s"), lambda v: v >= 150),
-        ("PostgreSQL GET pool / bare floor", "≥ 0.30", get("pg-get-pool", "ratio_vs_floor"), lambda v: v >= 0.30),
-        ("CPU/request GET pool / floor", "≤ 1.7", get("get-pool", "cpu_ratio_vs_floor"), lambda v: v <= 1.7),
-    ]
-    return [(name, goal, fmt(value, 3), check(value, ok)) for name, goal, value, ok in rows]
+        ("`/healthz` / bare floor", "≥ 0.90", get("healthz", "ratio_vs_floor"), lambda v: v >= 0.90, ["healthz", "floor"]),
+        ("GET pool / bare floor", "≥ 0.60", get("get-pool", "ratio_vs_floor"), lambda v: v >= 0.60, ["get-pool", "floor"]),
+        ("GET pool p99 (median of reps)", "≤ 15 ms", get("get-pool", "p99_ms"), lambda v: v <= 15, ["get-pool"]),
+        ("GET pool p99 (worst rep)", "≤ 15 ms", get("get-pool", "p99_ms_worst"), lambda v: v <= 15, ["get-pool"]),
+        ("list 50 pools / bare floor", "≥ 0.35", get("list-pools", "ratio_vs_floor"), lambda v: v >= 0.35, ["list-pools", "floor"]),
+        ("1000 senders MB/s", "≥ 150", get("senders-1000", "mb_per_s"), lambda v: v >= 150, ["senders-1000"]),
+        ("PostgreSQL GET pool / bare floor", "≥ 0.30", get("pg-get-pool", "ratio_vs_floor"), lambda v: v >= 0.30, ["pg-get-pool", "floor"]),
+        ("CPU/request GET pool / floor", "≤ 1.7", get("get-pool", "cpu_ratio_vs_floor"), lambda v: v <= 1.7, ["get-pool", "floor"]),
+    ]  # fmt: skip
+    return [(name, goal, fmt(value, 3), check(value, ok, keys)) for name, goal, value, ok, keys in rows]
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -851,14 +708,7 @@ def main() -> None:
     parser.add_argument("--profile-seconds", type=int, default=6)
     parser.add_argument("--profile-native", action="store_true", help="py-spy --native (C and Rust frames too)")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, database)")
-    parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--floor-bytes", type=int, default=BARE_FLOOR_BYTES, help=argparse.SUPPRESS)
-    parser.add_argument("--floor-authorization", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.floor:
-        serve_floor("127.0.0.1", args.port, args.floor_bytes, args.floor_authorization)
-        return
     if args.members < 1000:
         parser.error("--members must be at least 1000 (the workload reads a page of 1000)")
     result = bench(args)

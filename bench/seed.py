@@ -13,6 +13,7 @@ a Create's rows.
 from __future__ import annotations
 
 import abc
+import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,7 @@ from senderpools.service.pools import SenderPoolService
 from senderpools.service.senders import NewSender, SenderService
 from senderpools.store import Store
 from senderpools.store.rows import DERIVED, Derived
-from senderpools.wire.fields import Channel
+from senderpools.wire.fields import Channel, OperationStatus
 from senderpools.worker import OperationWorker
 
 Row = tuple[Any, ...]
@@ -218,10 +219,19 @@ def _derive(spec: Derived, columns: list[str], row: Row) -> Row:
     return tuple(derived.get(c, v) for c, v in zip(columns, row, strict=True))
 
 
-async def wait_for_worker(store: Store) -> None:
+async def wait_for_worker(store: Store, account: str | None = None, operation_id: str | None = None) -> None:
+    """Apply queued operation items with the real worker until none is left to claim; given an operation,
+    also until it has left PROCESSING (a running server's own worker may hold some of its items)."""
     worker = OperationWorker(store)
-    while await worker.run_once():
-        pass
+    while True:
+        while await worker.run_once():
+            pass
+        if account is None or operation_id is None:
+            return
+        done = await store.get_operation(account, operation_id)
+        if done is None or done.status is not OperationStatus.PROCESSING:
+            return
+        await asyncio.sleep(0.05)
 
 
 async def template_pool(
