@@ -221,6 +221,8 @@ def test_resolve_agrees_with_the_model(server: Server) -> None:
             max_examples=40,
             stateful_step_count=40,
             deadline=None,
+            derandomize=True,  # the same sequences every run, so the coverage floor below cannot flake
+            database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
