@@ -23,9 +23,15 @@ from tests.procs import Process, ServerProcess, clean_env, free_port, run_cli
 MIGRATIONS = Path(__file__).parent.parent / "senderpools" / "store" / "migrations"
 
 
+def numbered(sql: str) -> str:
+    """``sql`` with its ``?`` placeholders written as PostgreSQL's ``$1``, ``$2``..."""
+    first, *rest = sql.split("?")
+    return first + "".join(f"${i}{part}" for i, part in enumerate(rest, 1))
+
+
 def query(url: str, sql: str, *args: Any) -> list[Any]:
-    """Run one statement on its own connection, as an operator with psql or sqlite3 would. SQLite
-    takes ``?`` placeholders, PostgreSQL ``$1``."""
+    """Run one statement on its own connection, as an operator with psql or sqlite3 would. Placeholders are
+    ``?`` on both backends (or ``$1`` on PostgreSQL)."""
     if url.startswith("sqlite:"):
         with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://").removeprefix("/"))) as db, db:
             return db.execute(sql, args).fetchall()  # committed on the way out (``with db``)
@@ -33,7 +39,7 @@ def query(url: str, sql: str, *args: Any) -> list[Any]:
     async def run() -> list[Any]:
         connection = await asyncpg.connect(url)
         try:
-            return list(await connection.fetch(sql, *args))
+            return list(await connection.fetch(numbered(sql), *args))
         finally:
             await connection.close()
 

@@ -100,9 +100,6 @@ def _stored_state(url: str, operation_id: str, pool_id: str) -> dict[str, Any]:
     """What the database holds for one Create operation, read directly (SQLite also checks the file's integrity)."""
 
     def rows(sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        if not url.startswith("sqlite:"):
-            first, *rest = sql.split("?")
-            sql = first + "".join(f"${i}{part}" for i, part in enumerate(rest, 1))
         return [tuple(row) for row in query(url, sql, *args)]
 
     ((total, queued, created, failed, next_seq, status),) = rows(

@@ -22,7 +22,7 @@ from senderpools.wire.encoding import encode
 from senderpools.wire.fields import Channel, SenderStatus
 from senderpools.wire.resources import Sender, SenderPool
 from tests.conftest import Account, make_settings
-from tests.nodes import MIGRATIONS, empty_database
+from tests.nodes import MIGRATIONS, empty_database, numbered
 
 BEFORE = "0007"  # the schema as it was before this version
 EXTENDED = {"Senderpools-Extensions": "true"}
@@ -55,9 +55,7 @@ def execute(url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         try:
             async with connection.transaction():
                 for sql, args in statements:
-                    parts = sql.split("?")
-                    numbered = "".join(f"{p}${i}" for i, p in enumerate(parts[:-1], 1)) + parts[-1]
-                    await connection.execute(numbered, *args)
+                    await connection.execute(numbered(sql), *args)
         finally:
             await connection.close()
 
