@@ -150,10 +150,13 @@ class PostgresDatabase(Database):
         await self.db.close()
 
 
+_ULID = "0" * 26  # a time-ordered ID ends with its ULID (26 Crockford digits) after the resource's prefix
+
+
 def id_time_ms(value: str) -> int:
     """The millisecond timestamp inside a time-ordered ID (the first 10 Crockford digits of its ULID)."""
     alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
-    ulid = value[-26:]
+    ulid = value[-len(_ULID) :]
     stamp = 0
     for char in ulid[:10]:
         stamp = stamp * 32 + alphabet.index(char)
@@ -178,6 +181,9 @@ class Template:
                 rows = await database.rows_mentioning(table, columns, text_columns, list(found_ids))
                 if rows:
                     tables.append((table, columns, rows))
+                    if "id" in columns:  # a copied row is a new resource (an event): it gets its own ID
+                        at = columns.index("id")
+                        found_ids.update({row[at]: row[at][: -len(_ULID)] for row in rows if row[at] not in found_ids})
         first_ms = min(id_time_ms(value) for value in found_ids)
         return cls(found_ids, first_ms, last_ms, tables)
 
