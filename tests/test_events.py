@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -240,6 +241,42 @@ def test_private_loopback_and_link_local_targets_are_refused_by_default(url: str
 
 def test_a_public_address_is_accepted() -> None:
     assert asyncio.run(refusal("https://8.8.8.8/hook", allow_private=False)) is None
+
+
+def test_a_delivery_connects_only_to_the_addresses_it_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check is made as the connection is made, on the addresses it connects to: a name that answered
+    with a public address when the sink was created and a loopback one now (DNS rebinding) is refused, and
+    nothing reaches the loopback receiver."""
+    from senderpools.service.webhooks import Sender
+
+    with receiving() as receiver:
+        port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+        answers = {"rebound.example": ["8.8.8.8", "127.0.0.1"], "loopback.example": ["127.0.0.1"]}
+        real, resolved = asyncio.BaseEventLoop.getaddrinfo, []
+
+        async def resolve(loop: asyncio.AbstractEventLoop, host: str, *args: Any, **kwargs: Any) -> Any:
+            if host in answers:
+                resolved.append(host)
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in answers[host]]
+            return await real(loop, host, *args, **kwargs)
+
+        monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", resolve)
+
+        async def send(url: str, allow_private: bool) -> Any:
+            sender = Sender(timeout=2.0, allow_private=allow_private)
+            try:
+                return await sender.send(url, "whsec_" + base64.b64encode(b"k" * 24).decode(), "event_x", b"{}")
+            finally:
+                await sender.close()
+
+        for host in answers:
+            outcome = asyncio.run(send(f"http://{host}:{port}/hook", allow_private=False))
+            assert not outcome.delivered and outcome.status_code is None
+            assert outcome.error is not None and "private, loopback or link-local" in outcome.error
+        assert receiver.received == []
+        assert resolved == list(answers)  # once per attempt: the addresses checked are the ones connected to
+        allowed = asyncio.run(send(receiver.url, allow_private=True))  # the same receiver, when allowed
+        assert allowed.delivered and len(receiver.received) == 1
 
 
 def test_the_server_refuses_a_private_sink_unless_allowed(tmp_path: Path) -> None:

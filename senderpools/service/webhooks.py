@@ -11,8 +11,10 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from senderpools.wire import webhooks
@@ -63,11 +65,70 @@ class Outcome:
     error: str | None
 
 
+class _CheckedBackend(httpcore.AsyncNetworkBackend):
+    """Connects only to addresses the check allows, and to exactly the addresses it checked: the host is
+    resolved once, here, so a name that changes its answer between a check and the connection (DNS
+    rebinding) cannot lead a delivery to a private address."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            found = await asyncio.wait_for(
+                asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
+            )
+        except (OSError, ValueError, UnicodeError, TimeoutError) as exc:
+            raise httpcore.ConnectError(f"the host {host} cannot be resolved") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+        if any(blocked_address(address) for address in addresses):
+            raise httpcore.ConnectError(f"refused: the host {host} is a private, loopback or link-local address")
+        error: Exception = httpcore.ConnectError(f"the host {host} has no address")
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("webhooks are sent over TCP only")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _CheckedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool that connects through ``_CheckedBackend`` (httpx takes no
+    network backend of its own, so its pool is replaced with one built the same way)."""
+
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=100,  # httpx's defaults
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=_CheckedBackend(),
+        )
+
+
 class Sender:
-    """POSTs signed deliveries with one shared connection pool."""
+    """POSTs signed deliveries with one shared connection pool; unless private targets are allowed, every
+    connection is checked as it is made (``_CheckedBackend``)."""
 
     def __init__(self, timeout: float, allow_private: bool) -> None:
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
+        transport = None if allow_private else _CheckedTransport()
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False, transport=transport)
         self._timeout = timeout
         self.allow_private = allow_private
 
@@ -77,9 +138,6 @@ class Sender:
         def took() -> int:
             return int((time.monotonic() - started) * 1000)
 
-        refused = await refusal(url, self.allow_private)  # checked at every attempt: DNS may have changed
-        if refused is not None:
-            return Outcome(False, None, took(), f"refused: {refused}")
         try:
             response = await self._client.post(url, content=body, headers=webhooks.headers(secret, msg_id, body))
         except httpx.TimeoutException:
