@@ -212,7 +212,10 @@ def test_sinks_are_created_listed_changed_and_deleted(server: Server, account: A
     assert account.delete(f"/v1/EventSinks/{sink_id}").status_code == 404
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/hook", "hooks.example.com", "http://", "https://a b"])
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://example.com/hook", "hooks.example.com", "http://", "https://a b", "https://user:secret@example.com/h"],
+)
 def test_a_sink_url_must_be_http_or_https(server: Server, account: Account, url: str) -> None:
     response = account.post("/v1/EventSinks", json={"url": url})
     assert response.status_code == 400, response.text

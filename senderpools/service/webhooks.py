@@ -31,8 +31,8 @@ def blocked_address(address: str) -> bool:
 
 
 async def refusal(url: str, allow_private: bool) -> str | None:
-    """Why events may not be sent to ``url`` (None: they may): a scheme other than http(s), no host, or a
-    host whose addresses include a private, loopback or link-local one (unless ``allow_private``)."""
+    """Why events may not be sent to ``url`` (None: they may): a scheme other than http(s), no host,
+    credentials in it, or a host whose addresses include a private, loopback or link-local one (unless ``allow_private``)."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)  # a bad port raises
@@ -41,6 +41,8 @@ async def refusal(url: str, allow_private: bool) -> str | None:
         return "must be a valid http or https URL"
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return "must be an http or https URL with a host"
+    if parts.username is not None or parts.password is not None:  # they would be shown in every answer
+        return "must not carry credentials (user:password@); a receiver verifies the webhook-signature instead"
     if allow_private:
         return None
     try:
