@@ -506,3 +506,34 @@ def test_events_listen_prints_new_events_and_forwards_them_signed(login: Login) 
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2 and all("-> 200" in line for line in lines)
     assert [e["subject"] for e in forwarded] == [line.split()[2] for line in lines]
+
+
+def test_events_listen_prints_each_event_once_also_when_commits_come_out_of_order() -> None:
+    """Concurrent writers commit events out of ID order: an event may be listed after a later-numbered
+    one. The listener's tail looks back a settle window and remembers the IDs seen there."""
+    from senderpools.cli.remote.events import Tail
+    from senderpools.wire.fields import EventType
+    from senderpools.wire.resources import Event
+
+    def event(n: int, second: int) -> Event:
+        return Event(
+            id=f"event_{n:026d}",
+            type=EventType.SENDER_REGISTERED,
+            time=f"2026-12-01T10:00:{second:02d}.000Z",
+            account_sid="AC" + "0" * 32,
+            actor="AC" + "0" * 32,
+            resource_id=None,
+            data={},
+        )
+
+    tail = Tail()
+    assert tail.start() is None
+    assert [e.id for e in tail.new([event(1, 0), event(3, 2)])] == [event(1, 0).id, event(3, 2).id]
+    start = tail.start()
+    assert start is not None and start.isoformat() == "2026-12-01T09:59:57+00:00"  # 5 s before the newest
+    # The next look lists the window again: event 2 (numbered before 3, committed after it) is new.
+    assert [e.id for e in tail.new([event(1, 0), event(2, 1), event(3, 2)])] == [event(2, 1).id]
+    assert tail.new([event(2, 1), event(3, 2)]) == []
+    assert [e.id for e in tail.new([event(4, 30)])] == [event(4, 30).id]
+    # Long past the window: forgotten (a look never starts that far back).
+    assert tail.new([event(1, 0)]) == [event(1, 0)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import httpx
@@ -79,21 +80,20 @@ def events_listen(
     """Print new events as they happen (and forward them, signed, with --forward-to) until Ctrl-C.
 
     It polls GET /v1/Events from the newest event on: nothing to set up on the server, and a local
-    receiver need not be reachable from it."""
+    receiver need not be reachable from it. Each event is printed once, also when concurrent writers
+    commit events out of order."""
     wanted = set(kinds or ())
     signing = secret or webhooks.new_secret()
+    tail = Tail()
     newest = take(session.client.events.list(order="newest", page_size=1), 1)
-    last = newest[0] if newest else None
+    if newest:  # what is already there is not new: only what comes after it is printed
+        tail.new(session.client.events.list(start_date=tail.start(newest[0].time), page_size=1000))
     if forward_to is not None and secret is None:
         session.err.print(f"Forwarding to {forward_to}, signed with {signing}", markup=False, highlight=False)
     seen = 0
     with httpx.Client(timeout=10.0) as http:
         while limit is None or seen < limit:
-            start = None if last is None else last.time
-            for event in session.client.events.list(start_date=start, page_size=1000):
-                if last is not None and event.id <= last.id:
-                    continue
-                last = event
+            for event in tail.new(session.client.events.list(start_date=tail.start(), page_size=1000)):
                 if wanted and event.type not in wanted:
                     continue
                 line = f"{event.time}  {event.type}  {event.resource_id or '-'}  {event.actor}"
@@ -104,6 +104,40 @@ def events_listen(
                 if limit is not None and seen >= limit:
                     return
             time.sleep(interval)
+
+
+class Tail:
+    """Which listed events are new. Each look starts ``SETTLE`` before the newest event seen, because
+    concurrent writers commit events out of ID order (an event may appear after a later-numbered one);
+    the IDs seen in that window are remembered, so none is printed twice and none is skipped."""
+
+    SETTLE = timedelta(seconds=5)
+
+    def __init__(self) -> None:
+        self._seen: dict[str, datetime] = {}
+        self._newest: datetime | None = None
+
+    def start(self, time: str | None = None) -> datetime | None:
+        """Where the next look starts (``time``: the newest event known before any look)."""
+        newest = _instant(time) if time is not None else self._newest
+        return None if newest is None else newest - self.SETTLE
+
+    def new(self, events: Iterable[Event]) -> list[Event]:
+        fresh = []
+        for event in events:
+            if event.id in self._seen:
+                continue
+            at = self._seen[event.id] = _instant(event.time)
+            self._newest = at if self._newest is None else max(self._newest, at)
+            fresh.append(event)
+        if self._newest is not None:
+            settled = self._newest - 2 * self.SETTLE
+            self._seen = {i: at for i, at in self._seen.items() if at >= settled}
+        return fresh
+
+
+def _instant(time: str) -> datetime:
+    return datetime.fromisoformat(time.replace("Z", "+00:00"))
 
 
 def _forward(http: httpx.Client, url: str, secret: str, event: Event) -> str:
