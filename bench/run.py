@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -629,10 +630,19 @@ class Bench:
 
         results.meta["w8_rss_mb"] = server.rss_mb()
         log(f"workload 8: server RSS {results.meta['w8_rss_mb']['total']:.0f} MB")
-        self.resolve_workload("w12", server, base, database_url, floor)
+        self.survive("w12", lambda: self.resolve_workload("w12", server, base, database_url, floor))
         results.meta["w12_rss_mb"] = server.rss_mb()
         results.meta["sqlite_database_mb_after"] = round(path.stat().st_size / 1e6)
         self.stop(server)
+
+    def survive(self, key: str, run: Callable[[], None]) -> None:
+        """Run one workload; if it fails, the run goes on and the report shows that row FAILED, with why."""
+        try:
+            run()
+        except Exception as exc:
+            log(f"  {key} FAILED: {exc!r}")
+            traceback.print_exc()
+            self.results.meta.setdefault("failed", {})[key] = f"{type(exc).__name__}: {exc}"[:300]
 
     def resolve_workload(
         self, key: str, server: Process, base: str, database_url: str, floor: Target, database: int | None = None
@@ -687,7 +697,7 @@ class Bench:
                 server, base = self.start_server(f"server-{key}", database_url)
                 floor = self.start_floor(main.authorization)
                 database = postmaster_pid(cluster) if cluster is not None and key == "pg_w12" else None
-                self.resolve_workload(key, server, base, database_url, floor, database)
+                self.survive(key, partial(self.resolve_workload, key, server, base, database_url, floor, database))
                 self.results.meta[f"{key}_rss_mb"] = server.rss_mb()
                 self.stop_all()
         finally:
@@ -746,7 +756,8 @@ class Bench:
                         f"  create: {elapsed * 1000:.0f} ms; storage floor {results.values('pg_w4_storage_floor')[-1] * 1000:.0f} ms"
                     )
             results.meta["pg_rss_mb"] = server.rss_mb()
-            self.resolve_workload("pg_w12", server, base, database_url, floors["w1"][1], postmaster)
+            w12 = partial(self.resolve_workload, "pg_w12", server, base, database_url, floors["w1"][1], postmaster)
+            self.survive("pg_w12", w12)
             self.stop(server)
         finally:
             self.stop_all()
@@ -958,7 +969,17 @@ def summarize(results: Results) -> dict[str, Any]:
             "met": None if rss is None else rss <= 200,
         },
     ]  # fmt: skip
+    failed = r.meta.get("failed", {})
     for key, backend in (("w12", "SQLite"), ("pg_w12", "PostgreSQL")):
+        if key in failed:
+            rows.append({
+                "id": "12" if key == "w12" else "12 (PostgreSQL)", "runs": [],
+                "workload": f"{backend}: Resolve 100 recipients against a pool of "
+                f"{r.meta['scale']['resolve_senders']:,} senders",
+                "ours": f"**FAILED**: {failed[key]}", "baseline": "-", "ratio": "-",
+                "target": "p50 <= 10 ms, p99 <= 30 ms", "met": False,
+            })  # fmt: skip
+            continue
         if not r.runs.get(f"{key}_smart"):
             continue
         smart_p50, smart_p99 = m(f"{key}_smart", "p50_ms"), m(f"{key}_smart", "p99_ms")
