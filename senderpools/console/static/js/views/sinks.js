@@ -309,6 +309,13 @@ export async function sinkPage(ctx) {
   let shown = 0;
   let polling = false;
 
+  /** "HTTP 503 in 12 ms"; "no answer" when the last attempt got none (a timeout, a refused connection). The
+   * attempt's time goes below it. */
+  const answer = (d) => {
+    if (!d.lastAttemptAt) return h("span.muted", "—");
+    const took = d.lastLatencyMs === null ? "" : ` in ${fmt.number(d.lastLatencyMs)} ms`;
+    return d.lastStatusCode ? `HTTP ${d.lastStatusCode}${took}` : h("span.muted", `no answer${took}`);
+  };
   const excerpt = (text) => (text && text.length > 80 ? `${text.slice(0, 80)}…` : text);
   const row = (d) =>
     h(
@@ -316,10 +323,8 @@ export async function sinkPage(ctx) {
       { dataset: { eventId: d.eventId, status: d.status } },
       h("td", h("div", typeLabel(d.eventType)), h("div.sub.mono-small", d.eventId)),
       h("td", pill(d.status)),
-      h("td.num", fmt.number(d.attempts)),
-      h("td.num", d.lastStatusCode ?? "—"),
-      h("td.num", d.lastLatencyMs === null ? "—" : `${fmt.number(d.lastLatencyMs)} ms`),
-      h("td", d.lastAttemptAt ? time(d.lastAttemptAt) : h("span.muted", "—")),
+      h("td.num.attempts", fmt.number(d.attempts)),
+      h("td", h("div.answer", answer(d)), d.lastAttemptAt ? h("div.sub", time(d.lastAttemptAt)) : null),
       h("td", d.status === "PENDING" && d.nextAttemptAt ? time(d.nextAttemptAt) : h("span.muted", "—")),
       h("td.delivery-error", d.lastError ? h("span", { title: d.lastError }, excerpt(d.lastError)) : h("span.muted", "—")),
       h(
@@ -351,7 +356,7 @@ export async function sinkPage(ctx) {
       "table.table.deliveries-table",
       h(
         "thead",
-        h("tr", h("th", "Event"), h("th", "Status"), h("th.num", "Attempts"), h("th.num", "Last code"), h("th.num", "Latency"), h("th", "Last attempt"), h("th", "Next attempt"), h("th", "Last error"), h("th.col-actions", h("span.sr-only", "Actions"))),
+        h("tr", h("th", "Event"), h("th", "Status"), h("th.num", "Attempts"), h("th", "Last attempt"), h("th", "Next attempt"), h("th", "Last error"), h("th.col-actions", h("span.sr-only", "Actions"))),
       ),
       tbody,
     ),
