@@ -52,7 +52,10 @@ export function describe(event) {
   return detail ? `${typeLabel(event.type)}: ${detail}` : typeLabel(event.type);
 }
 
-/** Every event type the server knows, as [type, label] pairs. */
+/** Every event type the server knows, as [type, label] pairs: in this map's order, unknown ones last. */
 export async function eventTypes() {
-  return (await schemaEnum("EventType")).map((type) => [type, typeLabel(type)]);
+  const known = Object.keys(EVENT_TYPES);
+  const rank = (type) => (known.includes(type) ? known.indexOf(type) : known.length);
+  const types = [...(await schemaEnum("EventType"))].sort((a, b) => rank(a) - rank(b));
+  return types.map((type) => [type, typeLabel(type)]);
 }
