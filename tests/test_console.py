@@ -10,12 +10,14 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+import standardwebhooks
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # never fetch a browser: Debian's chromium is used
 
@@ -25,6 +27,7 @@ from senderpools.service import credentials
 from senderpools.store import Store, open_store
 from senderpools.worker import OperationWorker
 from tests.procs import ServerProcess, clean_env, database_url, start_server
+from tests.webhook_receiver import receiving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -133,8 +136,25 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def tab(console: Console, browser: Browser) -> Iterator[Tab]:
+@pytest.fixture(scope="module")
+def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """``senderpools serve`` with its worker and webhook deliveries: sinks on loopback allowed (the test
+    receivers), retries after 50 ms and 100 ms, then dead-lettered (as in tests/test_events.py)."""
+    tmp = tmp_path_factory.mktemp("live-console")
+    env = clean_env(
+        SENDERPOOLS_WEBHOOK_ALLOW_PRIVATE="true",
+        SENDERPOOLS_WEBHOOK_RETRY_BASE="0.05",
+        SENDERPOOLS_WEBHOOK_RETRY_WINDOW="0.15",
+    )
+    server = start_server(tmp / "logs", tmp / "senderpools.db", env=env)
+    try:
+        yield Console(server, tmp / "senderpools.db")
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _open_tab(console: Console, browser: Browser) -> Iterator[Tab]:
     """A fresh browser context (its own sessionStorage) for a fresh account."""
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     context.set_default_timeout(TIMEOUT_MS)
@@ -147,6 +167,18 @@ def tab(console: Console, browser: Browser) -> Iterator[Tab]:
     finally:
         context.close()
     assert tab.errors == [], tab.errors  # no script error on any page the test visited
+
+
+@pytest.fixture
+def tab(console: Console, browser: Browser) -> Iterator[Tab]:
+    with _open_tab(console, browser) as opened:
+        yield opened
+
+
+@pytest.fixture
+def live_tab(live_console: Console, browser: Browser) -> Iterator[Tab]:
+    with _open_tab(live_console, browser) as opened:
+        yield opened
 
 
 def _register(client: httpx.Client, addresses: list[str], channel: str = "SMS") -> list[str]:
@@ -711,3 +743,160 @@ def test_try_a_recipient_shows_the_choice_and_why_without_storing_it(tab: Tab) -
     panel.get_by_label("Recipient", exact=True).fill("")
     panel.get_by_role("button", name="Try", exact=True).click()
     expect(panel.get_by_text("Nothing to try")).to_be_visible()
+
+
+# -- events: the pool's activity, and webhook sinks --------------------------------------------------------------
+POOL_CREATED = "io.senderpools.senderpool.created"
+
+
+def test_pool_activity_lists_its_events_newest_first_with_who_and_pages(tab: Tab) -> None:
+    key_sid, key_secret = tab.console.new_api_key(tab.sid)
+    with tab.api() as client:
+        first = _register(client, ["+15035550000", "+15035550001"])
+        pool_id, create_id = _create_pool(client, name="Audited", senders=[{"senderId": s} for s in first])
+    tab.console.apply_queued_operations()
+    with tab.api() as client:
+        for i in range(19):  # 22 events in all: more than the first page (20)
+            assert client.patch(f"/v1/SenderPools/{pool_id}", json={"tags": {"wave": str(i)}}).status_code == 202
+        (later,) = _register(client, ["+15035550002"])
+    ghost = "comms_sender_01aaaaaaaaaaaaaaaaaaaaaaaa"
+    with tab.console.server.client(key_sid, key_secret) as key:  # another actor: an API key
+        added = key.post(f"/v1/SenderPools/{pool_id}/Senders", json=[{"senderId": later}, {"senderId": ghost}])
+        add_id = added.json()["operationId"]
+    tab.console.apply_queued_operations()
+    tab.sign_in()
+    tab.go(f"/pools/{pool_id}")
+    page = tab.page
+    rows = page.locator(".activity-table tbody tr")
+    expect(rows).to_have_count(20)
+    newest = rows.first
+    expect(newest.locator(".event-what")).to_have_text("Senders added: 1 · 1 not found")
+    expect(newest).to_contain_text(key_sid)
+    expect(newest).not_to_contain_text("(you)")
+    expect(newest.get_by_role("link", name=add_id)).to_have_attribute("href", f"#/operations/{add_id}?pool={pool_id}")
+    expect(rows.nth(1).locator(".event-what")).to_have_text("Pool updated: tags")
+    expect(rows.nth(1)).to_contain_text(f"{tab.sid} (you)")
+    expect(page.locator(".activity-section")).to_contain_text("events under the operation's ID, not the pool's")
+    expect(page.locator(".activity-section")).not_to_contain_text("Operation completed")  # not the pool's events
+
+    page.locator(".activity-section").get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(22)
+    expect(rows.nth(20).locator(".event-what")).to_have_text("Senders added: 2")
+    expect(rows.nth(20).get_by_role("link", name=create_id)).to_be_visible()
+    expect(rows.nth(21).locator(".event-what")).to_have_text("Pool created: “Audited”")
+    expect(page.locator(".activity-section").get_by_role("button", name="Load more")).to_have_count(0)
+    asked = [r.url for r in tab.requests if "/v1/Events?" in r.url]
+    assert asked and all(f"resourceId={pool_id}" in url and "order=newest" in url for url in asked)
+
+
+def test_a_new_sink_shows_its_secret_once_and_its_test_event_and_deliveries_reach_the_receiver(live_tab: Tab) -> None:
+    tab, page = live_tab, live_tab.page
+    with receiving() as receiver:
+        tab.sign_in()
+        page.get_by_role("link", name="Event sinks").click()
+        expect(page.get_by_role("heading", name="No event sinks yet")).to_be_visible()
+        page.get_by_role("button", name="New sink").click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_label("URL").fill("ftp://example.com/hook")
+        dialog.get_by_role("button", name="Create sink").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("The sink was not saved")  # the server's words
+
+        dialog.get_by_label("URL").fill(receiver.url)
+        dialog.get_by_label("Description").fill("Pool hook")
+        dialog.get_by_label("Pool created").check()
+        dialog.get_by_role("button", name="Create sink").click()
+        expect(dialog).to_contain_text("you will not see it again")
+        secret = dialog.locator("[data-secret]").inner_text()
+        assert secret.startswith("whsec_")
+        dialog.get_by_role("button", name="Done").click()
+        row = page.locator(".sinks-table tbody tr")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(receiver.url)
+        expect(row).to_contain_text("Pool created")
+        with tab.api() as client:
+            (sink,) = client.get("/v1/EventSinks").json()["eventSinks"]
+            assert sink["types"] == [POOL_CREATED] and sink["description"] == "Pool hook"
+            assert secret not in client.get(f"/v1/EventSinks/{sink['id']}").text
+        page.reload()
+        expect(row).to_have_count(1)
+        assert secret not in page.content()  # shown once: gone after a reload
+
+        row.get_by_role("link", name=receiver.url).click()
+        expect(page.get_by_role("heading", name="Pool hook")).to_be_visible()
+        expect(page.get_by_role("heading", name="Nothing delivered yet")).to_be_visible()
+        page.get_by_role("button", name="Send test event").click()
+        result = page.locator(".test-result")
+        expect(result).to_contain_text("Test event delivered")
+        expect(result).to_contain_text("HTTP 200 in")
+        (test,) = receiver.wait_for(1)
+        event = standardwebhooks.Webhook(secret).verify(test.body.decode(), test.headers)  # the secret shown signs
+        assert event["type"] == "io.senderpools.eventsink.test"
+
+        with tab.api() as client:
+            _create_pool(client, name="Delivered")
+        receiver.wait_for(2)
+        page.get_by_role("button", name="Refresh").click()
+        delivery = page.locator(".deliveries-table tbody tr")
+        expect(delivery).to_have_count(1)
+        expect(delivery).to_contain_text("Pool created")
+        expect(delivery.locator(".pill")).to_have_text("DELIVERED")
+        expect(delivery.locator("td.attempts")).to_have_text("1")
+        expect(delivery.locator(".answer")).to_contain_text("HTTP 200 in")
+
+        page.get_by_role("button", name="Edit").click()
+        page.get_by_role("dialog").get_by_label("Senders added").check()
+        page.get_by_role("dialog").get_by_role("button", name="Save changes").click()
+        expect(page.locator(".meta.sink-types")).to_have_text("Receives: Pool created, Senders added")
+        with tab.api() as client:
+            assert set(client.get(f"/v1/EventSinks/{sink['id']}").json()["types"]) == {
+                POOL_CREATED,
+                "io.senderpools.senderpool.members.added",
+            }
+
+
+def test_a_dead_lettered_delivery_is_redelivered_from_the_console_and_delete_asks_first(live_tab: Tab) -> None:
+    tab, page = live_tab, live_tab.page
+    with receiving(lambda n: 503 if n < 3 else 200) as receiver:  # three failures: dead-lettered
+        with tab.api() as client:
+            created = client.post("/v1/EventSinks", json={"url": receiver.url, "types": [POOL_CREATED]})
+            assert created.status_code == 201, created.text
+            sink_id = created.json()["id"]
+            _create_pool(client, name="Flaky")
+            receiver.wait_for(3)
+            deliveries = f"/v1/EventSinks/{sink_id}/Deliveries"
+            for _ in range(200):
+                (found,) = client.get(deliveries).json()["deliveries"]
+                if found["status"] == "FAILED":
+                    break
+                page.wait_for_timeout(50)
+            assert found["status"] == "FAILED", found
+        tab.sign_in()
+        tab.go(f"/sinks/{sink_id}")
+        page.get_by_label("Delivery status").select_option("FAILED")
+        row = page.locator(".deliveries-table tbody tr")
+        expect(row).to_have_count(1)
+        expect(row.locator(".pill")).to_have_text("FAILED")
+        expect(row.locator("td.attempts")).to_have_text("3")
+        expect(row.locator(".answer")).to_contain_text("HTTP 503 in")
+        expect(row.locator(".delivery-error")).to_have_text("ok")  # the excerpt of what the receiver answered
+        row.get_by_role("button", name=f"Redeliver {found['eventId']}").click()
+        expect(page.get_by_role("heading", name="No FAILED deliveries")).to_be_visible()  # it left the filter
+        assert len(receiver.wait_for(4)) == 4
+        page.get_by_label("Delivery status").select_option("DELIVERED")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(found["eventId"])
+        expect(row.locator(".answer")).to_contain_text("HTTP 200 in")
+        expect(row.locator("td.attempts")).to_have_text("1")  # a fresh schedule
+
+        page.get_by_role("button", name="Delete", exact=True).click()
+        confirm = page.get_by_role("dialog", name="Delete this event sink?")
+        expect(confirm).to_contain_text(receiver.url)
+        confirm.get_by_role("button", name="Cancel").click()
+        expect(confirm).to_have_count(0)
+        with tab.api() as client:
+            assert client.get(f"/v1/EventSinks/{sink_id}").status_code == 200  # still there
+        page.get_by_role("button", name="Delete", exact=True).click()
+        page.get_by_role("dialog").get_by_role("button", name="Delete sink").click()
+        expect(page.get_by_role("heading", name="No event sinks yet")).to_be_visible()
+        with tab.api() as client:
+            assert client.get(f"/v1/EventSinks/{sink_id}").status_code == 404

@@ -4,7 +4,9 @@
 
 Starts ``senderpools serve --no-worker`` on a throwaway database, fills it with sample data through the
 public API, runs a ``senderpools worker`` long enough to leave one operation part-way done, then drives
-Debian's Chromium (``/usr/bin/chromium``) with Playwright and saves the main pages as PNG files here.
+Debian's Chromium (``/usr/bin/chromium``) with Playwright and saves the main pages as PNG files here. Two
+webhook sinks on loopback receivers (one failing at first, so that some deliveries are dead-lettered) get
+the events the worker delivers meanwhile.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,16 @@ from playwright.sync_api import Page, expect, sync_playwright
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # the repository root, for tests.procs
 
-from tests.procs import Process, bootstrap_credentials, database_url, start_server, wait_operation  # noqa: E402
+from tests.procs import (  # noqa: E402
+    Process,
+    bootstrap_credentials,
+    clean_env,
+    database_url,
+    start_server,
+    wait_operation,
+)
 from tests.test_console import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.webhook_receiver import receiving  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 800}
 
@@ -81,6 +92,33 @@ def sample_inventory(client: httpx.Client) -> dict[str, list[str]]:
     }
 
 
+# Sinks on loopback receivers; quick retries, so that the failing receiver's first deliveries are dead-lettered.
+ENV = clean_env(
+    SENDERPOOLS_WEBHOOK_ALLOW_PRIVATE="true",
+    SENDERPOOLS_WEBHOOK_RETRY_BASE="0.05",
+    SENDERPOOLS_WEBHOOK_RETRY_WINDOW="0.15",
+)
+POOL_EVENTS = [
+    "io.senderpools.senderpool.created",
+    "io.senderpools.senderpool.updated",
+    "io.senderpools.senderpool.members.removed",
+]
+
+
+def create_sink(client: httpx.Client, url: str, types: list[str], description: str) -> str:
+    response = client.post("/v1/EventSinks", json={"url": url, "types": types, "description": description})
+    response.raise_for_status()
+    sink_id: str = response.json()["id"]
+    return sink_id
+
+
+def wait_deliveries(client: httpx.Client, sink_ids: list[str]) -> None:
+    """Until no delivery of these sinks is PENDING."""
+    for sink_id in sink_ids:
+        while client.get(f"/v1/EventSinks/{sink_id}/Deliveries", params={"status": "PENDING"}).json()["deliveries"]:
+            time.sleep(0.05)
+
+
 def shoot(page: Page, name: str) -> None:
     page.wait_for_timeout(400)  # let progress bars finish their transition
     page.screenshot(path=str(HERE / f"{name}.png"))
@@ -88,28 +126,50 @@ def shoot(page: Page, name: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp_dir:
+    audit_up = threading.Event()
+    with (
+        tempfile.TemporaryDirectory() as tmp_dir,
+        receiving() as ops_hook,
+        receiving(lambda n: 200 if audit_up.is_set() else 503) as audit_hook,  # down at first: dead letters
+    ):
         tmp = Path(tmp_dir)
         db = tmp / "senderpools.db"
-        server = start_server(tmp / "logs", db, "--no-worker")
+        server = start_server(tmp / "logs", db, "--no-worker", env=ENV)
         try:
             sid, token = bootstrap_credentials(server.stdout) or ("", "")
             with server.client(sid, token) as client:
+                sinks = [
+                    create_sink(
+                        client, ops_hook.url, ["com.twilio.comms-api.operation.completed"], "Operations finishing"
+                    ),
+                    create_sink(client, audit_hook.url, POOL_EVENTS, "Pool changes to the audit archive"),
+                ]
                 inventory = sample_inventory(client)
                 phones, emails, pushes, bulk = (inventory[k] for k in ("phones", "emails", "pushes", "bulk"))
                 marketing, _ = create_pool(client, "Marketing US", {"team": "growth", "region": "us"}, phones[:24])
                 support = {"team": "support", "region": "emea"}
+                support_id, support_op = create_pool(client, "Support EMEA", support, emails + phones[24:30])
                 ops = [
-                    create_pool(client, "Support EMEA", support, emails + phones[24:30])[1],
+                    support_op,
                     create_pool(client, "Transactional", {"tier": "critical"}, bulk[:1200] + phones[30:])[1],
                     create_pool(client, "Mobile app", {"team": "mobile"}, pushes)[1],
                 ]
                 create_pool(client, "Black Friday 2026", {"campaign": "bf26"}, [])
                 ghosts = [f"comms_sender_01{c * 24}" for c in "abc"]
                 ops.append(add(client, marketing, phones[24:34] + ghosts))  # three unknown senders fail
-                worker = Process(["worker", "--database-url", database_url(db)], tmp / "logs")
+                worker = Process(["worker", "--database-url", database_url(db)], tmp / "logs", env=ENV)
                 for operation_id in ops:
                     wait_operation(client, operation_id)
+                wait_deliveries(client, sinks)  # the audit sink dead-letters the pools created
+                audit_up.set()
+                # The Support pool's activity: renamed tags, two senders out, three in (and one unknown).
+                client.patch(f"/v1/SenderPools/{support_id}", json={"tags": {"team": "support", "region": "eu"}})
+                out = client.post(
+                    f"/v1/SenderPools/{support_id}/Senders/Remove", json=[{"senderId": s} for s in emails[3:]]
+                )
+                wait_operation(client, out.json()["operationId"])
+                wait_operation(client, add(client, support_id, phones[:3] + ghosts[:1]))
+                wait_deliveries(client, sinks)
                 worker.stop()
 
                 # One big operation left part-way: a slow worker, stopped (SIGKILL) in the middle.
@@ -149,6 +209,18 @@ def main() -> None:
                     page.goto(f"{server.base_url}/console#/operations/{running}?pool={marketing}")
                     expect(page.get_by_text("processing", exact=True)).to_be_visible()
                     shoot(page, "operation")
+
+                    page.goto(f"{server.base_url}/console#/pools/{support_id}")
+                    activity = page.locator(".activity-section")
+                    expect(activity.locator("tbody tr")).to_have_count(5)
+                    activity.evaluate("section => section.scrollIntoView()")
+                    shoot(page, "activity")
+
+                    page.goto(f"{server.base_url}/console#/sinks/{sinks[1]}")
+                    expect(page.locator(".deliveries-table tbody tr").first).to_be_visible()
+                    page.get_by_role("button", name="Send test event").click()
+                    expect(page.locator(".test-result")).to_be_visible()
+                    shoot(page, "sink")
 
                     page.goto(f"{server.base_url}/console#/senders")
                     expect(page.locator("tbody tr").first).to_be_visible()

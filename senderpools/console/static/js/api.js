@@ -168,6 +168,11 @@ export async function serverFeatures() {
   };
 }
 
+/** The values of an enum the server publishes in its OpenAPI document (e.g. "EventType"); [] when absent. */
+export async function schemaEnum(name) {
+  return (await openapi()).components?.schemas?.[name]?.enum || [];
+}
+
 /**
  * Each channel's address check, from the `x-addressRules` the server publishes on its Channel schema:
  * {SMS: (address) => problem or null, ...}. A channel the server publishes no rule for is not checked here

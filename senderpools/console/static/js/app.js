@@ -7,6 +7,7 @@ import { operationPage, operationsPage } from "./views/operations.js";
 import { poolPage } from "./views/pool.js";
 import { poolsPage } from "./views/pools.js";
 import { sendersPage } from "./views/senders.js";
+import { sinkPage, sinksPage } from "./views/sinks.js";
 
 const ROUTES = [
   [/^\/pools$/, poolsPage, "pools"],
@@ -14,6 +15,8 @@ const ROUTES = [
   [/^\/senders$/, sendersPage, "senders"],
   [/^\/operations$/, operationsPage, "operations"],
   [/^\/operations\/([^/]+)$/, operationPage, "operations"],
+  [/^\/sinks$/, sinksPage, "sinks"],
+  [/^\/sinks\/([^/]+)$/, sinkPage, "sinks"],
 ];
 
 const root = document.getElementById("root");
@@ -95,7 +98,7 @@ function shell(section) {
   const sidebar = h(
     "aside.sidebar",
     h("a.brand", { href: "#/pools" }, h("span.logo"), h("span", "senderpools"), h("span.brand-tag", "console")),
-    h("nav.nav", { "aria-label": "Sections" }, link("pools", "Pools", "pools"), link("senders", "Senders", "senders"), link("operations", "Operations", "operations")),
+    h("nav.nav", { "aria-label": "Sections" }, link("pools", "Pools", "pools"), link("senders", "Senders", "senders"), link("operations", "Operations", "operations"), link("sinks", "Event sinks", "webhook")),
     h("div.sidebar-spacer"),
     h("a.nav-link.nav-subtle", { href: "/docs", target: "_blank", rel: "noopener" }, icon("docs"), "API reference"),
     h(

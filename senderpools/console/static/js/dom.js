@@ -58,6 +58,8 @@ const ICONS = {
   inbox: "M3 11l2-7h10l2 7v5H3zM3 11h4l1 2h4l1-2h4",
   stop: "M6 6h8v8H6z",
   lock: "M6 9V6a4 4 0 0 1 8 0v3M5 9h10v8H5z",
+  webhook: "M10 3a3 3 0 0 0-2.6 4.5L5 12M10 3a3 3 0 0 1 2.6 4.5L15 12M5 12a3 3 0 1 0 3 3h7M15 12a3 3 0 1 1-1 5.8",
+  send: "M3 10 17 3l-4 14-3-6-7-1ZM10 11l7-8",
 };
 
 export function icon(name, label) {

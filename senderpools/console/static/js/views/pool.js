@@ -2,8 +2,9 @@
 // them (one, or a selection in one Remove Senders operation), deletion protection, its operations, and
 // "Try a recipient": which sender Resolve picks for an address, and why.
 
-import { addressRules, del, get, OPERATION_TYPES, page, post, summary } from "../api.js";
+import { addressRules, credentials, del, get, OPERATION_TYPES, page, post, summary } from "../api.js";
 import { CHANNELS, chunks, parseEntries, registerSenders, registrations, resolveEntries } from "../csv.js";
+import { describe } from "../events.js";
 import {
   append,
   button,
@@ -28,7 +29,7 @@ import {
   toast,
 } from "../dom.js";
 import { failureReport, rowList } from "./imports.js";
-import { operationCard, watchOperations } from "./operations.js";
+import { operationCard, operationHref, watchOperations } from "./operations.js";
 import { deletePool, poolDialog, poolName, protectedBadge, setProtection } from "./pools.js";
 
 const enc = encodeURIComponent;
@@ -36,6 +37,7 @@ const PAGE_SIZE = 50;
 const ADD_CHUNK = 1000; // senders per Add Senders request (the API takes up to 10,000)
 const REMOVE_CHUNK = 10000; // senders per Remove Senders request
 const OPERATIONS_SHOWN = 10;
+const EVENTS_PAGE = 20;
 
 // -- try a recipient -------------------------------------------------------------------------------------------
 const STICKINESS = [
@@ -300,6 +302,82 @@ function addSendersDialog(ctx, p, onStarted) {
   }
 }
 
+// -- activity ------------------------------------------------------------------------------------------------
+/**
+ * The pool's events, newest first (GET /v1/Events?resourceId=pool): created, updated, members added or
+ * removed (one per worker batch), deleted. Returns {el, load()}; load() shows the first page again.
+ */
+function activitySection(ctx, p) {
+  const body = h("div");
+  const footer = h("div.list-footer");
+  const tbody = h("tbody");
+  const filters = { resourceId: p.id, order: "newest" };
+  const me = credentials()?.sid;
+  let next = null;
+
+  const row = (event) =>
+    h(
+      "tr",
+      { dataset: { eventId: event.id, type: event.type } },
+      h("td", time(event.time)),
+      h(
+        "td",
+        h("div.event-what", describe(event)),
+        event.data?.operationId ? h("div.sub", h("a.mono-small", { href: operationHref(event.data.operationId, p.id) }, event.data.operationId)) : null,
+      ),
+      h("td", h("span.mono-small", { title: event.actor }, event.actor), event.actor === me ? h("span.muted", " (you)") : null),
+    );
+
+  function renderFooter() {
+    replace(
+      footer,
+      next
+        ? button("Load more", {
+            async onclick(event) {
+              event.currentTarget.disabled = true;
+              const more = await page("/v1/Events", "events", filters, next, EVENTS_PAGE, ctx.signal);
+              next = more.next;
+              tbody.append(...more.items.map(row));
+              renderFooter();
+            },
+          })
+        : null,
+    );
+  }
+
+  async function load() {
+    let first;
+    try {
+      first = await page("/v1/Events", "events", filters, null, EVENTS_PAGE, ctx.signal);
+    } catch (error) {
+      if (error.name !== "AbortError") replace(body, errorBox(error, "The activity could not be loaded"));
+      return;
+    }
+    next = first.next;
+    replace(tbody, first.items.map(row));
+    replace(
+      body,
+      first.items.length
+        ? h("div.table-wrap", h("table.table.activity-table", h("thead", h("tr", h("th", "When"), h("th", "What"), h("th", "Who"))), tbody))
+        : emptyState({ iconName: "operations", title: "No activity recorded", text: "Events are kept for a limited time (30 days by default)." }),
+    );
+    renderFooter();
+  }
+
+  const el = h(
+    "section.section.activity-section",
+    h("div.section-head", h("h2", "Activity"), h("span.muted", "Newest first")),
+    h(
+      "p.muted.hint.activity-note",
+      "Changes to this pool and its members. Operations record their own queued, completed and canceled events under the operation's ID, not the pool's: follow an operation link for those.",
+    ),
+    body,
+    footer,
+  );
+  replace(body, loadingBlock("Loading activity…"));
+  return { el, load };
+}
+
 // -- the page --------------------------------------------------------------------------------------------------
 /** "SMS 3 · EMAIL 1 · 1 deactivated": the summary's non-zero figures. */
 function breakdown(found) {
@@ -349,6 +427,7 @@ export async function poolPage(ctx) {
   const selectionBar = h("div.selection-bar", { hidden: true });
   const opsSection = h("section.section.ops-section");
   const addSenders = () => addSendersDialog(ctx, p, () => loadOperations());
+  const activity = activitySection(ctx, p);
 
   function renderHeader() {
     replace(protectionSlot, protectedBadge(p));
@@ -361,6 +440,7 @@ export async function poolPage(ctx) {
         async onclick() {
           p = await setProtection(ctx, p, protect);
           renderHeader();
+          activity.load();
         },
       }, "lock"),
       button("Delete", {
@@ -398,6 +478,7 @@ export async function poolPage(ctx) {
         membersBody,
         membersFooter,
       ),
+      activity.el,
     ),
   );
   renderHeader();
@@ -595,11 +676,13 @@ export async function poolPage(ctx) {
     watchOperations(ctx, cards, () => {
       loadMembers();
       refreshCount();
+      activity.load();
     });
     refreshCount();
   }
 
   refreshCount();
   loadOperations();
+  activity.load();
   await loadMembers();
 }
