@@ -202,6 +202,15 @@ class NewEvent:
         """``actor`` None: the account itself (an operator's command, or work queued before actors were kept)."""
         return cls(ids.new_id(ids.EVENT_PREFIX, now_ms), kind, now_ms, account, actor or account, resource_id, data)
 
+    @property
+    def pool_id(self) -> str | None:
+        """The pool it concerns, if any (what ``senderPoolId`` finds): the pool's own events and its
+        members' have the pool as their resource; an operation's name it in their data."""
+        if self.resource_id is not None and self.resource_id.startswith(ids.POOL_PREFIX):
+            return self.resource_id
+        pool_id = self.data.get("senderPoolId")
+        return pool_id if isinstance(pool_id, str) else None
+
     def doc(self) -> bytes:
         """Its wire JSON."""
         return encode(
@@ -243,6 +252,7 @@ def operation_event(operation: SenderPoolOperation, account: str, actor: str | N
 class EventFilter:
     type: EventType | None = None
     resource_id: str | None = None
+    sender_pool_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

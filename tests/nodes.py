@@ -46,6 +46,41 @@ def query(url: str, sql: str, *args: Any) -> list[Any]:
     return asyncio.run(run())
 
 
+def old_schema(url: str, before: str) -> list[str]:
+    """Apply every migration before version ``before`` as the migrate step did, and record them; their
+    versions (a database as the code before ``before`` left it, for a migration's tests)."""
+    backend = "sqlite" if url.startswith("sqlite:") else "postgresql"
+    scripts = sorted(p for p in (MIGRATIONS / backend).glob("*.sql") if p.name < before)
+    versions = [p.name.split("_", 1)[0] for p in scripts]
+    statements = ["CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT)"]
+    for script in scripts:
+        text = script.read_text()
+        statements += [s for s in text.split(";\n") if s.strip()] if backend == "sqlite" else [text]
+    statements += [f"INSERT INTO schema_migrations VALUES ('{v}', 0)" for v in versions]
+    execute(url, [(s, ()) for s in statements])
+    return versions
+
+
+def execute(url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """Run statements in one transaction (SQLite ``?`` placeholders; rewritten to ``$n`` for PostgreSQL)."""
+    if url.startswith("sqlite:"):
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://").removeprefix("/"))) as db, db:
+            for sql, args in statements:
+                db.execute(sql, args)
+        return
+
+    async def run() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            async with connection.transaction():
+                for sql, args in statements:
+                    await connection.execute(numbered(sql), *args)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
 ORPHAN_MEMBERSHIPS = "SELECT count(*) FROM pool_members m LEFT JOIN pools p ON p.id = m.pool_id WHERE p.id IS NULL"
 
 

@@ -756,7 +756,7 @@ def test_pool_activity_lists_its_events_newest_first_with_who_and_pages(tab: Tab
         pool_id, create_id = _create_pool(client, name="Audited", senders=[{"senderId": s} for s in first])
     tab.console.apply_queued_operations()
     with tab.api() as client:
-        for i in range(19):  # 22 events in all: more than the first page (20)
+        for i in range(19):  # 26 events of the pool in all: more than the first page (20)
             assert client.patch(f"/v1/SenderPools/{pool_id}", json={"tags": {"wave": str(i)}}).status_code == 202
         (later,) = _register(client, ["+15035550002"])
     ghost = "comms_sender_01aaaaaaaaaaaaaaaaaaaaaaaa"
@@ -769,24 +769,28 @@ def test_pool_activity_lists_its_events_newest_first_with_who_and_pages(tab: Tab
     page = tab.page
     rows = page.locator(".activity-table tbody tr")
     expect(rows).to_have_count(20)
-    newest = rows.first
-    expect(newest.locator(".event-what")).to_have_text("Senders added: 1 · 1 not found")
-    expect(newest).to_contain_text(key_sid)
-    expect(newest).not_to_contain_text("(you)")
-    expect(newest.get_by_role("link", name=add_id)).to_have_attribute("href", f"#/operations/{add_id}?pool={pool_id}")
-    expect(rows.nth(1).locator(".event-what")).to_have_text("Pool updated: tags")
-    expect(rows.nth(1)).to_contain_text(f"{tab.sid} (you)")
-    expect(page.locator(".activity-section")).to_contain_text("events under the operation's ID, not the pool's")
-    expect(page.locator(".activity-section")).not_to_contain_text("Operation completed")  # not the pool's events
+    # Newest first: the key's Add (queued, applied, completed: its actor carried to the background work),
+    # then the 19 updates, then the Create.
+    for n, what in enumerate(["Operation completed", "Senders added: 1 · 1 not found", "Operation queued"]):
+        expect(rows.nth(n).locator(".event-what")).to_contain_text(what)
+        expect(rows.nth(n)).to_contain_text(key_sid)
+        expect(rows.nth(n)).not_to_contain_text("(you)")
+        link = rows.nth(n).get_by_role("link", name=add_id)
+        expect(link).to_have_attribute("href", f"#/operations/{add_id}?pool={pool_id}")
+    expect(rows.nth(3).locator(".event-what")).to_have_text("Pool updated: tags")
+    expect(rows.nth(3)).to_contain_text(f"{tab.sid} (you)")
 
     page.locator(".activity-section").get_by_role("button", name="Load more").click()
-    expect(rows).to_have_count(22)
-    expect(rows.nth(20).locator(".event-what")).to_have_text("Senders added: 2")
-    expect(rows.nth(20).get_by_role("link", name=create_id)).to_be_visible()
-    expect(rows.nth(21).locator(".event-what")).to_have_text("Pool created: “Audited”")
+    expect(rows).to_have_count(26)
+    expect(rows.nth(22).locator(".event-what")).to_contain_text("Operation completed")
+    expect(rows.nth(23).locator(".event-what")).to_have_text("Senders added: 2")
+    expect(rows.nth(23).get_by_role("link", name=create_id)).to_be_visible()
+    expect(rows.nth(24).locator(".event-what")).to_contain_text("Operation queued")
+    expect(rows.nth(25).locator(".event-what")).to_have_text("Pool created: “Audited”")
+    expect(page.locator(".activity-section")).not_to_contain_text("Sender registered")  # not the pool's
     expect(page.locator(".activity-section").get_by_role("button", name="Load more")).to_have_count(0)
     asked = [r.url for r in tab.requests if "/v1/Events?" in r.url]
-    assert asked and all(f"resourceId={pool_id}" in url and "order=newest" in url for url in asked)
+    assert asked and all(f"senderPoolId={pool_id}" in url and "order=newest" in url for url in asked)
 
 
 def test_a_new_sink_shows_its_secret_once_and_its_test_event_and_deliveries_reach_the_receiver(live_tab: Tab) -> None:

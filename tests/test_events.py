@@ -175,6 +175,67 @@ def test_the_log_is_filtered_paged_and_per_account(server: Server, account: Acco
     assert bad.status_code == 400 and bad.json()["errors"][0]["context"] == "$.type"
 
 
+def test_a_pools_events_are_found_by_its_id_with_its_members_and_operations(server: Server, account: Account) -> None:
+    senders = account.register_senders(3)
+    pool_id, create = account.create_pool(name="audited", senders=[{"senderId": s["id"]} for s in senders[:2]])
+    other_id, _ = account.create_pool(name="other", senders=[{"senderId": senders[2]["id"]}])
+    assert account.patch(f"/v1/SenderPools/{pool_id}", json={"name": "renamed"}).status_code == 202
+    assert account.delete(f"/v1/SenderPools/{pool_id}/Senders/{senders[0]['id']}").status_code == 202
+    assert account.delete(f"/v1/SenderPools/{pool_id}").status_code == 202
+
+    found = events(account, senderPoolId=pool_id)
+    assert types(found) == [
+        "io.senderpools.senderpool.created",
+        PROCESSING,
+        "io.senderpools.senderpool.members.added",
+        COMPLETED,
+        "io.senderpools.senderpool.updated",
+        "io.senderpools.senderpool.members.removed",
+        "io.senderpools.senderpool.deleted",
+    ]
+    assert {e["resourceId"] for e in found} == {pool_id, create["id"]}  # the operation's events: its own ID
+    assert pool_id not in str(events(account, senderPoolId=other_id))
+    newest = account.get("/v1/Events", params={"senderPoolId": pool_id, "order": "newest", "pageSize": 2}).json()
+    assert [e["id"] for e in newest["events"]] == [e["id"] for e in reversed(found[-2:])]
+    token = newest["pagination"]["next"]
+    assert account.get("/v1/Events", params={"senderPoolId": other_id, "pageToken": token}).status_code == 400
+    bad = account.get("/v1/Events", params={"senderPoolId": "nope"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["context"] == "$.senderPoolId"
+
+
+def test_migration_0010_finds_the_pool_of_events_logged_before_it(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    from starlette.testclient import TestClient
+
+    from senderpools.composition import create_app
+    from senderpools.records import NewEvent
+    from senderpools.wire.fields import EventType
+    from tests.nodes import empty_database, execute, old_schema, query
+
+    url = (
+        empty_database(request.getfixturevalue("postgres"))
+        if backend == "postgresql"
+        else f"sqlite:///{tmp_path}/old.db"
+    )
+    assert "0010" not in old_schema(url, "0010")
+    now = ids.now_ms()
+    pool_id, operation_id = ids.new_id(ids.POOL_PREFIX, now), ids.new_id(ids.OPERATION_PREFIX, now)
+    account = "AC" + "1" * 32
+    logged = [  # as the code before 0010 wrote them: no pool_id
+        NewEvent.of(EventType.POOL_CREATED, account, None, pool_id, now, name="p", operationId=operation_id),
+        NewEvent.of(EventType.OPERATION_COMPLETED, account, None, operation_id, now, senderPoolId=pool_id),
+        NewEvent.of(EventType.SENDER_REGISTERED, account, None, ids.new_id(ids.SENDER_PREFIX, now), now),
+    ]
+    insert = "INSERT INTO events (id, account_sid, type, resource_id, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)"
+    execute(url, [(insert, (e.id, account, str(e.type), e.resource_id, now, e.doc())) for e in logged])
+    with TestClient(create_app(make_settings(tmp_path, database_url=url))):  # migrates
+        pass
+    rows = {row[0]: row[1] for row in query(url, "SELECT id, pool_id FROM events")}
+    assert rows == {logged[0].id: pool_id, logged[1].id: pool_id, logged[2].id: None}
+    assert [e.pool_id for e in logged] == [pool_id, pool_id, None]  # what the code since writes
+
+
 def test_old_events_are_purged_by_the_worker(server: Server, account: Account) -> None:
     account.register_senders(3)
     assert len(events(account)) == 3

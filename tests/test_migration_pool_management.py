@@ -3,13 +3,9 @@ the extended JSON and the operation types of existing rows are derived once, and
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
@@ -22,44 +18,10 @@ from senderpools.wire.encoding import encode
 from senderpools.wire.fields import Channel, SenderStatus
 from senderpools.wire.resources import Sender, SenderPool
 from tests.conftest import Account, make_settings
-from tests.nodes import MIGRATIONS, empty_database, numbered
+from tests.nodes import empty_database, execute, old_schema
 
 BEFORE = "0007"  # the schema as it was before this version
 EXTENDED = {"Senderpools-Extensions": "true"}
-
-
-def old_schema(url: str) -> list[str]:
-    """Apply every migration before ``BEFORE`` as the migrate step did, and record them; their versions."""
-    backend = "sqlite" if url.startswith("sqlite:") else "postgresql"
-    scripts = sorted(p for p in (MIGRATIONS / backend).glob("*.sql") if p.name < BEFORE)
-    versions = [p.name.split("_", 1)[0] for p in scripts]
-    statements = ["CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT)"]
-    for script in scripts:
-        text = script.read_text()
-        statements += [s for s in text.split(";\n") if s.strip()] if backend == "sqlite" else [text]
-    statements += [f"INSERT INTO schema_migrations VALUES ('{v}', 0)" for v in versions]
-    execute(url, [(s, ()) for s in statements])
-    return versions
-
-
-def execute(url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
-    """Run statements in one transaction (SQLite ``?`` placeholders; rewritten to ``$n`` for PostgreSQL)."""
-    if url.startswith("sqlite:"):
-        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://").removeprefix("/"))) as db, db:
-            for sql, args in statements:
-                db.execute(sql, args)
-        return
-
-    async def run() -> None:
-        connection = await asyncpg.connect(url)
-        try:
-            async with connection.transaction():
-                for sql, args in statements:
-                    await connection.execute(numbered(sql), *args)
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
 
 
 Statements = list[tuple[str, tuple[Any, ...]]]
@@ -135,7 +97,7 @@ def test_migration_0007_derives_counts_tags_names_and_types_of_existing_rows(
         database_url = empty_database(request.getfixturevalue("postgres"))
     else:
         database_url = f"sqlite:///{tmp_path}/old.db"
-    assert BEFORE not in old_schema(database_url)
+    assert BEFORE not in old_schema(database_url, BEFORE)
     account, token = ids.new_account_sid(), ids.new_secret()
     statements, (eu, us), create_id, add_id = old_rows(account, token)
     execute(database_url, statements)

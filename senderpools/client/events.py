@@ -33,13 +33,15 @@ class EventsApi:
         self,
         type: EventType | str | None,
         resource_id: str | None,
+        sender_pool_id: str | None,
         start_date: Date | None,
         end_date: Date | None,
         order: Order | None,
         page_size: int | None,
         page_token: str | None,
     ) -> Listing[Event]:
-        filters = EventFilters(type=None if type is None else EventType(type), resource_id=resource_id)
+        kind = None if type is None else EventType(type)
+        filters = EventFilters(type=kind, resource_id=resource_id, sender_pool_id=sender_pool_id)
         params = _query(filters, start_date, end_date, page_size, order)
         return _get_listing(self.core, endpoints.list_events, (), params, page_token)
 
@@ -99,14 +101,16 @@ class Events:
         *,
         type: EventType | str | None = None,
         resource_id: str | None = None,
+        sender_pool_id: str | None = None,
         start_date: Date | None = None,
         end_date: Date | None = None,
         order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Pager[Event]:
-        """Events, oldest first (``order="newest"``: newest first), of one ``type`` or about one resource."""
-        listing = self._api.list(type, resource_id, start_date, end_date, order, page_size, page_token)
+        """Events, oldest first (``order="newest"``: newest first), of one ``type``, about one resource, or
+        about one pool (``sender_pool_id``: its own events, its members' and its operations')."""
+        listing = self._api.list(type, resource_id, sender_pool_id, start_date, end_date, order, page_size, page_token)
         return Pager(listing, self._run)
 
 
@@ -177,13 +181,14 @@ class AsyncEvents:
         *,
         type: EventType | str | None = None,
         resource_id: str | None = None,
+        sender_pool_id: str | None = None,
         start_date: Date | None = None,
         end_date: Date | None = None,
         order: Order | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> AsyncPager[Event]:
-        listing = self._api.list(type, resource_id, start_date, end_date, order, page_size, page_token)
+        listing = self._api.list(type, resource_id, sender_pool_id, start_date, end_date, order, page_size, page_token)
         return AsyncPager(listing, self._run)
 
 

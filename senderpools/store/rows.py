@@ -416,12 +416,12 @@ def item_list(args: Args, account: str, operation_id: str, window: Window, outco
 
 
 # -- events ------------------------------------------------------------------------------------------
-EVENT_INSERT = "events (id, account_sid, type, resource_id, created_at, doc)"
+EVENT_INSERT = "events (id, account_sid, type, resource_id, pool_id, created_at, doc)"
 EVENT_INSERT_COLUMNS = columns_of(EVENT_INSERT)
 
 
 def event_rows(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
-    return [(e.id, e.account, str(e.type), e.resource_id, e.time_ms, e.doc()) for e in events]
+    return [(e.id, e.account, str(e.type), e.resource_id, e.pool_id, e.time_ms, e.doc()) for e in events]
 
 
 def fanout(numbered: bool) -> str:
@@ -456,6 +456,8 @@ def event_list(args: Args, account: str, window: Window, where: EventFilter) -> 
         sql += f" AND type = {args.add(str(where.type))}"
     if where.resource_id is not None:
         sql += f" AND resource_id = {args.add(where.resource_id)}"
+    if where.sender_pool_id is not None:
+        sql += f" AND pool_id = {args.add(where.sender_pool_id)}"
     return sql + args.window("id", window) + args.order(["id"], window)
 
 

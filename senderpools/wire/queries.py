@@ -150,6 +150,13 @@ class EventFilters(msgspec.Struct, rename="camel", kw_only=True):
 
     type: Annotated[EventType | None, Meta(description="Only events of this type.")] = None
     resource_id: ResourceIdFilter | None = None
+    sender_pool_id: Annotated[
+        PoolId | None,
+        Meta(
+            description="Only events about this pool: its own, its members' and its operations' (also once it "
+            "is deleted)."
+        ),
+    ] = None
 
 
 class DeliveryFilters(msgspec.Struct, rename="camel", kw_only=True):

@@ -45,6 +45,9 @@ def events_list(
     session: Session,
     kind: Annotated[EventType | None, typer.Option("--type", help="Only events of this type.")] = None,
     resource: Annotated[str | None, typer.Option("--resource", help="Only events about this resource ID.")] = None,
+    pool: Annotated[
+        str | None, typer.Option("--pool", help="Only events about this pool: its own, its members' and operations'.")
+    ] = None,
     start_date: StartDate = None,
     end_date: EndDate = None,
     newest: Newest = False,
@@ -54,6 +57,7 @@ def events_list(
     pager = session.client.events.list(
         type=kind,
         resource_id=resource,
+        sender_pool_id=pool,
         start_date=start_date,
         end_date=end_date,
         order=order_of(newest),

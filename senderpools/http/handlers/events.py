@@ -15,7 +15,8 @@ routes = Routes()
 
 @routes.handles(endpoints.list_events)
 async def list_events(call: Call[queries.EventFilters, None]) -> Rendered[replies.EventPage]:
-    where = EventFilter(type=call.query.type, resource_id=call.query.resource_id)
+    query = call.query
+    where = EventFilter(type=query.type, resource_id=query.resource_id, sender_pool_id=query.sender_pool_id)
     rows = await call.services.events.list_events(call.account, call.page.request, where)
     return call.page.render(replies.EventPage, rows)
 

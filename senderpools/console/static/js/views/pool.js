@@ -304,14 +304,14 @@ function addSendersDialog(ctx, p, onStarted) {
 
 // -- activity ------------------------------------------------------------------------------------------------
 /**
- * The pool's events, newest first (GET /v1/Events?resourceId=pool): created, updated, members added or
- * removed (one per worker batch), deleted. Returns {el, load()}; load() shows the first page again.
+ * The pool's events, newest first (GET /v1/Events?senderPoolId=pool): created, updated, members added or
+ * removed (one per worker batch), its operations queued, completed or canceled. Returns {el, load()}; load() shows the first page again.
  */
 function activitySection(ctx, p) {
   const body = h("div");
   const footer = h("div.list-footer");
   const tbody = h("tbody");
-  const filters = { resourceId: p.id, order: "newest" };
+  const filters = { senderPoolId: p.id, order: "newest" };
   const me = credentials()?.sid;
   let next = null;
 
@@ -367,10 +367,6 @@ function activitySection(ctx, p) {
   const el = h(
     "section.section.activity-section",
     h("div.section-head", h("h2", "Activity"), h("span.muted", "Newest first")),
-    h(
-      "p.muted.hint.activity-note",
-      "Changes to this pool and its members. Operations record their own queued, completed and canceled events under the operation's ID, not the pool's: follow an operation link for those.",
-    ),
     body,
     footer,
   );
