@@ -47,12 +47,13 @@ pytest: install postgres chromium tools
 test: lint typecheck pytest
 
 # Benchmark (minutes; not part of test): wrk from Debian, Prism pinned in bench/package.json, PostgreSQL binaries.
-# `make bench` writes bench/RESULTS.md (+ .json); `make bench-quick` runs every workload briefly into bench/results/.
+# `make bench` writes bench/RESULTS.md (+ .json) and the README's table from it; `make bench-quick` runs every workload briefly into bench/results/.
 bench bench-quick: install postgres
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 wrk >/dev/null)
 	@test -x bench/node_modules/.bin/prism || npm install --prefix bench --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick)
+	$(if $(filter bench,$@),$(BIN)/python -m bench.readme)
 	$(BIN)/python bench/edge.py $(if $(filter bench-quick,$@),--reps 1 --duration 2 --markdown bench/results/edge-quick.md,--markdown bench/EDGE.md --out bench/EDGE.json)
 
 # Longer contract fuzzing than `make test` runs (schemathesis, every operation, good and broken credentials).

@@ -45,7 +45,7 @@ BENCH = ROOT / "bench"
 PRISM = BENCH / "node_modules" / ".bin" / "prism"
 sys.path.insert(0, str(ROOT))  # the repository's code, whatever is installed
 
-from bench import seed  # noqa: E402
+from bench import readme, seed  # noqa: E402
 from bench.floor_app import DEFAULT_BYTES as FLOOR_BYTES  # noqa: E402
 from bench.processes import Process, basic, free_port, git_state, tree_cpu_seconds  # noqa: E402
 from senderpools.http.pagination import PageTokens, filter_values  # noqa: E402
@@ -867,10 +867,6 @@ def fmt(value: float | None, spec: str = ",.0f", unit: str = "") -> str:
     return "n/a" if value is None else f"{value:{spec}}{unit}"
 
 
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("met" if ok else "**not met**")
-
-
 def summarize(results: Results) -> dict[str, Any]:
     r = results
     m = r.median
@@ -1082,14 +1078,8 @@ def markdown(results: Results, summary: dict[str, Any]) -> str:
         f"{meta.get('seeded', {}).get('memberships', 0):,} memberships in another (workload 5), seeded through "
         f"bench/seed.py; database {meta.get('sqlite_database_mb_after', '?')} MB at the end.",
         "",
-        "| # | workload | ours | baseline (same run) | ratio | target | status |",
-        "|---|---|---|---|---|---|---|",
+        *readme.table(summary),
     ]
-    for row in summary["rows"]:
-        lines.append(
-            f"| {row['id']} | {row['workload']} | {row['ours']} | {row['baseline']} | {row['ratio']} | "
-            f"{row['target']} | {verdict(row['met'])} |"
-        )
     if summary["postgres"]:
         lines += [
             "",
