@@ -64,10 +64,13 @@ class Receiver:
         if answer in (HANG, CLOSE):
             handler.close_connection = True
             return
-        handler.send_response(int(answer))
-        handler.send_header("content-length", "2")
-        handler.end_headers()
-        handler.wfile.write(b"ok")
+        try:
+            handler.send_response(int(answer))
+            handler.send_header("content-length", "2")
+            handler.end_headers()
+            handler.wfile.write(b"ok")
+        except ConnectionError:  # the sender gave up (timed out) or died meanwhile
+            handler.close_connection = True
 
 
 @contextmanager
