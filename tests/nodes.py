@@ -105,8 +105,8 @@ class Nodes:
         self.processes.append(server)
         return server
 
-    def worker(self, url: str, *args: str, env: dict[str, str] | None = None) -> Process:
-        process = Process(["worker", "--database-url", url, *args], self.log_dir, env or clean_env())
+    def worker(self, url: str, *args: str) -> Process:
+        process = Process(["worker", "--database-url", url, *args], self.log_dir, clean_env())
         self.processes.append(process)
         return process
 

@@ -24,9 +24,10 @@ import httpx
 import pytest
 import standardwebhooks
 
+from senderpools.pytest_plugin import free_port
 from tests.nodes import create_accounts
 from tests.postgres_cluster import PostgresCluster
-from tests.procs import Process, ServerProcess, clean_env, free_port, wait_operation, walk
+from tests.procs import Process, ServerProcess, clean_env, wait_operation, walk
 from tests.webhook_receiver import Answer, Receiver, receiving
 
 KILLS = int(os.environ.get("SENDERPOOLS_CRASH_KILLS", "20"))
@@ -140,25 +141,25 @@ class Driver(threading.Thread):
                     if choice < 0.4 or len(loose) < 6:
                         addresses = [f"+1628{serial + i:07d}" for i in range(2)]
                         serial += 2
-                        body = [{"address": a, "channel": "SMS"} for a in addresses]
-                        response = client.post(f"{base}/v1/Senders", json=body)
+                        senders = [{"address": a, "channel": "SMS"} for a in addresses]
+                        response = client.post(f"{base}/v1/Senders", json=senders)
                         if self.answered(response, 201):
                             made = [s["id"] for s in response.json()["senders"]]
                             loose += made
                             self.acknowledged += [(REGISTERED, sid) for sid in made]
                     elif choice < 0.6:
                         members, loose = loose[:4], loose[4:]
-                        body = {"name": f"pool {serial}", "senders": [{"senderId": s} for s in members]}
-                        response = client.post(f"{base}/v1/SenderPools", json=body)
+                        pool = {"name": f"pool {serial}", "senders": [{"senderId": s} for s in members]}
+                        response = client.post(f"{base}/v1/SenderPools", json=pool)
                         if self.answered(response, 202):
                             operation_id = response.json()["operationId"]
                             self.operations.append(operation_id)
                             self.acknowledged.append((PROCESSING, operation_id))
                     elif choice < 0.85:
                         sender_id = self.rng.choice(loose)
-                        body = {"displayName": f"name {serial}"}
+                        change = {"displayName": f"name {serial}"}
                         serial += 1
-                        response = client.patch(f"{base}/v1/Senders/{sender_id}", json=body)
+                        response = client.patch(f"{base}/v1/Senders/{sender_id}", json=change)
                         if self.answered(response, 200):
                             self.acknowledged.append((UPDATED, sender_id))
                     else:
