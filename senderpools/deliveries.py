@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -65,7 +66,11 @@ class DeliveryLoop:
         self._concurrency = concurrency
         self._poll_interval = poll_interval
         self._claim_limit = claim_limit
-        self._lease_ms = int((3 * timeout + 10) * 1000)  # an attempt's time, plus its wait for a slot
+        # A claim may wait for its sink's slot (a round claims more than the free slots) for two timeouts,
+        # then take its timeout and be recorded within the lease: no attempt runs past its lease, when
+        # another claimant may send the same delivery. One that waited longer is left to be claimed again.
+        self._start_within = 2 * timeout
+        self._lease_ms = int((self._start_within + timeout + 10) * 1000)
         self._in_flight: Counter[str] = Counter()
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -76,18 +81,21 @@ class DeliveryLoop:
         room = self._claim_limit - len(self._tasks)
         if room <= 0:
             return 0
+        start_by = time.monotonic() + self._start_within  # from the lease's start, before the claim
         claimed = await self._store.claim_deliveries(ids.now_ms(), room, self._lease_ms, busy)
         for due in claimed:
             self._in_flight[due.sink_id] += 1
-            task = asyncio.create_task(self._deliver(due), name=f"delivery-{due.event_id}")
+            task = asyncio.create_task(self._deliver(due, start_by), name=f"delivery-{due.event_id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(claimed)
 
-    async def _deliver(self, due: DueDelivery) -> None:
+    async def _deliver(self, due: DueDelivery, start_by: float) -> None:
         slot = self._slots.setdefault(due.sink_id, asyncio.Semaphore(self._concurrency))
         try:
             async with slot:
+                if time.monotonic() > start_by:  # its lease could run out mid-attempt: due again soon
+                    return
                 outcome = await self._sender.send(due.url, due.secret, due.event_id, webhooks.cloudevent(due.event))
                 now, attempts = ids.now_ms(), due.attempts + 1
                 if outcome.delivered:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import socket
 import time
 from pathlib import Path
@@ -549,3 +550,64 @@ def test_events_about_one_resource_reach_a_sink_in_order(server: Server, account
     # one before it was delivered.
     assert arrived[0] == arrived[1]
     assert arrived[1:] == sorted(arrived[1:]) and len(set(arrived)) == 4
+
+
+def test_an_attempt_left_waiting_for_a_slot_past_its_lease_is_not_started() -> None:
+    """A claim round takes more deliveries than a sink has free slots; one that waited so long that its
+    lease could run out mid-attempt is not sent (another node may have claimed it by then): it is due
+    again once the lease ends. Here: one slot, attempts that take the whole timeout, ten claimed."""
+    import msgspec
+
+    from senderpools.deliveries import DeliveryLoop, RetrySchedule
+    from senderpools.records import Attempt, DueDelivery
+    from senderpools.service.webhooks import Outcome
+    from senderpools.wire.fields import EventType
+    from senderpools.wire.resources import Event
+
+    timeout = 0.1
+    claimed: list[DueDelivery] = []
+    for n in range(10):
+        event_id = ids.new_id(ids.EVENT_PREFIX, ids.now_ms() + n)
+        event = Event(
+            id=event_id, type=EventType.SENDER_DELETED, time="2026-12-01T00:00:00.000Z",
+            account_sid="AC" + "0" * 32, actor="AC" + "0" * 32, resource_id=f"comms_sender_{n}", data={},
+        )  # fmt: skip
+        claimed.append(
+            DueDelivery("sink", event_id, 0, "http://127.0.0.1:9/hook", "whsec_x", msgspec.json.encode(event))
+        )
+    sent: list[str] = []
+    recorded: list[str] = []
+
+    class OneClaim:
+        async def claim_deliveries(self, now_ms: int, limit: int, lease_ms: int, busy: Any = ()) -> list[DueDelivery]:
+            found, claimed[:] = list(claimed), []
+            return found
+
+        async def record_attempt(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
+            recorded.append(event_id)
+
+    class SlowReceiver:
+        async def send(self, url: str, secret: str, msg_id: str, body: bytes) -> Outcome:
+            sent.append(msg_id)
+            await asyncio.sleep(timeout)
+            return Outcome(True, 200, int(timeout * 1000), None)
+
+        async def close(self) -> None:
+            pass
+
+    order = [d.event_id for d in claimed]
+    store: Any = OneClaim()  # the two calls the loop makes of a store, and of a sender
+    sender: Any = SlowReceiver()
+    loop = DeliveryLoop(store, sender, RetrySchedule(), timeout, concurrency=1)
+
+    async def run() -> None:
+        running = asyncio.create_task(loop.run())
+        await asyncio.sleep(12 * timeout)
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+    asyncio.run(run())
+    # The k-th attempt starts k timeouts after the claim: those due to start past two timeouts never do.
+    assert 1 <= len(sent) <= 3 and sent == order[: len(sent)], sent
+    assert recorded == sent

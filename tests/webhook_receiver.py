@@ -1,5 +1,6 @@
 """A webhook receiver for tests: a real HTTP server on loopback that records what it is sent and answers
-as a script says (a status per request, or a delay), like a user's endpoint would."""
+as a script says (a status per request, a delay, no answer at all, or a closed connection), like a
+user's endpoint would."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+
+HANG: Literal["hang"] = "hang"  # read the request, never answer (until the receiver stops)
+CLOSE: Literal["close"] = "close"  # read the request, close the connection without a word
+
+Answer = int | Literal["hang", "close"]
 
 
 @dataclass(frozen=True)
@@ -19,11 +26,12 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, answer: Callable[[int], int] = lambda n: 200, delay: float = 0.0) -> None:
-        self.answer = answer  # the status of the n-th request (0, 1, ...)
+    def __init__(self, answer: Callable[[int], Answer] = lambda n: 200, delay: float = 0.0) -> None:
+        self.answer = answer  # what to do with the n-th request (0, 1, ...): a status, HANG or CLOSE
         self.delay = delay  # seconds to wait before answering
         self.received: list[Received] = []
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # releases the requests left hanging
         self.url = ""
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
@@ -35,23 +43,38 @@ class Receiver:
             time.sleep(0.02)
         raise AssertionError(f"received {len(self.received)} deliveries, expected {count}")
 
+    def snapshot(self) -> list[Received]:
+        with self._lock:
+            return list(self.received)
+
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("content-length") or 0)
         body = handler.rfile.read(length)
+        if len(body) < length:  # the sender went away mid-body (killed): nothing was delivered
+            handler.close_connection = True
+            return
         with self._lock:
             n = len(self.received)
             self.received.append(Received({k.lower(): v for k, v in handler.headers.items()}, body, time.monotonic()))
         if self.delay:
             time.sleep(self.delay)
-        status = self.answer(n)
-        handler.send_response(status)
-        handler.send_header("content-length", "2")
-        handler.end_headers()
-        handler.wfile.write(b"ok")
+        answer = self.answer(n)
+        if answer == HANG:
+            self.stopping.wait(60.0)
+        if answer in (HANG, CLOSE):
+            handler.close_connection = True
+            return
+        try:
+            handler.send_response(int(answer))
+            handler.send_header("content-length", "2")
+            handler.end_headers()
+            handler.wfile.write(b"ok")
+        except ConnectionError:  # the sender gave up (timed out) or died meanwhile
+            handler.close_connection = True
 
 
 @contextmanager
-def receiving(answer: Callable[[int], int] = lambda n: 200, delay: float = 0.0) -> Iterator[Receiver]:
+def receiving(answer: Callable[[int], Answer] = lambda n: 200, delay: float = 0.0) -> Iterator[Receiver]:
     receiver = Receiver(answer, delay)
 
     class Handler(BaseHTTPRequestHandler):
@@ -69,5 +92,6 @@ def receiving(answer: Callable[[int], int] = lambda n: 200, delay: float = 0.0) 
     try:
         yield receiver
     finally:
+        receiver.stopping.set()
         server.shutdown()
         server.server_close()
