@@ -1088,14 +1088,18 @@ class PostgresStore(Store):
                 claimed.append(DueDelivery(sink_id, event_id, attempts, d[1], d[2], bytes(d[4])))
         return claimed
 
-    async def record_attempt(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
-        await self._fetch(
-            "UPDATE event_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2,"
-            " last_attempt_at = $3, last_status_code = $4, last_latency_ms = $5, last_error = $6"
-            " WHERE sink_id = $7 AND event_id = $8 AND status = 'PENDING'",
-            str(attempt.status), attempt.next_ms, attempt.at_ms, attempt.status_code, attempt.latency_ms,
-            attempt.error, sink_id, event_id,
-        )  # fmt: skip
+    async def record_attempts(self, attempts: Sequence[tuple[str, str, Attempt]]) -> None:
+        pool = await self._connections()
+        async with pool.acquire() as db, db.transaction():
+            await db.executemany(
+                "UPDATE event_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2,"
+                " last_attempt_at = $3, last_status_code = $4, last_latency_ms = $5, last_error = $6"
+                " WHERE sink_id = $7 AND event_id = $8 AND status = 'PENDING'",
+                [
+                    (str(a.status), a.next_ms, a.at_ms, a.status_code, a.latency_ms, a.error, sink_id, event_id)
+                    for sink_id, event_id, a in attempts
+                ],
+            )
 
     # -- idempotency keys ---------------------------------------------------------------------------
     async def claim_idempotency_key(
