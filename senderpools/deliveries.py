@@ -89,16 +89,16 @@ class DeliveryLoop:
     async def _deliver(self, due: DueDelivery) -> None:
         slot = self._slots.setdefault(due.sink_id, asyncio.Semaphore(self._concurrency))
         try:
-            async with slot:
+            async with slot:  # an attempt in flight to the sink; its outcome is stored after, in a group commit
                 outcome = await self._sender.send(due.url, due.secret, due.event_id, webhooks.cloudevent(due.event))
-                now, attempts = ids.now_ms(), due.attempts + 1
-                if outcome.delivered:
-                    status, next_ms = DeliveryStatus.DELIVERED, None
-                else:
-                    next_ms = self._schedule.next_ms(attempts, now)
-                    status = DeliveryStatus.FAILED if next_ms is None else DeliveryStatus.PENDING
-                attempt = Attempt(status, now, next_ms, outcome.status_code, outcome.latency_ms, outcome.error)
-                await self._record(due.sink_id, due.event_id, attempt)
+            now, attempts = ids.now_ms(), due.attempts + 1
+            if outcome.delivered:
+                status, next_ms = DeliveryStatus.DELIVERED, None
+            else:
+                next_ms = self._schedule.next_ms(attempts, now)
+                status = DeliveryStatus.FAILED if next_ms is None else DeliveryStatus.PENDING
+            attempt = Attempt(status, now, next_ms, outcome.status_code, outcome.latency_ms, outcome.error)
+            await self._record(due.sink_id, due.event_id, attempt)
         except ServiceUnavailable as exc:  # not recorded: the lease runs out and it is sent again
             log.warning("delivery of %s to %s not recorded: %s", due.event_id, due.sink_id, exc)
         except Exception:
