@@ -76,7 +76,7 @@ class Scale:
 
 FULL = Scale(duration=8, reps=3, connections=64, senders=10_000, deep_pools=1_000_000, member_pools=100,
              mixed_seconds=60, page_seconds=4, big_members=1_000_000, removed=10_000, resolve_senders=100_000,
-             events_creates=7, events_burst=20_000, events_spaced=200)  # fmt: skip
+             events_creates=11, events_burst=20_000, events_spaced=200)  # fmt: skip
 QUICK = Scale(duration=2, reps=1, connections=64, senders=1_000, deep_pools=20_000, member_pools=3,
               mixed_seconds=4, page_seconds=1, big_members=20_000, removed=1_000, resolve_senders=20_000,
               events_creates=5, events_burst=5_000, events_spaced=50)  # fmt: skip
@@ -1222,7 +1222,8 @@ def events_rows(r: Results, key: str, backend: str) -> list[dict[str, Any]]:
             "id": ident, "runs": ["w13_receiver"],
             "workload": f"{backend}: Events: delivery of {scale['events_burst']:,} events (senders registered in bulk, "
             f"10,000 a request) to a local receiver, one sink; median of {len(bursts)}",
-            "ours": f"{fmt(steady)} events/s steady (10th to 90th percentile of arrivals); {fmt(overall)}/s from the "
+            "ours": f"{fmt(steady)} events/s steady (10th to 90th percentile of arrivals; repetitions: "
+            f"{', '.join(fmt(b['steady_per_s']) for b in bursts)}); {fmt(overall)}/s from the "
             f"first POST to the last delivery; {fmt(cpu)} us server CPU per event (registering it included)"
             + ("" if not db_cpu else f" + {fmt(statistics.median(db_cpu))} us PostgreSQL")
             + f"; {duplicates} duplicates; {fmt(failed)} dead-lettered",
