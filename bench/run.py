@@ -11,6 +11,7 @@ Results name a clean commit: the run refuses to start while tracked files have u
 ``--allow-dirty`` is given (and then the results say so at the top).
 
 Usage: python -m bench.run [--quick] [--reps N] [--duration S] [--no-prism] [--no-postgres] [--allow-dirty]
+       [--only-resolve | --only-events]
 """
 
 from __future__ import annotations
@@ -68,13 +69,18 @@ class Scale:
     big_members: int  # members of the one pool of workloads 9 and 11
     removed: int  # senders removed from it (and added back) in workload 11
     resolve_senders: int  # senders in the pool of workload 12
+    events_creates: int  # Creates with events on, and as many off, in workload 13 (at least 5 each)
+    events_burst: int  # senders registered in bulk (one event each) per repetition of workload 13's throughput
+    events_spaced: int  # single changes, 10 a second, for workload 13's latency
     list_pools: int = 60
 
 
 FULL = Scale(duration=8, reps=3, connections=64, senders=10_000, deep_pools=1_000_000, member_pools=100,
-             mixed_seconds=60, page_seconds=4, big_members=1_000_000, removed=10_000, resolve_senders=100_000)  # fmt: skip
+             mixed_seconds=60, page_seconds=4, big_members=1_000_000, removed=10_000, resolve_senders=100_000,
+             events_creates=11, events_burst=20_000, events_spaced=200)  # fmt: skip
 QUICK = Scale(duration=2, reps=1, connections=64, senders=1_000, deep_pools=20_000, member_pools=3,
-              mixed_seconds=4, page_seconds=1, big_members=20_000, removed=1_000, resolve_senders=20_000)  # fmt: skip
+              mixed_seconds=4, page_seconds=1, big_members=20_000, removed=1_000, resolve_senders=20_000,
+              events_creates=5, events_burst=5_000, events_spaced=50)  # fmt: skip
 
 # The deep account's pools: one template per name, copied in equal shares and interleaved in time, so a
 # name prefix or a tag matches a tenth of them, spread over the whole list (workload 10).
@@ -100,6 +106,9 @@ RESOLVE_RECIPIENT_RANGES = [
 RESOLVE_RETURNING_RANGES = [("+14155550", 3), ("+44207946", 3)]
 RESOLVE_OPTIONS = '"geoMatch":true,"stickiness":"ACCOUNT","skipUnhealthy":true'
 RESOLVE_GEO_OPTIONS = '"geoMatch":true,"skipUnhealthy":true'  # the same without stickiness: nothing stored
+# Workload 13's server may deliver to the receiver on loopback (otherwise its default configuration).
+EVENTS_SERVER_ENV = {"SENDERPOOLS_WEBHOOK_ALLOW_PRIVATE": "true"}
+EVENTS_SPACING = 0.1  # seconds between the changes of the latency phase
 
 
 def log(message: str) -> None:
@@ -239,11 +248,15 @@ def create_account(database_url: str) -> Account:
     return Account(data["accountSid"], data["authToken"])
 
 
-def register_senders(client: httpx.Client, count: int) -> list[str]:
-    body = [{"address": f"+1666{i:07d}", "channel": "SMS"} for i in range(count)]
-    response = client.post("/v1/Senders", json=body)
-    response.raise_for_status()
-    return [s["id"] for s in response.json()["senders"]]
+def register_senders(client: httpx.Client, count: int, prefix: str = "+1666") -> list[str]:
+    """``count`` SMS senders numbered from ``prefix`` + 0000000, 10,000 per request."""
+    ids = []
+    for start in range(0, count, 10_000):
+        body = [{"address": f"{prefix}{i:07d}", "channel": "SMS"} for i in range(start, min(count, start + 10_000))]
+        response = client.post("/v1/Senders", json=body)
+        response.raise_for_status()
+        ids += [s["id"] for s in response.json()["senders"]]
+    return ids
 
 
 def wait_completed(client: httpx.Client, location: str) -> dict[str, Any]:
@@ -392,11 +405,13 @@ class Bench:
         self.processes.append(process)
         return process
 
-    def start_server(self, name: str, database_url: str) -> tuple[Process, str]:
-        """``senderpools serve`` in its default configuration, on a free loopback port."""
+    def start_server(self, name: str, database_url: str, env: dict[str, str] | None = None) -> tuple[Process, str]:
+        """``senderpools serve`` in its default configuration (but for ``env``), on a free loopback port."""
         port = free_port()
         argv = cli("serve", "--port", str(port), "--database-url", database_url, "--workers", str(self.workers))
-        process = self.start(start_process(name, [*argv, *SERVER_OPTIONS], self.workdir))
+        process = self.start(
+            start_process(name, [*argv, *SERVER_OPTIONS], self.workdir, {**child_env(), **(env or {})})
+        )
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: http_ok(base + "/healthz"), name, process)
         return process, base
@@ -705,6 +720,122 @@ class Bench:
             if cluster is not None:
                 cluster.stop()
 
+    # -- workload 13: events ------------------------------------------------------------------------
+    def run_events(self) -> None:
+        """Workload 13 on SQLite and (unless turned off) PostgreSQL, each on a fresh database and a server of
+        its own (with sinks on loopback allowed), delivering to one receiver process (bench/receiver.py)."""
+        from tests.postgres_cluster import PostgresCluster
+
+        cluster = PostgresCluster() if self.use_postgres and _pg_bindir() is not None else None
+        urls = [("w13", f"sqlite:///{self.workdir}/events.db")]
+        if cluster is not None:
+            cluster.start()
+            urls.append(("pg_w13", cluster.new_database()))
+        try:
+            port = free_port()
+            argv = [sys.executable, "-m", "bench.receiver", "--port", str(port)]
+            process = self.start(start_process("receiver", argv, self.workdir))
+            receiver = Target(process, f"http://127.0.0.1:{port}", "Basic none")
+            wait_until(lambda: http_ok(receiver.base + "/count"), "receiver", process)
+            log("workload 13: the receiver's own capacity (wrk, 4 connections, delivery-sized POSTs)")
+            self.load("w13_receiver", receiver, "/hook", connections=4, workload="receiver")
+            for key, database_url in urls:
+                database = postmaster_pid(cluster) if cluster is not None and key == "pg_w13" else None
+                self.events_workload(key, database_url, receiver, database)
+        finally:
+            self.stop_all()
+            if cluster is not None:
+                cluster.stop()
+
+    def events_workload(self, key: str, database_url: str, receiver: Target, database: int | None) -> None:
+        """Create with events on (a sink of every type, the receiver taking its deliveries) vs off (no sink),
+        interleaved; delivery throughput of a burst of events; latency from a change's acknowledgement to
+        its delivery when idle."""
+        scale, results = self.scale, self.results
+        results.meta[f"{key}_load_average_start"] = os.getloadavg()
+        on, off = create_account(database_url), create_account(database_url)
+        server, base = self.start_server(f"server-{key}", database_url, EVENTS_SERVER_ENV)
+        hook = receiver.base + "/hook"
+        with on.client(base) as client, off.client(base) as other:
+            clients = {"on": client, "off": other}
+            bodies = {
+                name: {"name": "events", "senders": [{"senderId": s} for s in register_senders(c, scale.senders)]}
+                for name, c in clients.items()
+            }  # registered before the sink exists: their events are not delivered
+            response = client.post("/v1/EventSinks", json={"url": hook, "description": "bench"})
+            response.raise_for_status()
+            sink = response.json()["id"]
+            for name, c in clients.items():  # warm-up
+                timed_operation(c, "/v1/SenderPools", bodies[name], scale.senders + 1)
+            drain(client, sink)
+            log(f"{key}: Create with {scale.senders:,} senders, events on (sink + receiver) vs off, interleaved")
+            for rep in range(scale.events_creates):
+                for name in ("on", "off") if rep % 2 == 0 else ("off", "on"):
+                    before = received(receiver.base)
+                    elapsed, _ = timed_operation(clients[name], "/v1/SenderPools", bodies[name], scale.senders + 1)
+                    drain(client, sink)
+                    results.add(f"{key}_create_{name}", elapsed)
+                    if name == "on":
+                        results.add(f"{key}_create_events", received(receiver.base) - before)
+                log(
+                    f"  on {results.values(f'{key}_create_on')[-1] * 1000:.0f} ms, "
+                    f"off {results.values(f'{key}_create_off')[-1] * 1000:.0f} ms"
+                )
+
+            log(f"{key}: throughput, {scale.events_burst:,} events (senders registered in bulk) per repetition")
+            for rep in range(scale.reps):
+                start = received(receiver.base)
+                cpu = server.cpu_seconds()
+                db_cpu = tree_cpu_seconds(database) if database else 0.0
+                began = time.monotonic_ns()
+                register_senders(client, scale.events_burst, prefix=f"+1{700 + rep}")
+                posted = time.monotonic_ns()
+                at, subjects = arrivals(receiver.base, start, scale.events_burst)
+                n = len(at)
+                low, high = at[n // 10], at[n * 9 // 10]
+                burst = {
+                    "events": n,
+                    "distinct": len(set(subjects)),
+                    "steady_per_s": (n * 9 // 10 - n // 10) / ((high - low) / 1e9),
+                    "overall_per_s": n / ((at[-1] - began) / 1e9),
+                    "posting_s": (posted - began) / 1e9,
+                    "cpu_us": (server.cpu_seconds() - cpu) / n * 1e6,
+                    "db_cpu_us": (tree_cpu_seconds(database) - db_cpu) / n * 1e6 if database else None,
+                }
+                results.add(f"{key}_burst", burst)
+                log(
+                    f"  {burst['steady_per_s']:,.0f} events/s steady (10th-90th percentile of arrivals), "
+                    f"{burst['overall_per_s']:,.0f}/s from the first POST to the last delivery; "
+                    f"{burst['distinct']:,} distinct of {n:,}"
+                )
+                drain(client, sink)
+
+            log(f"{key}: latency, {scale.events_spaced} changes {1 / EVENTS_SPACING:.0f} a second")
+            start = received(receiver.base)
+            acked: dict[str, tuple[int, int]] = {}  # sender ID -> (sent, acknowledged), monotonic ns
+            first = time.monotonic()
+            for i in range(scale.events_spaced):
+                time.sleep(max(0.0, first + i * EVENTS_SPACING - time.monotonic()))
+                sent = time.monotonic_ns()
+                response = client.post("/v1/Senders", json=[{"address": f"+1699{i:07d}", "channel": "SMS"}])
+                done = time.monotonic_ns()
+                response.raise_for_status()
+                acked[response.json()["senders"][0]["id"]] = (sent, done)
+            at, subjects = arrivals(receiver.base, start, scale.events_spaced)
+            arrived: dict[str, int] = {}
+            for t, subject in zip(at, subjects, strict=True):
+                arrived.setdefault(subject, t)
+            for subject, (sent, done) in acked.items():
+                results.add(f"{key}_latency_ms", (arrived[subject] - done) / 1e6)
+                results.add(f"{key}_latency_sent_ms", (arrived[subject] - sent) / 1e6)
+            latencies = results.values(f"{key}_latency_ms")
+            log(f"  p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms")
+            failed = client.get(f"/v1/EventSinks/{sink}/Deliveries", params={"status": "FAILED"}).json()
+            results.meta[f"{key}_failed_deliveries"] = len(failed["deliveries"])
+        results.meta[f"{key}_rss_mb"] = server.rss_mb()
+        results.meta[f"{key}_load_average_end"] = os.getloadavg()
+        self.stop(server)
+
     # -- PostgreSQL ----------------------------------------------------------------------------------
     def run_postgres(self) -> None:
         if not self.use_postgres:
@@ -762,6 +893,38 @@ class Bench:
         finally:
             self.stop_all()
             cluster.stop()
+
+
+def received(base: str) -> int:
+    """How many POSTs the receiver has taken."""
+    return int(httpx.get(base + "/count", timeout=10).text)
+
+
+def arrivals(base: str, start: int, count: int, timeout: float = 300.0) -> tuple[list[int], list[str]]:
+    """Arrival times (monotonic ns) and subjects of the receiver's POSTs from the ``start``-th on, once
+    ``count`` of them have arrived."""
+    deadline = time.monotonic() + timeout
+    while received(base) < start + count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the receiver took {received(base) - start} of {count} deliveries in {timeout:.0f} s")
+        time.sleep(0.05)
+    page = httpx.get(f"{base}/log?from={start}", timeout=60).json()
+    return page["at"], page["subjects"]
+
+
+def drain(client: httpx.Client, sink: str, timeout: float = 300.0) -> None:
+    """Wait until no delivery of ``sink`` is pending (every one delivered, or dead-lettered)."""
+    deadline = time.monotonic() + timeout
+    path = f"/v1/EventSinks/{sink}/Deliveries"
+    while client.get(path, params={"status": "PENDING", "pageSize": 1}).json()["deliveries"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"deliveries of {sink} still pending after {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def percentile(values: list[float], p: int) -> float:
+    """The ``p``-th percentile (inclusive method: within the values measured)."""
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
 
 
 async def seed_resolve_pool(database_url: str, account: str, count: int) -> str:
@@ -999,6 +1162,8 @@ def summarize(results: Results) -> dict[str, Any]:
             "ratio": "-", "target": "p50 <= 10 ms, p99 <= 30 ms",
             "met": None if smart_p50 is None else smart_p50 <= 10 and (smart_p99 or 1e9) <= 30,
         })  # fmt: skip
+    for key, backend in (("w13", "SQLite"), ("pg_w13", "PostgreSQL")):
+        rows += events_rows(r, key, backend)
     rows.sort(key=lambda row: int(row["id"].split()[0]))
     for row in rows:  # the same rule for every row
         invalid = r.invalid(row.pop("runs"))
@@ -1036,6 +1201,65 @@ def summarize(results: Results) -> dict[str, Any]:
             both("9 summary, ms mean", fmt(m("w9_summary", "mean_ms"), ".2f"), fmt(m("pg_w9_summary", "mean_ms"), ".2f"), ["w9_summary"]),
         ]  # fmt: skip
     return {"rows": rows, "postgres": pg}
+
+
+def events_rows(r: Results, key: str, backend: str) -> list[dict[str, Any]]:
+    """Workload 13's three rows on one backend (none if it did not run)."""
+    m = r.median
+    if not r.runs.get(f"{key}_create_on"):
+        return []
+    ident = "13" if key == "w13" else "13 (PostgreSQL)"
+    load = " / ".join(
+        " ".join(f"{x:.1f}" for x in r.meta.get(f"{key}_load_average_{when}", ())) for when in ("start", "end")
+    )
+    create = r.ratio(f"{key}_create_on", f"{key}_create_off", None)
+    bursts = r.runs.get(f"{key}_burst", [])
+    steady = statistics.median([b["steady_per_s"] for b in bursts]) if bursts else None
+    overall = statistics.median([b["overall_per_s"] for b in bursts]) if bursts else None
+    cpu = statistics.median([b["cpu_us"] for b in bursts]) if bursts else None
+    db_cpu = [b["db_cpu_us"] for b in bursts if b.get("db_cpu_us") is not None]
+    duplicates = sum(b["events"] - b["distinct"] for b in bursts)
+    latencies = r.values(f"{key}_latency_ms")
+    p50, p99 = (percentile(latencies, 50), percentile(latencies, 99)) if latencies else (None, None)
+    sent = r.values(f"{key}_latency_sent_ms")
+    failed = r.meta.get(f"{key}_failed_deliveries")
+    scale = r.meta["scale"]
+    return [
+        {
+            "id": ident, "runs": [],
+            "workload": f"{backend}: Events: Create with {scale['senders']:,} senders with events on (a sink of "
+            f"every type, the receiver taking its deliveries) vs off (no sink), {scale['events_creates']} each, interleaved; "
+            f"load average {load}",
+            "ours": f"on {fmt(_ms(m(f'{key}_create_on')))} ms ({fmt(m(f'{key}_create_events'))} events delivered per Create)",
+            "baseline": f"off {fmt(_ms(m(f'{key}_create_off')))} ms",
+            "ratio": fmt(create, ".2f"), "target": "ratio <= 1.10",
+            "met": None if create is None else create <= 1.10,
+        },
+        {
+            "id": ident, "runs": ["w13_receiver"],
+            "workload": f"{backend}: Events: delivery of {scale['events_burst']:,} events (senders registered in bulk, "
+            f"10,000 a request) to a local receiver, one sink; median of {len(bursts)}",
+            "ours": f"{fmt(steady)} events/s steady (10th to 90th percentile of arrivals; repetitions: "
+            f"{', '.join(fmt(b['steady_per_s']) for b in bursts)}); {fmt(overall)}/s from the "
+            f"first POST to the last delivery; {fmt(cpu)} us server CPU per event (registering it included)"
+            + ("" if not db_cpu else f" + {fmt(statistics.median(db_cpu))} us PostgreSQL")
+            + f"; {duplicates} duplicates; {fmt(failed)} dead-lettered",
+            "baseline": f"the receiver alone: {fmt(m('w13_receiver', 'rps'))} POSTs/s (wrk, 4 connections, "
+            f"{fmt(m('w13_receiver', 'cpu_us'))} us CPU each)",
+            "ratio": "-", "target": ">= 1,000 events/s",
+            "met": None if steady is None else steady >= 1000 and not failed,
+        },
+        {
+            "id": ident, "runs": [],
+            "workload": f"{backend}: Events: latency from a change acknowledged (client) to its delivery (receiver), "
+            f"{len(latencies)} changes (a sender registered) {1 / EVENTS_SPACING:.0f} a second",
+            "ours": f"p50 {fmt(p50, '.1f')} ms, p99 {fmt(p99, '.1f')} ms, max {fmt(max(latencies, default=None), '.1f')} ms",
+            "baseline": f"from the request sent: p50 {fmt(percentile(sent, 50) if sent else None, '.1f')} ms, "
+            f"p99 {fmt(percentile(sent, 99) if sent else None, '.1f')} ms",
+            "ratio": "-", "target": "p99 <= 200 ms",
+            "met": None if p99 is None else p99 <= 200,
+        },
+    ]  # fmt: skip
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -1113,6 +1337,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--out", type=Path, help="where to write the Markdown (JSON beside it)")
     parser.add_argument("--only-resolve", action="store_true", help="workload 12 (Resolve) alone, on both backends")
+    parser.add_argument("--only-events", action="store_true", help="workload 13 (Events) alone, on both backends")
     parser.add_argument(
         "--allow-dirty",
         action="store_true",
@@ -1129,7 +1354,11 @@ def main() -> None:
     scale = QUICK if args.quick else FULL
     overrides = {k: v for k, v in (("reps", args.reps), ("duration", args.duration)) if v}
     scale = Scale(**{**asdict(scale), **overrides})
-    out = args.out or (BENCH / "results" / "quick.md" if args.quick else BENCH / "RESULTS.md")
+    if args.only_events:  # a part of the run: never over the full run's results
+        default = BENCH / "results" / "events-quick.md" if args.quick else BENCH / "EVENTS.md"
+    else:
+        default = BENCH / "results" / "quick.md" if args.quick else BENCH / "RESULTS.md"
+    out = args.out or default
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops every process started
     workdir = Path(tempfile.mkdtemp(prefix="senderpools-bench-"))
     bench = Bench(scale, workdir, not args.no_prism, not args.no_postgres, args.workers)
@@ -1138,10 +1367,14 @@ def main() -> None:
     try:
         if args.only_resolve:
             bench.run_resolve_only()
+        elif args.only_events:
+            bench.run_events()
         else:
             bench.run_sqlite()
             bench.stop_all()
             bench.run_postgres()
+            bench.stop_all()
+            bench.run_events()
     finally:
         bench.stop_all()
         bench.results.meta["load_average_end"] = os.getloadavg()

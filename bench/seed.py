@@ -181,9 +181,9 @@ class Template:
                 rows = await database.rows_mentioning(table, columns, text_columns, list(found_ids))
                 if rows:
                     tables.append((table, columns, rows))
-                    if "id" in columns:  # a copied row is a new resource (an event): it gets its own ID
-                        at = columns.index("id")
-                        found_ids.update({row[at]: row[at][: -len(_ULID)] for row in rows if row[at] not in found_ids})
+        for table, columns, rows in tables:  # the events about them: each copy gets events of its own
+            if table == "events":
+                found_ids.update(dict.fromkeys((str(row[columns.index("id")]) for row in rows), ids.EVENT_PREFIX))
         first_ms = min(id_time_ms(value) for value in found_ids)
         return cls(found_ids, first_ms, last_ms, tables)
 
@@ -208,6 +208,8 @@ class Template:
             batches = []
             for table, columns, rows in self.tables:
                 copied = [tuple(map(convert, row)) for row in rows]
+                if table == "events":  # an event's JSON names its own ID and what it is about
+                    copied = [_renamed(columns, row, mapping) for row in copied]
                 spec = _DERIVED.get(table)
                 batches.append(
                     (table, columns, copied if spec is None else [_derive(spec, columns, r) for r in copied])
@@ -216,6 +218,15 @@ class Template:
 
 
 _DERIVED = {spec.table: spec for spec in DERIVED}
+
+
+def _renamed(columns: list[str], row: Row, mapping: dict[str, str]) -> Row:
+    """An event row whose JSON names the copy's IDs (its ``time`` stays the template's: nothing reads it)."""
+    at = columns.index("doc")
+    doc = row[at]
+    for old, new in mapping.items():
+        doc = doc.replace(old.encode(), new.encode()) if isinstance(doc, bytes | bytearray) else doc.replace(old, new)
+    return (*row[:at], doc, *row[at + 1 :])
 
 
 def _derive(spec: Derived, columns: list[str], row: Row) -> Row:

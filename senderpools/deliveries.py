@@ -74,6 +74,8 @@ class DeliveryLoop:
         self._in_flight: Counter[str] = Counter()
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._unrecorded: list[tuple[str, str, Attempt, asyncio.Future[None]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
         """Claim the due deliveries (of sinks with a free slot) and start sending them; returns how many."""
@@ -93,18 +95,18 @@ class DeliveryLoop:
     async def _deliver(self, due: DueDelivery, start_by: float) -> None:
         slot = self._slots.setdefault(due.sink_id, asyncio.Semaphore(self._concurrency))
         try:
-            async with slot:
+            async with slot:  # an attempt in flight to the sink; its outcome is stored after, in a group commit
                 if time.monotonic() > start_by:  # its lease could run out mid-attempt: due again soon
                     return
                 outcome = await self._sender.send(due.url, due.secret, due.event_id, webhooks.cloudevent(due.event))
-                now, attempts = ids.now_ms(), due.attempts + 1
-                if outcome.delivered:
-                    status, next_ms = DeliveryStatus.DELIVERED, None
-                else:
-                    next_ms = self._schedule.next_ms(attempts, now)
-                    status = DeliveryStatus.FAILED if next_ms is None else DeliveryStatus.PENDING
-                attempt = Attempt(status, now, next_ms, outcome.status_code, outcome.latency_ms, outcome.error)
-                await self._store.record_attempt(due.sink_id, due.event_id, attempt)
+            now, attempts = ids.now_ms(), due.attempts + 1
+            if outcome.delivered:
+                status, next_ms = DeliveryStatus.DELIVERED, None
+            else:
+                next_ms = self._schedule.next_ms(attempts, now)
+                status = DeliveryStatus.FAILED if next_ms is None else DeliveryStatus.PENDING
+            attempt = Attempt(status, now, next_ms, outcome.status_code, outcome.latency_ms, outcome.error)
+            await self._record(due.sink_id, due.event_id, attempt)
         except ServiceUnavailable as exc:  # not recorded: the lease runs out and it is sent again
             log.warning("delivery of %s to %s not recorded: %s", due.event_id, due.sink_id, exc)
         except Exception:
@@ -114,6 +116,33 @@ class DeliveryLoop:
             if self._in_flight[due.sink_id] <= 0:
                 del self._in_flight[due.sink_id]
                 self._slots.pop(due.sink_id, None)
+
+    async def _record(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
+        """Store an attempt's outcome. Group commit: the attempts that end while a write is under way are
+        stored together by the next one (one transaction each was the most of a delivery's cost)."""
+        written = asyncio.get_running_loop().create_future()
+        self._unrecorded.append((sink_id, event_id, attempt, written))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._write(), name="delivery-attempts")
+        await written
+
+    async def _write(self) -> None:
+        while self._unrecorded:
+            batch, self._unrecorded = self._unrecorded, []
+            try:
+                await self._store.record_attempts([(sink, event, attempt) for sink, event, attempt, _ in batch])
+            except Exception as exc:
+                for *_, written in batch:
+                    if not written.done():
+                        written.set_exception(exc)
+            except BaseException:
+                for *_, written in batch:
+                    written.cancel()
+                raise
+            else:
+                for *_, written in batch:
+                    if not written.done():
+                        written.set_result(None)
 
     async def run(self) -> None:
         unavailable = False
@@ -136,9 +165,10 @@ class DeliveryLoop:
                 else:
                     await asyncio.sleep(0)
         finally:
-            for task in list(self._tasks):
+            running = [*self._tasks, *([self._recorder] if self._recorder is not None else [])]
+            for task in running:
                 task.cancel()
-            for task in list(self._tasks):
+            for task in running:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await self._sender.close()

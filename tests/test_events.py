@@ -583,8 +583,8 @@ def test_an_attempt_left_waiting_for_a_slot_past_its_lease_is_not_started() -> N
             found, claimed[:] = list(claimed), []
             return found
 
-        async def record_attempt(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
-            recorded.append(event_id)
+        async def record_attempts(self, attempts: list[tuple[str, str, Attempt]]) -> None:
+            recorded.extend(event_id for _, event_id, _ in attempts)
 
     class SlowReceiver:
         async def send(self, url: str, secret: str, msg_id: str, body: bytes) -> Outcome:

@@ -280,8 +280,9 @@ class Store(abc.ABC):
         same row."""
 
     @abc.abstractmethod
-    async def record_attempt(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
-        """Store how an attempt went and what follows (delivered, due again, or dead-lettered)."""
+    async def record_attempts(self, attempts: Sequence[tuple[str, str, Attempt]]) -> None:
+        """Store how each attempt (sink ID, event ID, attempt) went and what follows (delivered, due again,
+        or dead-lettered), all in one transaction."""
 
     # -- idempotency keys ---------------------------------------------------------------------------
     @abc.abstractmethod

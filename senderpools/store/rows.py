@@ -442,11 +442,14 @@ def fanout_rows(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
 
 
 IN_ORDER = (
-    " AND NOT EXISTS (SELECT 1 FROM event_deliveries o WHERE o.sink_id = d.sink_id AND o.status = 'PENDING'"
-    " AND o.resource_id = d.resource_id AND o.event_id < d.event_id)"
+    " AND (d.resource_id IS NULL OR d.event_id = (SELECT min(o.event_id) FROM event_deliveries o"
+    " WHERE o.sink_id = d.sink_id AND o.resource_id = d.resource_id AND o.status = 'PENDING'))"
 )
 """A delivery may go out only when no older one about the same resource is pending for its sink (in
-flight, or waiting for a retry): per sink and resource, receivers get events in order."""
+flight, or waiting for a retry): per sink and resource, receivers get events in order. A correlated
+min(), not NOT EXISTS: PostgreSQL may turn NOT EXISTS into an anti join that scans every pending row
+per pending row when its statistics predate a burst (2.7 s per claim of 3,000 pending); a subquery
+per row always probes the index ``event_deliveries_in_order``."""
 
 
 def event_list(args: Args, account: str, window: Window, where: EventFilter) -> str:

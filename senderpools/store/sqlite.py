@@ -1004,17 +1004,17 @@ class SQLiteStore(Store):
             )
         return [DueDelivery(row[0], row[1], row[2], row[3], row[4], bytes(row[5])) for row in rows]
 
-    async def record_attempt(self, sink_id: str, event_id: str, attempt: Attempt) -> None:
+    async def record_attempts(self, attempts: Sequence[tuple[str, str, Attempt]]) -> None:
         async with self._transaction() as db:
-            db.execute(
+            db.executemany(
                 "UPDATE event_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,"
                 " last_attempt_at = ?, last_status_code = ?, last_latency_ms = ?, last_error = ?"
                 " WHERE sink_id = ? AND event_id = ? AND status = 'PENDING'",
-                (
-                    str(attempt.status), attempt.next_ms, attempt.at_ms, attempt.status_code, attempt.latency_ms,
-                    attempt.error, sink_id, event_id,
-                ),
-            )  # fmt: skip
+                [
+                    (str(a.status), a.next_ms, a.at_ms, a.status_code, a.latency_ms, a.error, sink_id, event_id)
+                    for sink_id, event_id, a in attempts
+                ],
+            )
 
     # -- idempotency keys ---------------------------------------------------------------------------
     async def claim_idempotency_key(
