@@ -53,8 +53,8 @@ bench bench-quick: install postgres
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 wrk >/dev/null)
 	@test -x bench/node_modules/.bin/prism || npm install --prefix bench --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick)
-	$(if $(filter bench,$@),$(BIN)/python -m bench.readme)
 	$(BIN)/python bench/edge.py $(if $(filter bench-quick,$@),--reps 1 --duration 2 --markdown bench/results/edge-quick.md,--markdown bench/EDGE.md --out bench/EDGE.json)
+	$(if $(filter bench,$@),$(BIN)/python -m bench.readme)
 
 # Longer contract fuzzing than `make test` runs (schemathesis, every operation, good and broken credentials).
 fuzz: install

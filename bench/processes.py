@@ -19,8 +19,6 @@ OUTPUTS = (
     "bench/RESULTS.json",
     "bench/EDGE.md",
     "bench/EDGE.json",
-    "bench/EVENTS.md",
-    "bench/EVENTS.json",
 )
 
 

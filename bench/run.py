@@ -1354,8 +1354,9 @@ def main() -> None:
     scale = QUICK if args.quick else FULL
     overrides = {k: v for k, v in (("reps", args.reps), ("duration", args.duration)) if v}
     scale = Scale(**{**asdict(scale), **overrides})
-    if args.only_events:  # a part of the run: never over the full run's results
-        default = BENCH / "results" / "events-quick.md" if args.quick else BENCH / "EVENTS.md"
+    part = "resolve" if args.only_resolve else "events" if args.only_events else None
+    if part is not None:  # a part of the run: never over the full run's results
+        default = BENCH / "results" / f"{part}{'-quick' if args.quick else ''}.md"
     else:
         default = BENCH / "results" / "quick.md" if args.quick else BENCH / "RESULTS.md"
     out = args.out or default
