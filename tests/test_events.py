@@ -26,6 +26,7 @@ from senderpools.worker import OperationWorker
 from tests.conftest import Account, Server, make_settings
 from tests.webhook_receiver import receiving
 
+SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
 COMPLETED = "com.twilio.comms-api.operation.completed"
 PROCESSING = "com.twilio.comms-api.operation.processing"
 
@@ -330,7 +331,7 @@ def test_a_delivery_connects_only_to_the_addresses_it_checked(monkeypatch: pytes
         async def send(url: str, allow_private: bool) -> Any:
             sender = Sender(timeout=2.0, allow_private=allow_private)
             try:
-                return await sender.send(url, "whsec_" + base64.b64encode(b"k" * 24).decode(), "event_x", b"{}")
+                return await sender.send(url, SECRET, "event_x", b"{}")
             finally:
                 await sender.close()
 
@@ -342,6 +343,57 @@ def test_a_delivery_connects_only_to_the_addresses_it_checked(monkeypatch: pytes
         assert resolved == list(answers)  # once per attempt: the addresses checked are the ones connected to
         allowed = asyncio.run(send(receiver.url, allow_private=True))  # the same receiver, when allowed
         assert allowed.delivered and len(receiver.received) == 1
+
+
+def test_a_delivery_over_https_verifies_the_certificate_for_the_sinks_host_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """HTTPS: the receiver's certificate must be trusted (the system's store, or SSL_CERT_FILE) and name the
+    sink's host; the connection goes to the checked address, the TLS handshake names the host."""
+    import ssl
+
+    import trustme
+
+    from senderpools.service import webhooks as sending
+
+    ca = trustme.CA()
+    monkeypatch.setattr(sending, "blocked_address", lambda address: False)  # the checked path, to loopback
+    real = asyncio.BaseEventLoop.getaddrinfo
+
+    async def resolve(loop: asyncio.AbstractEventLoop, host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host.endswith(".example"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return await real(loop, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", resolve)
+
+    def deliver(named: str, trusted: bool) -> Any:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(named).configure_cert(context)
+        if trusted:
+            ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+            monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+        else:
+            monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        with receiving(tls=context) as receiver:
+            port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+
+            async def send() -> Any:
+                sender = sending.Sender(timeout=5.0, allow_private=False)
+                try:
+                    return await sender.send(f"https://hooks.example:{port}/hook", SECRET, "event_tls", b"{}")
+                finally:
+                    await sender.close()
+
+            return asyncio.run(send()), list(receiver.received)
+
+    outcome, received = deliver("hooks.example", trusted=True)
+    assert outcome.delivered and outcome.status_code == 200, outcome
+    assert [r.headers["webhook-id"] for r in received] == ["event_tls"]
+    for named, trusted in (("other.example", True), ("hooks.example", False)):  # wrong name; unknown CA
+        outcome, received = deliver(named, trusted)
+        assert not outcome.delivered and outcome.status_code is None and received == []
+        assert outcome.error is not None and "CERTIFICATE_VERIFY_FAILED" in outcome.error, outcome
 
 
 def test_the_server_refuses_a_private_sink_unless_allowed(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ user's endpoint would."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -74,7 +75,11 @@ class Receiver:
 
 
 @contextmanager
-def receiving(answer: Callable[[int], Answer] = lambda n: 200, delay: float = 0.0) -> Iterator[Receiver]:
+def receiving(
+    answer: Callable[[int], Answer] = lambda n: 200, delay: float = 0.0, tls: ssl.SSLContext | None = None
+) -> Iterator[Receiver]:
+    """A receiver on a free loopback port (``tls``: HTTPS with that server context; its URL still names
+    127.0.0.1, so a test that wants a certificate's name in the URL makes its own)."""
     receiver = Receiver(answer, delay)
 
     class Handler(BaseHTTPRequestHandler):
@@ -86,7 +91,9 @@ def receiving(answer: Callable[[int], Answer] = lambda n: 200, delay: float = 0.
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    receiver.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
