@@ -56,9 +56,10 @@ bench bench-quick: install postgres
 	$(BIN)/python bench/edge.py $(if $(filter bench-quick,$@),--reps 1 --duration 2 --markdown bench/results/edge-quick.md,--markdown bench/EDGE.md --out bench/EDGE.json)
 	$(if $(filter bench,$@),$(BIN)/python -m bench.readme)
 
-# Longer contract fuzzing than `make test` runs (schemathesis, every operation, good and broken credentials).
+# Longer contract fuzzing than `make test` runs (schemathesis, every operation, good and broken credentials,
+# and its coverage phase: boundary values, unexpected methods, missing and extra parameters).
 fuzz: install
-	SENDERPOOLS_FUZZ_EXAMPLES=$${SENDERPOOLS_FUZZ_EXAMPLES:-400} SENDERPOOLS_FUZZ_RANDOM=1 \
+	SENDERPOOLS_FUZZ_EXAMPLES=$${SENDERPOOLS_FUZZ_EXAMPLES:-400} SENDERPOOLS_FUZZ_RANDOM=1 SENDERPOOLS_FUZZ_COVERAGE=1 \
 	  $(BIN)/pytest tests/test_fuzz.py -q -s
 
 # 10 minutes of mixed load on loopback; fails on any error, or on p99 or RSS drift (not part of test).

@@ -68,6 +68,9 @@ FUZZ_SETTINGS = settings(
 DOCUMENT = document(ENDPOINTS)
 SCHEMA = schemathesis.openapi.from_dict(copy.deepcopy(DOCUMENT))  # schemathesis mutates what it is given
 SCHEMA.config.generation.update(modes=["positive", "negative"])
+# The coverage phase (boundary values: 10,000-item bodies of unique senders, unexpected methods, missing and
+# extra parameters) generates its cases at collection, minutes of it: `make fuzz` runs it, `make test` not.
+SCHEMA.config.phases.coverage.enabled = os.environ.get("SENDERPOOLS_FUZZ_COVERAGE") is not None
 # A valid request may still find the state it names changed: 404 and 409, and 412 for an If-Match.
 SCHEMA.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
     expected_statuses=[*SCHEMA.config.checks.positive_data_acceptance.expected_statuses, "412"]
