@@ -304,11 +304,15 @@ export async function operationPage(ctx) {
     }
   }
 
+  // Both Cancel and the poll see the operation finish: the items are shown once, so a reader's page stays put.
+  let itemsShown = false;
   function loadItems() {
     if (op.status === "PROCESSING") {
       replace(itemsSection, h("h2", "Per-item results"), h("p.muted", "Failures are listed here once the operation has finished."));
       return;
     }
+    if (itemsShown) return;
+    itemsShown = true;
     if (!op.stats.failed) {
       replace(itemsSection, h("h2", "Per-item results"), h("div.alert.alert-success", `All ${fmt.plural(op.stats.total, "item")} succeeded.`));
       return;
